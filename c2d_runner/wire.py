@@ -1,0 +1,109 @@
+"""Pure helpers for the Ocean wire rules, shared by the client and the mock.
+
+The client (`c2d_runner.ocean`) and the mock (`mockprovider`) never import each other, so that a
+bug cannot cancel itself out on both sides; this module is the one place both may use.  It holds
+facts, not policy: DID derivation, the signed-message rule, checksums and the v1 status table.
+eth-account is imported lazily so that `c2d --help` and `c2d validate` stay fast.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+
+DID_PREFIX = "did:op:"
+DID_RE = re.compile(r"^did:op:[0-9a-f]{64}$")
+
+# Well-known throwaway keys (Hardhat/Anvil dev accounts #0 and #1, published in their docs).
+# They are for offline tests against the bundled mock only and must never hold funds.
+TEST_CONSUMER_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+TEST_PROVIDER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
+
+# Provider v2.x / operator-engine v1 status codes with the exact texts the status object carries
+# (note the trailing space of 40).
+STATUS_TEXT = {
+    1: "Warming up",
+    10: "Job started",
+    20: "Configuring volumes",
+    30: "Provisioning success",
+    31: "Data provisioning failed",
+    32: "Algorithm provisioning failed",
+    40: "Running algorithm ",
+    50: "Filtering results",
+    60: "Publishing results",
+    70: "Job finished",
+}
+STATUS_FINISHED = 70
+STATUS_FAILED = (31, 32)
+TERMINAL_STATUSES = frozenset({31, 32, 70})
+
+
+def status_text(status: int) -> str:
+    """The statusText a real operator writes for a status code."""
+    return STATUS_TEXT.get(status, "Unknown status")
+
+
+def is_valid_did(did: object) -> bool:
+    """True for `did:op:` followed by 64 lowercase hex digits."""
+    return isinstance(did, str) and bool(DID_RE.match(did))
+
+
+def did_hex(did: str) -> str:
+    """The DID without its `did:op:` prefix, as used for /data/inputs and /data/ddos folders."""
+    return did[len(DID_PREFIX):] if did.startswith(DID_PREFIX) else did
+
+
+def checksum_address(address: str) -> str:
+    """EIP-55 checksummed form of an address (needs keccak, hence eth_utils)."""
+    from eth_utils import to_checksum_address
+
+    return to_checksum_address(address)
+
+
+def derive_did(nft_address: str, chain_id: int) -> str:
+    """`did:op:` + sha256(checksummed nft address + decimal chain id): the rule Aquarius uses."""
+    text = checksum_address(nft_address) + str(int(chain_id))
+    return DID_PREFIX + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def files_checksum(contents: list[bytes]) -> str:
+    """Concatenated sha256 hex of each algorithm file's content, in file order."""
+    return "".join(hashlib.sha256(c).hexdigest() for c in contents)
+
+
+def container_section_checksum(entrypoint: str, checksum: str) -> str:
+    """sha256 hex of the container entrypoint followed by the image checksum."""
+    return hashlib.sha256((entrypoint + checksum).encode("utf-8")).hexdigest()
+
+
+def _digest(message: str, nonce: object) -> bytes:
+    from eth_utils import keccak
+
+    return keccak(text=message + str(nonce))
+
+
+def sign_request(account, message: str, nonce: object) -> str:
+    """Sign `message + str(nonce)` the Provider way: personal-sign of keccak's 32 bytes."""
+    from eth_account.messages import encode_defunct
+
+    signed = account.sign_message(encode_defunct(primitive=_digest(message, nonce)))
+    sig = signed.signature.hex()
+    return sig if sig.startswith("0x") else "0x" + sig
+
+
+def recover_signer(message: str, nonce: object, signature: str) -> str:
+    """The checksummed address that signed `message + str(nonce)`; v may be 0/1 or 27/28.
+
+    Raises ValueError when the signature cannot be decoded or recovered.
+    """
+    from eth_account import Account
+    from eth_account.messages import encode_defunct
+
+    raw = bytes.fromhex(signature[2:] if signature.startswith("0x") else signature)
+    if len(raw) != 65:
+        raise ValueError(f"signature must be 65 bytes, got {len(raw)}")
+    if raw[64] in (0, 1):
+        raw = raw[:64] + bytes([raw[64] + 27])
+    try:
+        return Account.recover_message(encode_defunct(primitive=_digest(message, nonce)), signature=raw)
+    except Exception as exc:  # eth_keys raises several types for bad curves points
+        raise ValueError(f"cannot recover signer: {exc}") from exc
