@@ -1,0 +1,536 @@
+"""The mock Provider's algorithm executor: one C2D job from provisioning to published results.
+
+It reproduces what the v1 stack (operator-engine + pod-configuration + pod-publishing) does to a
+job, in one blocking call: lay out /data, run the entrypoint in the sandbox with the C2D
+environment, capture stdout+stderr into algorithm.log, enforce the duration, and publish the result
+files in the real order and with the real types.  The HTTP server owns job state; it learns about
+progress only through `on_status` and the returned `ExecutionResult`.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import selectors
+import shlex
+import shutil
+import stat
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO, Callable, Mapping
+
+from c2d_runner.wire import did_hex
+from mockprovider import sandbox as sb
+
+# v1 status codes this module reports (texts live in c2d_runner.wire.STATUS_TEXT).
+CONFIGURING = 20
+PROVISIONED = 30
+DATA_PROVISIONING_FAILED = 31
+ALGORITHM_PROVISIONING_FAILED = 32
+RUNNING = 40
+PUBLISHING = 60
+FINISHED = 70
+
+STOPREQ_NONE, STOPREQ_STOPPED, STOPREQ_TIMEOUT = 0, 1, 2
+
+# Result types as pod-publishing writes them ("configrationLog" is the real misspelling).
+TYPE_OUTPUT = "output"
+TYPE_ALGORITHM_LOG = "algorithmLog"
+TYPE_CONFIGURATION_LOG = "configrationLog"
+
+_CHUNK = 64 * 1024
+_POLL_SECONDS = 0.1
+# After the algorithm exits we keep reading until every writer of its output pipe is gone; a
+# process that escaped the job's process group (only possible without bwrap) could hold it open
+# for ever, so the drain is bounded.
+_DRAIN_SECONDS = 3.0
+_SAFE_COMPONENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_ENV_REF = re.compile(r"\$(?:\{(\w+)\}|(\w+))")
+
+
+@dataclass(frozen=True)
+class InputDataset:
+    """One input dataset: its DID, the local files the world maps it to, and its DDO."""
+
+    did: str
+    files: tuple[Path, ...]
+    ddo: dict
+
+    def __post_init__(self) -> None:
+        _check_did_component(self.did)
+
+
+@dataclass(frozen=True)
+class Algorithm:
+    """The algorithm: code files (files[0] is the main one), DDO, entrypoint and runtime map."""
+
+    did: str | None                      # None for a raw algorithm
+    files: tuple[bytes, ...]
+    ddo: dict | None
+    entrypoint: str
+    command_map: Mapping[str, str]
+
+    def __post_init__(self) -> None:
+        if self.did is not None:
+            _check_did_component(self.did)
+
+
+@dataclass(frozen=True)
+class ExecutionRequest:
+    """Everything the executor needs for one job; job_dir must not hold a previous run."""
+
+    job_id: str
+    job_dir: Path
+    inputs: tuple[InputDataset, ...]
+    algorithm: Algorithm
+    algocustomdata: dict | None
+    max_duration: float                  # seconds from the algorithm's start; <= 0 or inf: no limit
+    allow_network: bool
+    max_log_bytes: int = 10 * 2**20
+
+
+@dataclass(frozen=True)
+class ResultFile:
+    """One published result: name, size at publishing time, Ocean result type, host path."""
+
+    filename: str
+    filesize: int
+    type: str
+    path: Path
+
+
+@dataclass(frozen=True)
+class ExecutionResult:
+    """Final status (70, 31 or 32), stopreq (0, 1 stop, 2 timeout) and the results in index order."""
+
+    status: int
+    stopreq: int
+    results: tuple[ResultFile, ...]
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Host paths of one job; `data` becomes /data in the sandbox, `admin` stays invisible."""
+
+    job_dir: Path
+    data: Path = field(init=False)
+    admin: Path = field(init=False)
+    sandbox_work: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "data", self.job_dir / "data")
+        object.__setattr__(self, "admin", self.job_dir / "adminlogs")
+        object.__setattr__(self, "sandbox_work", self.job_dir / "sandbox")
+
+    @property
+    def configure_log(self) -> Path:
+        return self.admin / "configure.log"
+
+    @property
+    def algorithm_log(self) -> Path:
+        return self.data / "logs" / "algorithm.log"
+
+
+class _AdminLog:
+    """configure.log: what the operator side did, published to the consumer as configrationLog.
+
+    It never names host paths (they would leak the mock's layout to consumers), only DIDs,
+    indexes and reasons.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._file = open(path, "a", encoding="utf-8")
+
+    def note(self, message: str) -> None:
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        self._file.write(f"{stamp} {message}\n")
+        self._file.flush()
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class _ProvisioningFailed(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class Executor:
+    """Runs C2D jobs in the best available sandbox; safe to share between threads."""
+
+    def __init__(self, sandbox: str = "auto", limits: sb.ResourceLimits = sb.ResourceLimits()) -> None:
+        self.limits = limits
+        self.sandbox_kind, self.sandbox_warning = sb.choose_sandbox(sandbox, limits)
+
+    def run(self, request: ExecutionRequest, on_status: Callable[[int], None] = lambda s: None,
+            stop: threading.Event | None = None) -> ExecutionResult:
+        """Provision, run and publish one job, blocking; returns the final status and results."""
+        stop = stop or threading.Event()
+        layout = _Layout(Path(request.job_dir))
+        on_status(CONFIGURING)
+        _make_layout(layout)
+        admin = _AdminLog(layout.configure_log)
+        try:
+            return self._run(request, layout, admin, on_status, stop)
+        finally:
+            admin.close()
+
+    def _run(self, request: ExecutionRequest, layout: _Layout, admin: _AdminLog,
+             on_status: Callable[[int], None], stop: threading.Event) -> ExecutionResult:
+        admin.note(f"job {request.job_id}: configuring volumes (sandbox: {self.sandbox_kind})")
+        if self.sandbox_warning:
+            admin.note(f"WARNING: {self.sandbox_warning}")
+        root = sb.volume_root(self.sandbox_kind, layout.data)
+        try:
+            _provision_inputs(request, layout, admin)
+            argv = _provision_algorithm(request, layout, root, admin)
+        except _ProvisioningFailed as failed:
+            admin.note(f"provisioning failed ({failed.status}): {failed}")
+            return ExecutionResult(failed.status, STOPREQ_NONE, _publish(layout, admin))
+        on_status(PROVISIONED)
+        admin.note("provisioning success")
+
+        stopreq = STOPREQ_NONE
+        if stop.is_set():
+            stopreq = STOPREQ_STOPPED
+            admin.note("stop requested before the algorithm started; not running it")
+        else:
+            env = _job_env(request, root, layout, self.sandbox_kind)
+            argv = [_expand(arg, env) for arg in argv]
+            plan = sb.SandboxPlan(self.sandbox_kind, layout.data, layout.sandbox_work,
+                                  sb.runtime_paths([argv[0]]) if self.sandbox_kind == sb.BWRAP else (),
+                                  request.allow_network, self.limits)
+            command = sb.wrap(plan, argv, env)
+            if self.sandbox_kind == sb.BWRAP:
+                network = "allowed" if request.allow_network else "denied"
+            else:
+                network = "not isolated (no sandbox)"
+            admin.note(f"running algorithm: entrypoint {request.algorithm.entrypoint!r}, network {network}")
+            stopreq = _run_algorithm(command, self.limits, layout, request, stop, admin,
+                                     lambda: on_status(RUNNING))
+        on_status(PUBLISHING)
+        admin.note("publishing results")
+        return ExecutionResult(FINISHED, stopreq, _publish(layout, admin))
+
+
+def open_result(result: ResultFile) -> BinaryIO:
+    """Open a published result for streaming without following a symlink swapped in after publishing."""
+    fd = os.open(result.path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(f"result {result.filename!r} is no longer a regular file")
+    return os.fdopen(fd, "rb")
+
+
+# ---------------------------------------------------------------- provisioning (status 20 -> 30)
+
+def _check_did_component(did: str) -> None:
+    # The DID hex names folders under /data; reject anything that could climb out of them.
+    if not isinstance(did, str) or not _SAFE_COMPONENT.match(did_hex(did)):
+        raise ValueError(f"DID {did!r} cannot name a /data folder")
+
+
+def _make_layout(layout: _Layout) -> None:
+    layout.job_dir.mkdir(parents=True, exist_ok=True)
+    # A leftover data folder would mix a previous run's outputs into this job's results.
+    layout.data.mkdir()
+    for sub in ("inputs", "transformations", "ddos", "outputs", "logs"):
+        (layout.data / sub).mkdir()
+    layout.algorithm_log.touch()         # pod-configuration creates it empty
+    layout.admin.mkdir(exist_ok=True)
+    layout.configure_log.touch()
+
+
+def _provision_inputs(request: ExecutionRequest, layout: _Layout, admin: _AdminLog) -> None:
+    inputs_dir = layout.data / "inputs"
+    for dataset in request.inputs:
+        folder = inputs_dir / did_hex(dataset.did)
+        folder.mkdir(exist_ok=True)
+        for index, source in enumerate(dataset.files):
+            # Copies, never hard links: /data/inputs is writable by the job, and writing through a
+            # hard link would change the world's dataset for every later job.
+            try:
+                shutil.copyfile(source, folder / str(index))
+            except OSError as exc:
+                raise _ProvisioningFailed(
+                    DATA_PROVISIONING_FAILED,
+                    f"dataset {dataset.did} file {index}: {exc.strerror or type(exc).__name__}") from exc
+        _write_json(layout.data / "ddos" / did_hex(dataset.did), dataset.ddo)
+        admin.note(f"dataset {dataset.did}: {len(dataset.files)} file(s) provisioned")
+    # Always written (the v2 engine does; v1 only when custom data is present): a v1 algorithm
+    # never looks for it unless it expects it, so an empty {} is harmless and saves a branch.
+    _write_json(inputs_dir / "algoCustomData.json", request.algocustomdata or {})
+
+
+def _provision_algorithm(request: ExecutionRequest, layout: _Layout, root: str,
+                         admin: _AdminLog) -> list[str]:
+    algorithm = request.algorithm
+    if not algorithm.files or not algorithm.files[0].strip():
+        raise _ProvisioningFailed(ALGORITHM_PROVISIONING_FAILED, "algorithm code is empty")
+    transformations = layout.data / "transformations"
+    for index, content in enumerate(algorithm.files):
+        path = transformations / ("algorithm" if index == 0 else str(index))
+        path.write_bytes(content)
+        path.chmod(0o755)                # v1 chmods it 777 so `$ALGO` alone can be the program
+    if algorithm.did is not None and algorithm.ddo is not None:
+        _write_json(layout.data / "ddos" / did_hex(algorithm.did), algorithm.ddo)
+    admin.note(f"algorithm {algorithm.did or 'raw'}: {len(algorithm.files)} file(s) provisioned")
+    return _command_line(algorithm, f"{root}/transformations/algorithm")
+
+
+def _command_line(algorithm: Algorithm, algo_path: str) -> list[str]:
+    """Entrypoint -> argv: $ALGO replaced as the operator does, the program mapped to a local runtime.
+
+    There is no shell: the real pod runs the entrypoint through `sh -c`, but the only shell
+    feature C2D entrypoints use is `$ALGO` (plus the odd `$VOLUME`-style variable, expanded later).
+    """
+    text = algorithm.entrypoint.replace("${ALGO}", algo_path).replace("$ALGO", algo_path)
+    try:
+        words = shlex.split(text)
+    except ValueError as exc:
+        raise _ProvisioningFailed(ALGORITHM_PROVISIONING_FAILED, f"entrypoint cannot be parsed: {exc}") from exc
+    if not words:
+        raise _ProvisioningFailed(ALGORITHM_PROVISIONING_FAILED, "entrypoint is empty")
+    if words[0] == algo_path:
+        return words                     # the algorithm is its own program (shebang), as v1 allows
+    best: tuple[int, str] | None = None
+    for key, program in algorithm.command_map.items():
+        key_words = key.split()
+        if key_words and words[:len(key_words)] == key_words and (best is None or len(key_words) > best[0]):
+            best = (len(key_words), program)
+    if best is None:
+        raise _ProvisioningFailed(
+            ALGORITHM_PROVISIONING_FAILED,
+            f"no local runtime for entrypoint program {words[0]!r} "
+            f"(mapped: {', '.join(sorted(algorithm.command_map)) or 'none'})")
+    program = best[1]
+    if not (os.path.isfile(program) and os.access(program, os.X_OK)):
+        raise _ProvisioningFailed(ALGORITHM_PROVISIONING_FAILED,
+                                  f"the runtime mapped for {words[0]!r} is not an executable program")
+    return [program] + words[best[0]:]
+
+
+def _job_env(request: ExecutionRequest, root: str, layout: _Layout, kind: str) -> dict[str, str]:
+    """The C2D variables plus a minimal PATH/HOME/LANG; nothing is inherited from the host."""
+    env = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "DIDS": json.dumps([did_hex(d.did) for d in request.inputs]),
+        "VOLUME": root,
+        "LOGS": f"{root}/logs",
+        "INPUTS": f"{root}/inputs",
+        "OUTPUTS": f"{root}/outputs",
+        "secret": secrets.token_hex(16),
+    }
+    # Unset (not "") for a raw algorithm: the example algorithms test `is not None` before
+    # opening /data/ddos/$TRANSFORMATION_DID.
+    if request.algorithm.did is not None:
+        env["TRANSFORMATION_DID"] = did_hex(request.algorithm.did)
+    if kind == sb.BWRAP:
+        env["HOME"] = "/tmp"
+    else:
+        # Without namespaces, keep the job's scratch files inside its own folder at least.
+        scratch = layout.job_dir / "tmp"
+        scratch.mkdir(exist_ok=True)
+        env["HOME"] = env["TMPDIR"] = str(scratch)
+    return env
+
+
+def _expand(word: str, env: Mapping[str, str]) -> str:
+    # `sh -c` would expand $VOLUME and friends; unknown names stay literal rather than vanish.
+    return _ENV_REF.sub(lambda m: env.get(m.group(1) or m.group(2), m.group(0)), word)
+
+
+def _write_json(path: Path, value: object) -> None:
+    path.write_text(json.dumps(value), encoding="utf-8")
+
+
+# ---------------------------------------------------------------- running (status 40)
+
+def _run_algorithm(command: sb.WrappedCommand, limits: sb.ResourceLimits, layout: _Layout,
+                   request: ExecutionRequest, stop: threading.Event, admin: _AdminLog,
+                   started: Callable[[], None]) -> int:
+    """Run the job to its end, stop or timeout; returns stopreq.  The log file is written by us."""
+    log = open(layout.algorithm_log, "wb")
+    try:
+        proc = subprocess.Popen(command.argv, env=command.env, cwd=command.cwd,
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, close_fds=True,
+                                start_new_session=True,     # its own group, so we can kill it all
+                                preexec_fn=sb.rlimit_preexec(limits))
+    except OSError as exc:
+        log.close()
+        admin.note(f"algorithm could not be started: {exc.strerror or exc}")
+        return STOPREQ_NONE
+    try:
+        started()
+        capture = _LogCapture(log, request.max_log_bytes)
+        stopreq = _supervise(proc, capture, request.max_duration, stop, admin)
+        capture.finish()
+        if capture.dropped:
+            admin.note(f"algorithm.log capped at {request.max_log_bytes} bytes; "
+                       f"{capture.dropped} bytes dropped")
+    finally:
+        # Whatever happened (including an exception in on_status), nothing of the job survives.
+        sb.kill_process_group(proc.pid)
+        proc.stdout.close()
+        proc.wait()
+        log.close()
+    code = proc.returncode
+    admin.note(f"algorithm exit code: {code}" if code >= 0 else f"algorithm killed by signal {-code}")
+    return stopreq
+
+
+class _LogCapture:
+    """Streams the job's output into algorithm.log up to a cap; memory stays one chunk."""
+
+    def __init__(self, log: BinaryIO, cap: int) -> None:
+        self._log, self._cap = log, max(0, cap)
+        self.written = 0
+        self.dropped = 0
+
+    def feed(self, chunk: bytes) -> None:
+        room = self._cap - self.written
+        if room > 0:
+            self._log.write(chunk[:room])
+            self.written += min(room, len(chunk))
+        if len(chunk) > room:
+            self.dropped += len(chunk) - max(room, 0)
+
+    def finish(self) -> None:
+        if self.dropped:
+            self._log.write(f"\n[mock C2D: algorithm.log truncated at {self._cap} bytes; "
+                            f"{self.dropped} more bytes dropped]\n".encode())
+        self._log.flush()
+
+
+def _supervise(proc: subprocess.Popen, capture: _LogCapture, max_duration: float,
+               stop: threading.Event, admin: _AdminLog) -> int:
+    """Pump output until the job ends, honouring stop and the deadline; returns stopreq."""
+    limit = max_duration if 0 < max_duration < float("inf") else None
+    deadline = time.monotonic() + limit if limit else None
+    fd = proc.stdout.fileno()
+    os.set_blocking(fd, False)
+    stopreq = STOPREQ_NONE
+    killed_at: float | None = None
+    eof = False
+    with selectors.DefaultSelector() as selector:
+        selector.register(fd, selectors.EVENT_READ)
+        while True:
+            if killed_at is None:
+                if stop.is_set():
+                    stopreq = STOPREQ_STOPPED
+                    admin.note("stop requested: killing the algorithm")
+                elif deadline is not None and time.monotonic() >= deadline:
+                    stopreq = STOPREQ_TIMEOUT
+                    admin.note(f"maximum duration of {max_duration:g}s exceeded: killing the algorithm")
+                if stopreq != STOPREQ_NONE or _has_exited(proc.pid):
+                    # Kill before reaping: while the leader is unreaped its pid (our group id)
+                    # cannot be reused, so the signal only reaches this job's processes.  After a
+                    # normal exit this removes leftovers, as deleting the pod does.
+                    sb.kill_process_group(proc.pid)
+                    killed_at = time.monotonic()
+            if eof and killed_at is not None:
+                return stopreq
+            if killed_at is not None and time.monotonic() - killed_at > _DRAIN_SECONDS:
+                admin.note("output pipe still held open by a process outside the job's group; "
+                           "stopped reading")
+                return stopreq
+            if eof:
+                # The job closed its output but still runs: keep enforcing stop and the deadline.
+                stop.wait(_POLL_SECONDS)
+                continue
+            if selector.select(_POLL_SECONDS):
+                try:
+                    chunk = os.read(fd, _CHUNK)
+                except BlockingIOError:
+                    continue
+                if chunk:
+                    capture.feed(chunk)
+                else:
+                    eof = True
+                    selector.unregister(fd)
+
+
+def _has_exited(pid: int) -> bool:
+    """True once the process has exited, without reaping it (WNOWAIT)."""
+    try:
+        info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    except ChildProcessError:
+        return True
+    return info is not None
+
+
+# ---------------------------------------------------------------- publishing (status 60)
+
+def _publish(layout: _Layout, admin: _AdminLog) -> tuple[ResultFile, ...]:
+    """Results in pod-publishing's order: outputs (by name), algorithm.log, configure.log."""
+    results = list(_published_files(layout.data, "outputs", None, TYPE_OUTPUT, layout, admin))
+    results += _published_files(layout.data, "logs", "algorithm.log", TYPE_ALGORITHM_LOG, layout, admin)
+    admin.note(f"published {len(results)} file(s) besides this log")
+    # configure.log is last and is never touched by the job, so its size is final once we stop writing.
+    admin_log = layout.configure_log
+    results.append(ResultFile(admin_log.name, os.lstat(admin_log).st_size, TYPE_CONFIGURATION_LOG, admin_log))
+    return tuple(results)
+
+
+def _published_files(data: Path, folder: str, only: str | None, kind: str, layout: _Layout,
+                     admin: _AdminLog) -> list[ResultFile]:
+    # Everything under /data is the job's to change (it may have replaced outputs/ itself with a
+    # symlink to /etc), so each step is opened relative to a directory fd, never following links.
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    data_fd = os.open(data, flags)
+    try:
+        try:
+            dir_fd = os.open(folder, flags, dir_fd=data_fd)
+        except OSError:
+            admin.note(f"not published: {folder}/ is not a real folder any more")
+            return []
+        try:
+            names = [only] if only is not None else sorted(os.listdir(dir_fd))
+            found = []
+            for name in names:
+                reason = _refusal(name, dir_fd, layout)
+                if reason:
+                    if not (only is not None and reason == "missing"):
+                        admin.note(f"not published: {folder}/{name!r}: {reason}")
+                    continue
+                size = os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_size
+                found.append(ResultFile(name, size, kind, data / folder / name))
+            return found
+        finally:
+            os.close(dir_fd)
+    finally:
+        os.close(data_fd)
+
+
+def _refusal(name: str, dir_fd: int, layout: _Layout) -> str | None:
+    """Why a name in a result folder must not be published, or None when it is safe."""
+    if ".." in name or "/" in name or "\\" in name:
+        return "name contains '..', '/' or '\\'"
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        return "name contains control characters"
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return "name is not valid UTF-8"
+    try:
+        st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return "missing"
+    if stat.S_ISLNK(st.st_mode):
+        return "symbolic link"
+    if not stat.S_ISREG(st.st_mode):
+        return "not a regular file"
+    if st.st_nlink > 1:
+        # A hard link can alias a file outside the job (possible without the bwrap sandbox).
+        return "file has other hard links"
+    real = Path(os.path.realpath(f"/proc/self/fd/{dir_fd}")) / name
+    if layout.job_dir.resolve() not in real.parents:
+        return "resolves outside the job folder"
+    return None

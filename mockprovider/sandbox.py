@@ -1,0 +1,263 @@
+"""Isolation for one algorithm process: bubblewrap when it works, a loudly reported plain fallback.
+
+This module knows how to wrap a command line, which host paths a job may see, which resource
+limits apply and how to kill what a job started.  It knows nothing about Ocean: the executor
+decides what to run and where the job's `data` folder is.  See docs/sandbox.md for what each
+mode allows and where it is weaker than a real C2D cluster.
+"""
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+BWRAP = "bwrap"
+NONE = "none"
+AUTO = "auto"
+
+# Where the job's data folder appears inside the sandbox; the real pod mounts its volume there.
+SANDBOX_VOLUME = "/data"
+# The v2 engine runs algorithms as 1000:1000; we map the job to the same ids in its user namespace.
+SANDBOX_UID = 1000
+SANDBOX_GID = 1000
+
+# Read-only system roots a container image would provide.  /etc is deliberately absent: only a few
+# named files are bound (see _etc_binds) so host users, keys and configs stay invisible.
+_SYSTEM_DIRS = ("/usr",)
+_SYSTEM_MAYBE_LINKS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+# Needed by the dynamic linker to find Debian's multiarch libraries (/usr/lib/x86_64-linux-gnu).
+_ETC_ALWAYS = ("/etc/ld.so.cache",)
+# Needed for name resolution and TLS, so only bound when the job may use the network.
+_ETC_NETWORK = ("/etc/resolv.conf", "/etc/nsswitch.conf", "/etc/gai.conf", "/etc/ssl",
+                "/etc/ca-certificates", "/etc/pki")
+# A runtime prefix equal to one of these would expose far more than an interpreter; bind the
+# single program file instead.
+_TOO_BROAD = frozenset({"/", "/root", "/home", "/etc", "/var", "/tmp", "/work", "/opt", "/srv",
+                        "/mnt", "/media", "/run", "/proc", "/sys", "/dev", "/boot", "/usr",
+                        "/usr/local"})
+
+_PASSWD = "algorithm:x:{uid}:{gid}:C2D algorithm:/tmp:/bin/sh\nnobody:x:65534:65534::/:/usr/sbin/nologin\n"
+_GROUP = "algorithm:x:{gid}:\nnogroup:x:65534:\n"
+_HOSTS = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n"
+
+
+class SandboxUnavailable(RuntimeError):
+    """bubblewrap was asked for explicitly but cannot run here."""
+
+
+@dataclass(frozen=True)
+class ResourceLimits:
+    """setrlimit values applied to the job (and inherited by everything it starts)."""
+
+    max_file_bytes: int = 1 << 30        # RLIMIT_FSIZE: one runaway output cannot fill the disk
+    max_open_files: int = 1024           # RLIMIT_NOFILE
+    # RLIMIT_NPROC counts every process of the *host* uid, so a fixed value would break a busy
+    # server account; off unless the operator sets one.  bwrap's PID namespace still contains forks.
+    max_processes: int | None = None
+    tmp_bytes: int = 256 << 20           # size of the private /tmp tmpfs (bwrap only); it is RAM
+
+
+@dataclass(frozen=True)
+class SandboxPlan:
+    """Everything needed to wrap one job's command."""
+
+    kind: str                            # BWRAP or NONE
+    data_dir: Path                       # host folder that becomes /data
+    work_dir: Path                       # host folder for sandbox support files (never inside data)
+    runtime_paths: tuple[Path, ...]      # host paths bound read-only so mapped runtimes can start
+    allow_network: bool
+    limits: ResourceLimits = ResourceLimits()
+
+
+@dataclass(frozen=True)
+class WrappedCommand:
+    """A command ready for subprocess.Popen."""
+
+    argv: tuple[str, ...]
+    env: dict[str, str]
+    cwd: str
+
+
+def volume_root(kind: str, data_dir: Path) -> str:
+    """The path the algorithm uses for its data folder: /data under bwrap, the host path otherwise."""
+    return SANDBOX_VOLUME if kind == BWRAP else str(data_dir)
+
+
+def choose_sandbox(requested: str, limits: ResourceLimits = ResourceLimits()) -> tuple[str, str | None]:
+    """Resolve "auto" | "bwrap" | "none" to a working kind plus a warning when isolation is weaker."""
+    if requested not in (AUTO, BWRAP, NONE):
+        raise ValueError(f"sandbox must be 'auto', 'bwrap' or 'none', not {requested!r}")
+    if requested == NONE:
+        return NONE, ("sandbox disabled by configuration: algorithms run as plain host processes "
+                      "with the server's user rights, host filesystem and network (see docs/sandbox.md)")
+    problem = probe_bwrap(limits)
+    if problem is None:
+        return BWRAP, None
+    if requested == BWRAP:
+        raise SandboxUnavailable(f"bubblewrap sandbox requested but unusable: {problem}")
+    return NONE, (f"bubblewrap unusable ({problem}); FALLING BACK TO NO SANDBOX: algorithms run as "
+                  "plain host processes with the server's user rights, host filesystem and network. "
+                  "Install the 'bubblewrap' package and allow user namespaces (see docs/sandbox.md)")
+
+
+def probe_bwrap(limits: ResourceLimits = ResourceLimits()) -> str | None:
+    """Run `true` inside the exact sandbox jobs get; None when it works, else why not."""
+    exe = shutil.which(BWRAP)
+    if exe is None:
+        return "the 'bwrap' program is not installed"
+    true_prog = "/usr/bin/true" if os.path.exists("/usr/bin/true") else "/bin/true"
+    with tempfile.TemporaryDirectory(prefix="c2d-bwrap-probe-") as tmp:
+        data, work = Path(tmp, "data"), Path(tmp, "work")
+        data.mkdir()
+        work.mkdir()
+        plan = SandboxPlan(BWRAP, data, work, (), allow_network=False, limits=limits)
+        cmd = wrap(plan, [true_prog], {"PATH": "/usr/bin:/bin"})
+        try:
+            done = subprocess.run(cmd.argv, env=cmd.env, cwd=cmd.cwd, capture_output=True, timeout=20,
+                                  preexec_fn=rlimit_preexec(limits))
+        except (OSError, subprocess.SubprocessError) as exc:
+            return f"probe failed to start: {exc}"
+    if done.returncode != 0:
+        err = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        return f"probe exited {done.returncode}: {err[-1] if err else 'no message'}"
+    return None
+
+
+def runtime_paths(programs: Iterable[str]) -> tuple[Path, ...]:
+    """Host paths to bind read-only so each program (and its symlink chain) exists in the sandbox.
+
+    A venv's `bin/python` is a symlink into a base interpreter prefix: the program must keep its
+    own path (that is how Python finds pyvenv.cfg and the venv's packages) and the chain's targets
+    must exist too, so every link's prefix (the folder above `bin/`) is bound.
+    """
+    found: list[Path] = []
+    for program in programs:
+        for link in _symlink_chain(Path(program)):
+            target = _bind_target(link)
+            if target is not None and target not in found:
+                found.append(target)
+    # Drop paths already covered by a bound ancestor, so bwrap does not mount twice.
+    return tuple(p for p in found if not any(q != p and _is_within(p, q) for q in found))
+
+
+def wrap(plan: SandboxPlan, argv: Sequence[str], env: dict[str, str]) -> WrappedCommand:
+    """The command line, environment and cwd that run `argv` under the plan's isolation."""
+    if plan.kind == NONE:
+        # No namespaces: the job folder is the cwd so the relative paths real algorithms use
+        # (data/inputs/...) still resolve, as they do from the pod's WORKDIR /.
+        return WrappedCommand(tuple(argv), dict(env), str(plan.data_dir.parent))
+    _write_etc(plan.work_dir)
+    args: list[str] = [
+        shutil.which(BWRAP) or BWRAP,
+        "--unshare-user", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_GID),
+        "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+        "--hostname", "c2d-job",
+        # The job must die with the executor (pdeathsig) and must not reach our terminal (TIOCSTI).
+        "--die-with-parent", "--new-session",
+        "--cap-drop", "ALL",
+        "--clearenv",
+    ]
+    if not plan.allow_network:
+        args.append("--unshare-net")
+    for d in _SYSTEM_DIRS:
+        args += ["--ro-bind", d, d]
+    for d in _SYSTEM_MAYBE_LINKS:
+        if os.path.islink(d):
+            args += ["--symlink", os.readlink(d), d]
+        elif os.path.isdir(d):
+            args += ["--ro-bind", d, d]
+    etc = plan.work_dir / "etc"
+    for name in ("passwd", "group", "hosts"):
+        args += ["--ro-bind", str(etc / name), f"/etc/{name}"]
+    for path in _ETC_ALWAYS + (_ETC_NETWORK if plan.allow_network else ()):
+        args += ["--ro-bind-try", path, path]
+    for path in plan.runtime_paths:
+        args += ["--ro-bind", str(path), str(path)]
+    args += ["--proc", "/proc", "--dev", "/dev",
+             "--size", str(plan.limits.tmp_bytes), "--perms", "1777", "--tmpfs", "/tmp",
+             # Last, so nothing bound above can shadow the job's own volume.
+             "--bind", str(plan.data_dir), SANDBOX_VOLUME,
+             "--chdir", "/"]
+    for key, value in env.items():
+        args += ["--setenv", key, value]
+    args.append("--")
+    args += list(argv)
+    # bwrap itself only needs PATH-free absolute paths; give it nothing from the host either.
+    return WrappedCommand(tuple(args), {"PATH": "/usr/bin:/bin"}, "/")
+
+
+def rlimit_preexec(limits: ResourceLimits) -> Callable[[], None]:
+    """A preexec_fn that applies the limits in the child before exec.
+
+    The values are computed here, in the parent, so the child only calls setrlimit: preexec_fn
+    runs between fork and exec in a possibly multi-threaded server, where importing or allocating
+    could deadlock.
+    """
+    wanted = [(resource.RLIMIT_CORE, 0), (resource.RLIMIT_FSIZE, limits.max_file_bytes),
+              (resource.RLIMIT_NOFILE, limits.max_open_files)]
+    if limits.max_processes is not None:
+        wanted.append((resource.RLIMIT_NPROC, limits.max_processes))
+    pairs = []
+    for res, value in wanted:
+        _soft, hard = resource.getrlimit(res)
+        if hard != resource.RLIM_INFINITY:
+            value = min(value, hard)     # an unprivileged process may only lower a hard limit
+        pairs.append((res, (value, value)))
+    setrlimit = resource.setrlimit
+
+    def _apply() -> None:
+        for res, value in pairs:
+            setrlimit(res, value)
+
+    return _apply
+
+
+def kill_process_group(pgid: int) -> None:
+    """SIGKILL every process in the job's process group; a no-op when it is already gone."""
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _write_etc(work_dir: Path) -> None:
+    etc = work_dir / "etc"
+    etc.mkdir(parents=True, exist_ok=True)
+    (etc / "passwd").write_text(_PASSWD.format(uid=SANDBOX_UID, gid=SANDBOX_GID))
+    (etc / "group").write_text(_GROUP.format(gid=SANDBOX_GID))
+    (etc / "hosts").write_text(_HOSTS)
+
+
+def _symlink_chain(path: Path) -> list[Path]:
+    chain = [Path(os.path.abspath(path))]
+    for _ in range(40):                      # the kernel's own symlink limit
+        current = chain[-1]
+        if not current.is_symlink():
+            break
+        chain.append(Path(os.path.normpath(current.parent / os.readlink(current))))
+    return chain
+
+
+def _bind_target(link: Path) -> Path | None:
+    if any(_is_within(link, Path(d)) for d in _SYSTEM_DIRS):
+        return None
+    for d in _SYSTEM_MAYBE_LINKS:
+        if _is_within(link, Path(d)):
+            return None
+    if _is_within(link, Path("/etc")):
+        return link                          # e.g. /etc/alternatives/node: just that entry
+    prefix = link.parent.parent if link.parent.name == "bin" else link.parent
+    home = os.path.expanduser("~")
+    if str(prefix) in _TOO_BROAD or str(prefix) == home or len(prefix.parts) < 3:
+        return link
+    return prefix
+
+
+def _is_within(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
