@@ -1,0 +1,453 @@
+"""OceanCompute: ocean.py's compute API (start, status, result, compute_job_result_logs, stop,
+get_c2d_environments, get_free_c2d_environment) plus initialize, start_job, wait, jobs, delete
+and a streaming result download."""
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Callable, Mapping, NamedTuple, Sequence
+
+import requests
+
+from c2d_runner import wire
+from c2d_runner.ocean.aquarius import Aquarius
+from c2d_runner.ocean.config import ClientConfig
+from c2d_runner.ocean.consumable import ConsumableCodes, consumable_code, fileinfo_ok
+from c2d_runner.ocean.ddo import DDO, Service
+from c2d_runner.ocean.errors import (
+    AssetNotConsumable,
+    ComputeTimeout,
+    ConfigError,
+    InvalidComputeRequest,
+    NoFreeEnvironment,
+    ProviderError,
+    WalletError,
+)
+from c2d_runner.ocean.http import HttpClient, RetryPolicy, base_url, is_loopback
+from c2d_runner.ocean.inputs import AlgorithmMetadata, ComputeInput
+from c2d_runner.ocean.messages import (
+    ComputeEnvironment,
+    InitializeResult,
+    apply_orders,
+    first_job,
+    initialize_body,
+    is_terminal,
+    job_list,
+    parse_environments,
+    parse_initialize,
+    require_orders,
+    results_of,
+    safe_filename,
+    start_body,
+    with_ok,
+)
+from c2d_runner.ocean.provider import ProviderClient
+from c2d_runner.ocean.wallet import NonceTracker
+
+_CHUNK = 1 << 20
+
+
+class ResultFile(NamedTuple):
+    """A downloaded result: the provider's file name, its size in bytes and sha256 hex."""
+
+    filename: str
+    size: int
+    sha256: str
+
+
+class OceanCompute:
+    """Compute-to-Data against Ocean Providers; build it with an ocean.py-style config dict."""
+
+    def __init__(
+        self,
+        config: ClientConfig | Mapping[str, Any] | None = None,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.config = ClientConfig.from_mapping(config)
+        cfg = self.config
+        retry = RetryPolicy(cfg.retries, cfg.retry_backoff, cfg.retry_backoff_max, cfg.retry_after_max)
+        self._http = HttpClient(timeout=cfg.timeout, retry=retry, sleep=sleep)
+        self._provider = ProviderClient(self._http)
+        self._nonces = NonceTracker()
+        self._sleep = sleep
+        self._clock = clock
+        self._aquarius: Aquarius | None = None
+
+    # -- plumbing ---------------------------------------------------------------------------
+    @property
+    def request_count(self) -> int:
+        """HTTP requests this instance has sent (Provider and Aquarius, retries included)."""
+        return self._http.request_count
+
+    @property
+    def aquarius(self) -> Aquarius:
+        """The Aquarius at METADATA_CACHE_URI, sharing this instance's sessions and counter."""
+        if self._aquarius is None:
+            if not self.config.metadata_cache_uri:
+                raise ConfigError("METADATA_CACHE_URI (the Aquarius URL) is not set in the config")
+            self._aquarius = Aquarius(self.config.metadata_cache_uri, http=self._http,
+                                      sleep=self._sleep, clock=self._clock)
+        return self._aquarius
+
+    def close(self) -> None:
+        """Close the HTTP sessions."""
+        self._http.close()
+
+    def __enter__(self) -> "OceanCompute":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _sign(self, provider_url: str, wallet: Any, message: str) -> tuple[int, str]:
+        """A fresh nonce (above the provider's and anything sent before) and its signature."""
+        address = _address(wallet)
+        provider_nonce = self._provider.nonce(provider_url, address)
+        nonce = self._nonces.next(base_url(provider_url), address, provider_nonce)
+        try:
+            signature = wire.sign_request(wallet, message, nonce)
+        except Exception as exc:  # a foreign wallet object; the message must not echo key material
+            raise WalletError(f"cannot sign with the consumer wallet ({type(exc).__name__})") from None
+        return nonce, signature
+
+    def _nonce_lock(self, provider_url: str, wallet: Any):
+        return self._nonces.lock_for(base_url(provider_url), _address(wallet))
+
+    # -- environments ----------------------------------------------------------------------
+    def get_c2d_environments(self, service_endpoint: str, chain_id: int | None = None) -> list[ComputeEnvironment]:
+        """The provider's compute environments for `chain_id` (keyed or legacy bare-list answer)."""
+        chain = chain_id if chain_id is not None else self.config.chain_id
+        body, endpoint = self._provider.environments(_provider_url(service_endpoint), chain)
+        return list(parse_environments(body, chain, endpoint))
+
+    def get_free_c2d_environment(self, service_endpoint: str, chain_id: int | None = None) -> ComputeEnvironment:
+        """The first environment with priceMin 0; NoFreeEnvironment when there is none."""
+        envs = self.get_c2d_environments(service_endpoint, chain_id)
+        for env in envs:
+            if env.is_free:
+                return env
+        ids = ", ".join(f"{e.id} (priceMin {e.price_min:g})" for e in envs) or "none"
+        raise NoFreeEnvironment(
+            f"provider {_provider_url(service_endpoint)} has no free compute environment "
+            f"for chain {chain_id if chain_id is not None else self.config.chain_id}; environments: {ids}"
+        )
+
+    # -- consumability ---------------------------------------------------------------------
+    def is_consumable(self, ddo: DDO, service: Service, address: str, with_connectivity_check: bool = True) -> ConsumableCodes:
+        """ocean.py's check: 0 OK, 1 disabled, 2 connectivity (fileinfo), 3 not allowed, 4 denied."""
+        if ddo.is_disabled:
+            return ConsumableCodes.ASSET_DISABLED
+        connectivity = None
+        if with_connectivity_check:
+            try:
+                info = self._provider.fileinfo(service.service_endpoint, ddo.did, service.id)
+                connectivity = fileinfo_ok(info)
+            except ProviderError:
+                connectivity = False
+        return consumable_code(ddo, address, connectivity)
+
+    # -- start -----------------------------------------------------------------------------
+    def initialize(
+        self,
+        consumer_wallet: Any,
+        dataset: ComputeInput,
+        compute_environment: str,
+        algorithm: ComputeInput | None = None,
+        algorithm_meta: AlgorithmMetadata | None = None,
+        additional_datasets: Sequence[ComputeInput] = (),
+        valid_until: int | None = None,
+        consumer_address: str | None = None,
+    ) -> InitializeResult:
+        """initializeCompute: which orders can be reused (validOrder) and which fees are due.
+
+        Inputs that carry a transfer_tx_id are sent with it, so the provider can say the order is
+        still valid.  Unsigned; never retried.  `consumer_address` defaults to the wallet's.
+        """
+        datasets = [dataset, *additional_datasets]
+        until = valid_until if valid_until is not None else int(time.time()) + self.config.order_validity
+        body = initialize_body(
+            datasets, algorithm, algorithm_meta, compute_environment, until,
+            consumer_address or _address(consumer_wallet),
+        )
+        answer, endpoint = self._provider.initialize_compute(dataset.service.service_endpoint, body)
+        return parse_initialize(answer, len(datasets), endpoint)
+
+    def start_job(
+        self,
+        consumer_wallet: Any,
+        dataset: ComputeInput,
+        compute_environment: str,
+        algorithm: ComputeInput | None = None,
+        algorithm_meta: AlgorithmMetadata | None = None,
+        algorithm_algocustomdata: Mapping[str, Any] | None = None,
+        additional_datasets: Sequence[ComputeInput] = (),
+        output: Mapping[str, Any] | None = None,
+    ) -> str:
+        """POST compute with explicit orders (every input needs its transfer_tx_id); the job id.
+
+        Never retried: if the answer is lost, ask `jobs()` whether the job exists before
+        starting again (the orders may already be spent).
+        """
+        provider_url = dataset.service.service_endpoint
+        address = _address(consumer_wallet)
+        extra = list(additional_datasets)
+        require_orders(dataset, extra, algorithm)  # before a nonce is spent on a hopeless request
+        with self._nonce_lock(provider_url, consumer_wallet):
+            nonce, signature = self._sign(provider_url, consumer_wallet, address + dataset.did)
+            body = start_body(
+                dataset, compute_environment, algorithm, algorithm_meta, algorithm_algocustomdata,
+                extra, address, nonce, signature, output,
+            )
+            answer, endpoint = self._provider.start(provider_url, body)
+        job = first_job(answer, None, endpoint)
+        job_id = job.get("jobId")
+        if not job_id:
+            raise ProviderError("start answer has no jobId", status=200, endpoint=endpoint, body=answer)
+        return str(job_id)
+
+    def start(
+        self,
+        consumer_wallet: Any,
+        dataset: ComputeInput,
+        compute_environment: str,
+        algorithm: ComputeInput | None = None,
+        algorithm_meta: AlgorithmMetadata | None = None,
+        algorithm_algocustomdata: Mapping[str, Any] | None = None,
+        additional_datasets: Sequence[ComputeInput] = (),
+    ) -> str:
+        """ocean.py's start: fresh DDO from Aquarius, compute-service and consumability checks,
+        initializeCompute for inputs without orders, then the job; returns the job id."""
+        ddo = self.aquarius.resolve(dataset.did)
+        service = ddo.get_service_by_id(dataset.service_id)
+        if service is None:
+            raise InvalidComputeRequest(f"{ddo.did} has no service with id {dataset.service_id!r}")
+        if not service.is_compute:
+            raise InvalidComputeRequest(
+                f"service {service.id!r} of {ddo.did} is of type {service.type!r}; a job's first dataset "
+                "must use a compute service"
+            )
+        code = self.is_consumable(ddo, service, _address(consumer_wallet), self.config.connectivity_check)
+        if code != ConsumableCodes.OK:
+            raise AssetNotConsumable(int(code), ddo.did)
+        dataset = replace(dataset, ddo=ddo, service=service)
+        extra = tuple(additional_datasets)
+        inputs = [dataset, *extra] + ([algorithm] if algorithm is not None else [])
+        if any(not item.transfer_tx_id for item in inputs):
+            init = self.initialize(consumer_wallet, dataset, compute_environment, algorithm, algorithm_meta, extra)
+            dataset, extra, algorithm = apply_orders(init, dataset, extra, algorithm, compute_environment)
+        return self.start_job(
+            consumer_wallet, dataset, compute_environment, algorithm, algorithm_meta,
+            algorithm_algocustomdata, extra,
+        )
+
+    # -- status ----------------------------------------------------------------------------
+    def status(self, ddo: DDO | str, service: Service | str, job_id: str, wallet: Any) -> dict[str, Any]:
+        """The job object with `ok` = status not in (31, 32, None)."""
+        provider_url = _provider_url(service)
+        did = _did(ddo)
+        address = _address(wallet)
+        params: dict[str, Any] = {"consumerAddress": address, "documentId": did, "jobId": job_id}
+        if self.config.sign_status:
+            with self._nonce_lock(provider_url, wallet):
+                nonce, signature = self._sign(provider_url, wallet, address + job_id + did)
+                params.update(nonce=nonce, signature=signature)
+                answer, endpoint = self._provider.status(provider_url, params)
+        else:
+            # The provider ignores status signatures; skipping them saves a nonce round trip.
+            answer, endpoint = self._provider.status(provider_url, params)
+        return with_ok(first_job(answer, job_id, endpoint))
+
+    def jobs(self, service_endpoint: Service | str, wallet: Any) -> list[dict[str, Any]]:
+        """All of the consumer's jobs at this provider (GET compute without jobId)."""
+        provider_url = _provider_url(service_endpoint)
+        answer, endpoint = self._provider.status(provider_url, {"consumerAddress": _address(wallet)})
+        return [with_ok(job) for job in job_list(answer, endpoint)]
+
+    def wait(
+        self,
+        ddo: DDO | str,
+        service: Service | str,
+        job_id: str,
+        wallet: Any,
+        timeout: float = 3600.0,
+        on_status: Callable[[dict[str, Any]], None] | None = None,
+        poll_interval_min: float | None = None,
+        poll_interval_max: float | None = None,
+    ) -> dict[str, Any]:
+        """Poll status until 31, 32 or 70 (the numeric code only); ComputeTimeout after `timeout` s.
+
+        Polling starts fast (20 ms on loopback) and backs off to a few seconds; `on_status` is
+        called with each new status (code change).
+        """
+        provider_url = _provider_url(service)
+        low = poll_interval_min or self.config.poll_interval_min or (0.02 if is_loopback(provider_url) else 0.5)
+        high = max(poll_interval_max or self.config.poll_interval_max, low)
+        interval = low
+        deadline = self._clock() + timeout
+        last: dict[str, Any] | None = None
+        while True:
+            current = self.status(ddo, service, job_id, wallet)
+            changed = last is None or current.get("status") != last.get("status")
+            last = current
+            if changed:
+                interval = low  # a job that just moved tends to move again soon
+                if on_status is not None:
+                    on_status(current)
+            if is_terminal(current):
+                return current
+            remaining = deadline - self._clock()
+            if remaining <= 0:
+                raise ComputeTimeout(job_id, timeout, last)
+            self._sleep(min(interval, remaining))
+            interval = min(interval * 1.6, high)
+
+    # -- results ---------------------------------------------------------------------------
+    def _open_result(self, service: Service | str, job_id: str, index: int, wallet: Any) -> "requests.Response":
+        provider_url = _provider_url(service)
+        address = _address(wallet)
+        index = int(index)
+
+        def signed_params() -> dict[str, Any]:
+            # Signed afresh on every attempt: a provider may have stored the previous nonce.
+            nonce, signature = self._sign(provider_url, wallet, address + job_id + str(index))
+            # index goes in the query string: a JSON 0 would be read as "" by the provider.
+            return {"signature": signature, "nonce": nonce, "jobId": job_id, "index": index,
+                    "consumerAddress": address}
+
+        with self._nonce_lock(provider_url, wallet):
+            return self._provider.result(provider_url, signed_params, stream=True)
+
+    def result(self, ddo: DDO | str, service: Service | str, job_id: str, index: int, wallet: Any) -> bytes:
+        """The bytes of result `index` of the job (ocean.py's meaning; see download_result for big files)."""
+        response = self._open_result(service, job_id, index, wallet)
+        try:
+            return response.content
+        except requests.RequestException as exc:
+            raise ProviderError(f"result download interrupted: {type(exc).__name__}",
+                                status=response.status_code, endpoint=f"GET {response.url}") from None
+        finally:
+            response.close()
+
+    def download_result(
+        self,
+        ddo: DDO | str,
+        service: Service | str,
+        job_id: str,
+        index: int,
+        wallet: Any,
+        dest_path: str | os.PathLike[str],
+    ) -> ResultFile:
+        """Stream result `index` to `dest_path` (a file, or a folder for the provider's file name).
+
+        Written to a temporary file next to the target and renamed at the end, so an interrupted
+        download never leaves a half-written result behind.
+        """
+        dest = Path(dest_path)
+        response = self._open_result(service, job_id, index, wallet)
+        endpoint = f"GET {response.url.split('?')[0]}"
+        try:
+            filename = safe_filename(response.headers.get("Content-Disposition"), f"result-{int(index)}")
+            target = dest / filename if dest.is_dir() else dest
+            target.parent.mkdir(parents=True, exist_ok=True)
+            digest = hashlib.sha256()
+            size = 0
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+            try:
+                with os.fdopen(fd, "wb") as out:
+                    for chunk in response.iter_content(_CHUNK):
+                        out.write(chunk)
+                        digest.update(chunk)
+                        size += len(chunk)
+                expected = response.headers.get("Content-Length")
+                encoded = response.headers.get("Content-Encoding")
+                if expected and not encoded and expected.isdigit() and int(expected) != size:
+                    raise ProviderError(f"result truncated: {size} of {expected} bytes",
+                                        status=response.status_code, endpoint=endpoint)
+                os.replace(tmp, target)
+            except requests.RequestException as exc:
+                _unlink(tmp)
+                raise ProviderError(f"result download interrupted after {size} bytes: {type(exc).__name__}",
+                                    status=response.status_code, endpoint=endpoint) from None
+            except BaseException:
+                _unlink(tmp)
+                raise
+        finally:
+            response.close()
+        return ResultFile(filename, size, digest.hexdigest())
+
+    def compute_job_result_logs(
+        self, ddo: DDO | str, service: Service | str, job_id: str, wallet: Any, log_type: str = "output"
+    ) -> list[bytes]:
+        """Bytes of every result whose type is `log_type` ("output", "algorithmLog", ...), in order.
+
+        One status call, then only the matching indexes are downloaded (ocean.py downloads all).
+        """
+        job = self.status(ddo, service, job_id, wallet)
+        return [
+            self.result(ddo, service, job_id, i, wallet)
+            for i, item in enumerate(results_of(job))
+            if item.get("type") == log_type
+        ]
+
+    # -- stop / delete ---------------------------------------------------------------------
+    def stop(self, ddo: DDO | str, service: Service | str, job_id: str, wallet: Any) -> dict[str, Any]:
+        """Ask the provider to stop the job; the job object with `ok` (never retried)."""
+        answer, endpoint = self._signed_job_call("stop", ddo, service, job_id, wallet)
+        jobs = job_list(answer, endpoint)
+        match = [j for j in jobs if j.get("jobId") == job_id] or jobs
+        if match:
+            return with_ok(match[0])
+        return {"jobId": job_id, "ok": True}
+
+    def delete(self, ddo: DDO | str, service: Service | str, job_id: str, wallet: Any) -> dict[str, Any]:
+        """Ask the provider to delete the job (operator-service answers ""); {"jobId", "ok"}."""
+        answer, _ = self._signed_job_call("delete", ddo, service, job_id, wallet)
+        return {"jobId": job_id, "ok": True, "response": answer}
+
+    def _signed_job_call(self, action: str, ddo: DDO | str, service: Service | str, job_id: str, wallet: Any):
+        provider_url = _provider_url(service)
+        did = _did(ddo)
+        address = _address(wallet)
+        with self._nonce_lock(provider_url, wallet):
+            nonce, signature = self._sign(provider_url, wallet, address + job_id + did)
+            params = {"consumerAddress": address, "documentId": did, "jobId": job_id,
+                      "nonce": nonce, "signature": signature}
+            call = self._provider.stop if action == "stop" else self._provider.delete
+            return call(provider_url, params)
+
+
+def _address(wallet: Any) -> str:
+    address = getattr(wallet, "address", None)
+    if not isinstance(address, str) or not address.startswith("0x"):
+        raise WalletError("consumer_wallet must be an eth-account LocalAccount (with .address and sign_message)")
+    return address
+
+
+def _did(ddo: DDO | str | Mapping[str, Any]) -> str:
+    if isinstance(ddo, DDO):
+        return ddo.did
+    if isinstance(ddo, str):
+        return ddo
+    if isinstance(ddo, Mapping) and isinstance(ddo.get("id"), str):
+        return ddo["id"]
+    raise InvalidComputeRequest(f"expected a DDO or a DID, got {type(ddo).__name__}")
+
+
+def _provider_url(service: Service | str) -> str:
+    url = service.service_endpoint if isinstance(service, Service) else service
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        raise InvalidComputeRequest(f"expected a Service or a provider URL, got {url!r}")
+    return url.rstrip("/")
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass

@@ -1,0 +1,171 @@
+"""One exception tree for the Ocean client.
+
+Every error the client raises derives from `OceanError`, so a caller (the engine, the CLI) can
+translate them once at its boundary.  Messages are never empty and never carry a private key:
+keys loaded through `c2d_runner.ocean.wallet` are registered here and scrubbed from every message,
+so even a provider that echoes its request back (the Python provider's global error handler puts
+the request data in `context`) cannot make us print a secret.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+_SECRETS: set[str] = set()
+_SECRETS_LOCK = threading.Lock()
+REDACTED = "<redacted>"
+
+
+def register_secret(secret: str) -> None:
+    """Remember a secret (a private key) so that no error message can ever show it."""
+    if not secret:
+        return
+    forms = {secret, secret.lower()}
+    bare = secret[2:] if secret.lower().startswith("0x") else secret
+    forms |= {bare, bare.lower(), "0x" + bare.lower()}
+    with _SECRETS_LOCK:
+        _SECRETS.update(f for f in forms if len(f) >= 16)
+
+
+def redact(text: str) -> str:
+    """`text` with every registered secret replaced by <redacted>."""
+    with _SECRETS_LOCK:
+        secrets = sorted(_SECRETS, key=len, reverse=True)
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+class OceanError(Exception):
+    """Base of every error raised by the Ocean client."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(redact(message) or self.__class__.__name__)
+
+    @property
+    def message(self) -> str:
+        """The redacted one-line message."""
+        return str(self.args[0])
+
+
+class ConfigError(OceanError, ValueError):
+    """The client configuration is invalid (missing URL, bad timeout, ...)."""
+
+
+class WalletError(OceanError):
+    """A consumer key could not be loaded; the message never includes the key."""
+
+
+class InvalidDID(OceanError, ValueError):
+    """A string is not a `did:op:` + 64 hex DID."""
+
+
+class InvalidDDO(OceanError, ValueError):
+    """A DDO cannot be read (not a mapping, no id, services malformed)."""
+
+
+class UnsupportedDDO(InvalidDDO):
+    """A DDO in a format this client does not speak (legacy v3: no `version`, old `service` list)."""
+
+
+class InvalidComputeRequest(OceanError, ValueError):
+    """Arguments that cannot make a valid compute request (no algorithm, not a compute service...)."""
+
+
+class ServiceError(OceanError):
+    """An HTTP service (Provider or Aquarius) refused or could not answer a request.
+
+    `status` is the HTTP status (None when no answer came: timeout, connection refused),
+    `endpoint` the "METHOD url" that was called, `detail` the service's own error text and `body`
+    the decoded error body (JSON value or text) for callers that want the structured codes.
+    """
+
+    service = "service"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        status: int | None = None,
+        endpoint: str = "",
+        body: Any = None,
+    ) -> None:
+        self.status = status
+        self.endpoint = endpoint
+        self.detail = redact(detail)
+        self.body = body
+        where = f" ({endpoint})" if endpoint else ""
+        code = f"HTTP {status}" if status is not None else "no response"
+        super().__init__(f"{self.service} error, {code}{where}: {detail}")
+
+
+class ProviderError(ServiceError):
+    """The Ocean Provider answered with an error, or could not be reached."""
+
+    service = "Provider"
+
+    @property
+    def error_codes(self) -> dict[str, str]:
+        """The provider's `{"error": {resource: code}}` codes, e.g. {"dataset": "order_invalid"}."""
+        if isinstance(self.body, dict) and isinstance(self.body.get("error"), dict):
+            return {str(k): str(v) for k, v in self.body["error"].items()}
+        return {}
+
+
+class JobNotFound(ProviderError):
+    """The provider knows no such job for this consumer."""
+
+
+class AquariusError(ServiceError):
+    """Aquarius answered with an error, or could not be reached."""
+
+    service = "Aquarius"
+
+
+class DDONotFound(AquariusError):
+    """Aquarius has no DDO for this DID."""
+
+
+class AssetNotConsumable(OceanError):
+    """The asset cannot be consumed; `consumable_code` uses ocean.py's ConsumableCodes values.
+
+    1 asset disabled (no metadata, or nft.state not 0/5), 2 connectivity (fileinfo failed),
+    3 consumer not in the allow list, 4 consumer in the deny list.
+    """
+
+    _MEANING = {
+        1: "asset disabled (no metadata, or nft state is not active/unlisted)",
+        2: "connectivity check failed (the provider cannot reach the asset's files)",
+        3: "consumer address is not in the asset's allow list",
+        4: "consumer address is in the asset's deny list",
+        5: "asset unlisted",
+    }
+
+    def __init__(self, consumable_code: int, did: str = "") -> None:
+        self.consumable_code = int(consumable_code)
+        self.did = did
+        meaning = self._MEANING.get(self.consumable_code, "unknown reason")
+        what = f"asset {did}" if did else "asset"
+        super().__init__(f"{what} is not consumable: code {self.consumable_code}, {meaning}")
+
+
+class OrderRequired(OceanError):
+    """The provider asks for an on-chain order (providerFee) that this client cannot make yet."""
+
+
+class NoFreeEnvironment(OceanError, LookupError):
+    """The provider offers no compute environment with priceMin 0."""
+
+
+class ComputeTimeout(OceanError, TimeoutError):
+    """A job did not reach a terminal status in time; carries the last status seen."""
+
+    def __init__(self, job_id: str, timeout: float, last_status: dict | None) -> None:
+        self.job_id = job_id
+        self.timeout = timeout
+        self.last_status = last_status
+        code = last_status.get("status") if last_status else None
+        text = (last_status or {}).get("statusText")
+        seen = f"last status {code} ({str(text).strip()})" if last_status else "no status received"
+        super().__init__(f"compute job {job_id} not finished after {timeout:g} s; {seen}")

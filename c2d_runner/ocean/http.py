@@ -1,0 +1,233 @@
+"""HTTP transport: one requests.Session per service base URL, a timeout on every request, retries
+with backoff for idempotent calls only, and translation of transport failures into OceanError.
+
+Start, stop, delete and initialize are never retried here: a start whose answer was lost may have
+created (and paid for) a job, so the caller must reconcile (GET compute) instead of re-sending.
+"""
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from c2d_runner.ocean.errors import ServiceError
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+_MAX_DETAIL = 500
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How idempotent calls are retried: attempts after the first, exponential backoff, 429 cap."""
+
+    retries: int = 3
+    backoff: float = 0.25
+    backoff_max: float = 8.0
+    retry_after_max: float = 30.0
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        """Seconds to wait before retry number `attempt` (1-based)."""
+        if retry_after is not None:
+            return min(max(retry_after, 0.0), self.retry_after_max)
+        base = min(self.backoff * (2 ** (attempt - 1)), self.backoff_max)
+        # A little jitter keeps many threads from hammering a recovering service in step.
+        return base * (0.8 + 0.4 * random.random())
+
+
+def base_url(url: str) -> str:
+    """scheme://host:port of a URL, the key sessions and root maps are cached under."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def is_loopback(url: str) -> bool:
+    """True when the URL points at this machine (fast polling is fine there)."""
+    host = (urlsplit(url).hostname or "").lower()
+    return host in ("localhost", "::1") or host.startswith("127.")
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or HTTP date); None when absent or bad."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    return max(when - (time.time() if now is None else now), 0.0)
+
+
+def error_detail(response: "requests.Response") -> tuple[str, Any]:
+    """The service's own error text and decoded body, for every shape the Provider/Aquarius use.
+
+    Shapes: {"error": "text"}, {"error": {resource: code}}, flask-sieve
+    {"errors": {field: [msgs] | "text"}, "message": ...}, a JSON string, a JSON list of
+    {"message"}, and plain text or HTML from proxies.
+    """
+    text = response.text or ""
+    try:
+        body: Any = json.loads(text) if text.strip() else None
+    except ValueError:
+        body = None
+    if body is None:
+        snippet = " ".join(text.split())[:_MAX_DETAIL]
+        return (snippet or response.reason or "empty response"), (text or None)
+    return _describe(body), body
+
+
+def _describe(body: Any) -> str:
+    if isinstance(body, str):
+        return body[:_MAX_DETAIL]
+    if isinstance(body, dict):
+        if "error" in body:
+            err = body["error"]
+            if isinstance(err, dict):
+                return "; ".join(f"{k}: {v}" for k, v in err.items()) or "error"
+            return str(err)[:_MAX_DETAIL]
+        if "errors" in body:
+            errs = body["errors"]
+            if isinstance(errs, dict):
+                parts = []
+                for field, msgs in errs.items():
+                    msgs = msgs if isinstance(msgs, list) else [msgs]
+                    parts.append(f"{field}: {' '.join(str(m) for m in msgs)}")
+                return "; ".join(parts)[:_MAX_DETAIL] or "errors"
+            return str(errs)[:_MAX_DETAIL]
+        if "message" in body:
+            return str(body["message"])[:_MAX_DETAIL]
+    if isinstance(body, list) and body and isinstance(body[0], dict) and "message" in body[0]:
+        return "; ".join(str(item.get("message")) for item in body if isinstance(item, dict))
+    return json.dumps(body)[:_MAX_DETAIL]
+
+
+class HttpClient:
+    """Sessions keyed by base URL, default timeout, retry policy and a request counter."""
+
+    def __init__(
+        self,
+        timeout: tuple[float, float] = (10.0, 30.0),
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.timeout = timeout
+        self.retry = retry or RetryPolicy()
+        self._sleep = sleep
+        self._sessions: dict[str, requests.Session] = {}
+        self._lock = threading.Lock()
+        self._count = 0
+
+    @property
+    def request_count(self) -> int:
+        """HTTP requests actually sent (each retry counts)."""
+        return self._count
+
+    def session(self, url: str) -> "requests.Session":
+        """The one Session for this URL's base, created on first use (keeps connections alive)."""
+        key = base_url(url)
+        with self._lock:
+            session = self._sessions.get(key)
+            if session is None:
+                session = requests.Session()
+                adapter = HTTPAdapter(pool_connections=1, pool_maxsize=32, max_retries=0)
+                session.mount(key + "/", adapter)
+                session.headers["User-Agent"] = "c2d-runner"
+                self._sessions[key] = session
+            return session
+
+    def close(self) -> None:
+        """Close every session (idempotent)."""
+        with self._lock:
+            sessions, self._sessions = list(self._sessions.values()), {}
+        for session in sessions:
+            session.close()
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        error_cls: type[ServiceError],
+        idempotent: bool,
+        params: dict | Callable[[], dict] | None = None,
+        json_body: Any = None,
+        stream: bool = False,
+        timeout: tuple[float, float] | float | None = None,
+        ok_statuses: tuple[int, ...] = (200, 201),
+    ) -> "requests.Response":
+        """Send one request; retry only when `idempotent`; raise `error_cls` unless the status is ok.
+
+        `params` may be a callable, called before every attempt: signed calls re-sign with a
+        fresh nonce on a retry, because the provider may already have stored the first one.
+        """
+        endpoint = f"{method} {url}"
+        attempts = 1 + (self.retry.retries if idempotent else 0)
+        for attempt in range(1, attempts + 1):
+            last = attempt == attempts
+            try:
+                with self._lock:
+                    self._count += 1
+                response = self.session(url).request(
+                    method,
+                    url,
+                    params=params() if callable(params) else params,
+                    json=json_body,
+                    stream=stream,
+                    timeout=timeout or self.timeout,
+                )
+            except requests.Timeout as exc:
+                if not last:
+                    self._sleep(self.retry.delay(attempt, None))
+                    continue
+                raise error_cls(
+                    f"timed out ({_timeout_text(timeout or self.timeout)}): {type(exc).__name__}",
+                    endpoint=endpoint,
+                ) from None
+            except requests.ConnectionError as exc:
+                if not last:
+                    self._sleep(self.retry.delay(attempt, None))
+                    continue
+                raise error_cls(f"cannot connect: {_short(exc)}", endpoint=endpoint) from None
+            except requests.RequestException as exc:
+                raise error_cls(f"request failed: {_short(exc)}", endpoint=endpoint) from None
+            if response.status_code in ok_statuses:
+                return response
+            if idempotent and not last and response.status_code in RETRY_STATUSES:
+                wait = self.retry.delay(attempt, parse_retry_after(response.headers.get("Retry-After")))
+                response.close()
+                self._sleep(wait)
+                continue
+            try:
+                detail, body = error_detail(response)
+            finally:
+                response.close()
+            raise error_cls(detail, status=response.status_code, endpoint=endpoint, body=body)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _timeout_text(timeout: tuple[float, float] | float) -> str:
+    if isinstance(timeout, tuple):
+        return f"connect {timeout[0]:g} s, read {timeout[1]:g} s"
+    return f"{timeout:g} s"
+
+
+def _short(exc: Exception) -> str:
+    # urllib3 wraps the useful reason (e.g. "Connection refused") deep inside a long repr.
+    text = str(exc)
+    for marker in ("Connection refused", "Name or service not known", "Connection reset",
+                   "Remote end closed connection", "Connection aborted"):
+        if marker in text:
+            return marker
+    return text[:_MAX_DETAIL]

@@ -1,0 +1,342 @@
+"""Pure builders of Provider request bodies and parsers of its answers (no I/O here)."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Mapping, Sequence
+
+from c2d_runner import wire
+from c2d_runner.ocean.errors import InvalidComputeRequest, JobNotFound, OrderRequired, ProviderError
+from c2d_runner.ocean.inputs import AlgorithmMetadata, ComputeInput
+
+# Environment fields that operator-engine may announce as strings (from env vars).
+_NUMERIC_ENV_FIELDS = (
+    "priceMin", "cpuNumber", "gpuNumber", "ramGB", "diskGB", "currentJobs", "maxJobs",
+    "storageExpiry", "maxJobDuration", "lastSeen",
+)
+
+
+def coerce_number(value: Any) -> Any:
+    """An int or float for a numeric string ("60" -> 60, "0.5" -> 0.5); anything else unchanged."""
+    if isinstance(value, str):
+        text = value.strip()
+        if re.fullmatch(r"[+-]?\d+", text):
+            return int(text)
+        try:
+            return float(text)
+        except ValueError:
+            return value
+    return value
+
+
+@dataclass(frozen=True)
+class ComputeEnvironment(Mapping[str, Any]):
+    """A compute environment; also a read-only dict (env["id"], env["priceMin"]) like ocean.py's."""
+
+    id: str
+    price_min: float
+    consumer_address: str = ""
+    max_jobs: int | None = None
+    current_jobs: int | None = None
+    max_job_duration: float | None = None
+    fee_token: str = ""
+    data: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def is_free(self) -> bool:
+        """True when priceMin is 0 (ocean.py's definition of a free environment)."""
+        return self.price_min == 0
+
+    def __getitem__(self, key: str) -> Any:
+        return self.data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.data)
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+
+def parse_environment(item: Mapping[str, Any]) -> ComputeEnvironment:
+    """One environment object, string numbers coerced."""
+    data = dict(item)
+    for key in _NUMERIC_ENV_FIELDS:
+        if key in data:
+            data[key] = coerce_number(data[key])
+    price = data.get("priceMin", 0)
+    try:
+        price_min = float(price if price not in (None, "") else 0)
+    except (TypeError, ValueError):
+        price_min = float("inf")  # unknown price: never mistaken for free
+    return ComputeEnvironment(
+        id=str(data.get("id", "")),
+        price_min=price_min,
+        consumer_address=str(data.get("consumerAddress") or ""),
+        max_jobs=_int_or_none(data.get("maxJobs")),
+        current_jobs=_int_or_none(data.get("currentJobs")),
+        max_job_duration=_float_or_none(data.get("maxJobDuration")),
+        fee_token=str(data.get("feeToken") or ""),
+        data=data,
+    )
+
+
+def parse_environments(body: Any, chain_id: int | None, endpoint: str = "") -> tuple[ComputeEnvironment, ...]:
+    """computeEnvironments answer: keyed by chain id (Provider v2.x) or a bare list (older)."""
+    items: Any
+    if isinstance(body, list):
+        items = body
+    elif isinstance(body, Mapping):
+        if chain_id is not None and str(chain_id) in body:
+            items = body[str(chain_id)]
+        elif chain_id is None and len(body) == 1:
+            items = next(iter(body.values()))
+        elif chain_id is not None:
+            items = []  # the provider serves other chains only
+        else:
+            raise ProviderError(
+                f"environments are keyed by chain id {sorted(body)}; give a chain_id",
+                status=200, endpoint=endpoint, body=body,
+            )
+    else:
+        raise ProviderError(f"unexpected computeEnvironments answer: {body!r}"[:300], status=200, endpoint=endpoint, body=body)
+    if not isinstance(items, list):
+        raise ProviderError("computeEnvironments entry is not a list", status=200, endpoint=endpoint, body=body)
+    return tuple(parse_environment(e) for e in items if isinstance(e, Mapping))
+
+
+@dataclass(frozen=True)
+class OrderItem:
+    """One initializeCompute item: a reusable order and/or the provider fee still to pay."""
+
+    datatoken: str = ""
+    valid_order: str | None = None
+    provider_fee: Mapping[str, Any] | None = None
+
+    @property
+    def reusable(self) -> bool:
+        """True when the order can be used as is (validOrder and no new fee)."""
+        return bool(self.valid_order) and not self.provider_fee
+
+
+@dataclass(frozen=True)
+class InitializeResult:
+    """initializeCompute's answer: one item per dataset (same order) and one for a published algorithm."""
+
+    datasets: tuple[OrderItem, ...]
+    algorithm: OrderItem | None
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def needs_order(self) -> bool:
+        """True when any item asks for an on-chain order (providerFee present, or no validOrder)."""
+        items = list(self.datasets) + ([self.algorithm] if self.algorithm else [])
+        return any(not item.reusable for item in items)
+
+
+def _order_item(data: Any) -> OrderItem:
+    if not isinstance(data, Mapping):
+        return OrderItem()
+    fee = data.get("providerFee")
+    return OrderItem(
+        datatoken=str(data.get("datatoken") or ""),
+        valid_order=str(data["validOrder"]) if data.get("validOrder") else None,
+        provider_fee=fee if isinstance(fee, Mapping) and fee else None,
+    )
+
+
+def parse_initialize(body: Any, n_datasets: int, endpoint: str = "") -> InitializeResult:
+    """Read initializeCompute's answer; it must carry one item per dataset sent."""
+    if not isinstance(body, Mapping) or not isinstance(body.get("datasets"), list):
+        raise ProviderError("initializeCompute answer has no 'datasets' list", status=200, endpoint=endpoint, body=body)
+    datasets = tuple(_order_item(d) for d in body["datasets"])
+    if len(datasets) != n_datasets:
+        raise ProviderError(
+            f"initializeCompute answered {len(datasets)} dataset items for {n_datasets} datasets",
+            status=200, endpoint=endpoint, body=body,
+        )
+    algo = body.get("algorithm")
+    return InitializeResult(datasets=datasets, algorithm=_order_item(algo) if algo else None, raw=dict(body))
+
+
+def initialize_body(
+    datasets: Sequence[ComputeInput],
+    algorithm: ComputeInput | None,
+    algorithm_meta: AlgorithmMetadata | None,
+    environment: str,
+    valid_until: int,
+    consumer_address: str,
+) -> dict[str, Any]:
+    """initializeCompute JSON body (unsigned)."""
+    return {
+        "datasets": [d.as_dictionary() for d in datasets],
+        "algorithm": _algorithm_ref(algorithm, algorithm_meta, None),
+        "compute": {"env": environment, "validUntil": int(valid_until)},
+        "consumerAddress": consumer_address,
+    }
+
+
+def start_body(
+    dataset: ComputeInput,
+    environment: str,
+    algorithm: ComputeInput | None,
+    algorithm_meta: AlgorithmMetadata | None,
+    algocustomdata: Mapping[str, Any] | None,
+    additional_datasets: Sequence[ComputeInput],
+    consumer_address: str,
+    nonce: int,
+    signature: str,
+    output: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """POST compute JSON body; extra datasets go in `additionalDatasets`, the field the provider reads."""
+    require_orders(dataset, additional_datasets, algorithm)
+    body: dict[str, Any] = {
+        "dataset": dataset.as_dictionary(),
+        "algorithm": _algorithm_ref(algorithm, algorithm_meta, algocustomdata),
+        "environment": environment,
+        "consumerAddress": consumer_address,
+        "nonce": nonce,
+        "signature": signature,
+    }
+    if additional_datasets:
+        body["additionalDatasets"] = [d.as_dictionary() for d in additional_datasets]
+    if output:
+        body["output"] = dict(output)
+    return body
+
+
+def require_orders(
+    dataset: ComputeInput, additional_datasets: Sequence[ComputeInput], algorithm: ComputeInput | None
+) -> None:
+    """InvalidComputeRequest unless every input carries its order (transfer tx id)."""
+    for item in [dataset, *additional_datasets] + ([algorithm] if algorithm else []):
+        if not item.transfer_tx_id:
+            raise InvalidComputeRequest(
+                f"{item.did} (service {item.service_id}) has no transfer_tx_id (order id); "
+                "use start(), or initialize() to get reusable orders"
+            )
+
+
+def _algorithm_ref(
+    algorithm: ComputeInput | None, meta: AlgorithmMetadata | None, algocustomdata: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    if algorithm is not None and meta is not None:
+        raise InvalidComputeRequest("give either a published algorithm or algorithm_meta, not both")
+    if algorithm is not None:
+        ref = algorithm.as_dictionary()
+    elif meta is not None:
+        ref = {"meta": meta.as_dictionary()}
+    else:
+        raise InvalidComputeRequest("a compute job needs an algorithm (published, or algorithm_meta)")
+    if algocustomdata is not None:
+        if not isinstance(algocustomdata, Mapping):
+            raise InvalidComputeRequest("algorithm_algocustomdata must be a dict")
+        ref["algocustomdata"] = dict(algocustomdata)
+    return ref
+
+
+def job_list(body: Any, endpoint: str = "") -> list[dict[str, Any]]:
+    """Job objects from a compute answer: a list (operator-service) or one object."""
+    if isinstance(body, list):
+        return [dict(j) for j in body if isinstance(j, Mapping)]
+    if isinstance(body, Mapping):
+        return [dict(body)] if "jobId" in body or "status" in body else []
+    if body in ("", None):
+        return []
+    raise ProviderError(f"unexpected compute answer: {body!r}"[:300], status=200, endpoint=endpoint, body=body)
+
+
+def first_job(body: Any, job_id: str | None, endpoint: str = "") -> dict[str, Any]:
+    """The job object for `job_id` (or the first one) from a compute answer."""
+    jobs = job_list(body, endpoint)
+    if job_id:
+        match = [j for j in jobs if j.get("jobId") == job_id]
+        jobs = match or jobs
+    if not jobs:
+        raise JobNotFound(f"no job {job_id or ''} in the provider's answer".replace("  ", " "),
+                          status=200, endpoint=endpoint, body=body)
+    return jobs[0]
+
+
+def with_ok(job: dict[str, Any]) -> dict[str, Any]:
+    """The job object with ocean.py's `ok` = status not in (31, 32, None); status coerced to int."""
+    status = coerce_number(job.get("status"))
+    if isinstance(status, float) and status.is_integer():
+        status = int(status)
+    job["status"] = status if isinstance(status, int) else None
+    job["ok"] = job["status"] not in (*wire.STATUS_FAILED, None)
+    return job
+
+
+def is_terminal(job: Mapping[str, Any]) -> bool:
+    """True for status 31, 32 or 70 (decided on the number, never on statusText/dateFinished)."""
+    return job.get("status") in wire.TERMINAL_STATUSES
+
+
+def results_of(job: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The job's `results` list ("" until published -> [])."""
+    results = job.get("results")
+    return [dict(r) for r in results if isinstance(r, Mapping)] if isinstance(results, list) else []
+
+
+_FILENAME_RE = re.compile(r"""filename\*?=(?:UTF-8'')?["']?([^"';]+)""", re.IGNORECASE)
+
+
+def safe_filename(content_disposition: str | None, fallback: str) -> str:
+    """A bare file name from Content-Disposition, stripped of any path; `fallback` if unusable."""
+    name = ""
+    if content_disposition:
+        match = _FILENAME_RE.search(content_disposition)
+        if match:
+            name = match.group(1).strip()
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    if name in ("", ".", "..") or name.startswith(".") or "\x00" in name:
+        return fallback
+    return name
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(float(value)) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _float_or_none(value: Any) -> float | None:
+    try:
+        return float(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def apply_orders(
+    init: InitializeResult,
+    dataset: ComputeInput,
+    additional_datasets: Sequence[ComputeInput],
+    algorithm: ComputeInput | None,
+    environment: str,
+) -> tuple[ComputeInput, tuple[ComputeInput, ...], ComputeInput | None]:
+    """Attach initializeCompute's reusable orders to inputs lacking one; OrderRequired otherwise."""
+
+    def attach(item: ComputeInput, order: OrderItem | None, what: str) -> ComputeInput:
+        if item.transfer_tx_id:
+            return item
+        if order is None or not order.reusable:
+            fee = (order.provider_fee if order else None) or {}
+            amount = fee.get("providerFeeAmount")
+            token = fee.get("providerFeeToken")
+            reason = (
+                f"the provider asks for a provider fee (providerFee amount {amount} in token {token})"
+                if fee else "the provider returned no validOrder"
+            )
+            raise OrderRequired(
+                f"{what} {item.did} (service {item.service_id}) needs an on-chain order in environment "
+                f"{environment!r}: {reason}. On-chain ordering is not supported yet; use a free "
+                "environment, or order elsewhere and pass the order's transfer_tx_id."
+            )
+        return item.with_transfer_tx_id(order.valid_order or "")
+
+    dataset = attach(dataset, init.datasets[0], "dataset")
+    extra = tuple(attach(d, init.datasets[i + 1], "additional dataset") for i, d in enumerate(additional_datasets))
+    if algorithm is not None:
+        algorithm = attach(algorithm, init.algorithm, "algorithm")
+    return dataset, extra, algorithm

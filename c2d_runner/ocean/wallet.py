@@ -1,0 +1,102 @@
+"""Consumer wallets (eth-account LocalAccount) and the nonce high-water mark.
+
+Keys come from the environment or a key file, never from arguments that end up in logs.  Every
+loaded key is registered with `errors.register_secret`, so no OceanError message can show it.
+"""
+from __future__ import annotations
+
+import math
+import os
+import threading
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from c2d_runner.ocean.errors import ProviderError, WalletError, register_secret
+
+DEFAULT_KEY_ENV = "C2D_PRIVATE_KEY"
+
+
+def wallet_from_key(private_key: str, source: str = "the given key") -> Any:
+    """A LocalAccount for a hex private key; errors name `source`, never the key."""
+    from eth_account import Account
+
+    key = (private_key or "").strip()
+    if not key:
+        raise WalletError(f"no private key in {source}")
+    register_secret(key)
+    hexpart = key[2:] if key.lower().startswith("0x") else key
+    if len(hexpart) != 64 or any(c not in "0123456789abcdefABCDEF" for c in hexpart):
+        raise WalletError(
+            f"the private key in {source} is malformed: expected 64 hex digits (optionally 0x-prefixed), "
+            f"got {len(hexpart)} characters"
+        )
+    try:
+        return Account.from_key("0x" + hexpart)
+    except Exception as exc:  # eth_keys raises ValidationError for an out-of-range key
+        raise WalletError(f"the private key in {source} is not a valid secp256k1 key ({type(exc).__name__})") from None
+
+
+def wallet_from_env(var: str = DEFAULT_KEY_ENV) -> Any:
+    """A LocalAccount from the private key in environment variable `var`."""
+    value = os.environ.get(var)
+    if value is None or not value.strip():
+        raise WalletError(f"environment variable {var} is not set; put the consumer's private key there")
+    return wallet_from_key(value, f"environment variable {var}")
+
+
+def wallet_from_key_file(path: str | os.PathLike[str]) -> Any:
+    """A LocalAccount from a file holding the hex private key (first non-empty line)."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise WalletError(f"key file {p} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise WalletError(f"cannot read key file {p}: {type(exc).__name__}") from None
+    line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+    return wallet_from_key(line, f"key file {p}")
+
+
+def parse_nonce(value: Any, endpoint: str = "") -> int:
+    """ceil() of the provider's nonce, which may be a string ("1", "3.0") or a number."""
+    try:
+        number = Decimal(str(value).strip())
+        if not number.is_finite():
+            raise InvalidOperation
+    except (InvalidOperation, ValueError):
+        raise ProviderError(f"nonce is not a number: {value!r}", status=200, endpoint=endpoint) from None
+    return int(math.ceil(number))
+
+
+class NonceTracker:
+    """Per (provider, address) high-water mark, so one process never sends the same nonce twice.
+
+    Also hands out a per-key lock that signed calls hold until the provider has answered, so that
+    nonces from concurrent threads reach the provider in increasing order (it rejects a nonce
+    lower than the last one it stored).
+    """
+
+    def __init__(self) -> None:
+        self._last: dict[tuple[str, str], int] = {}
+        self._locks: dict[tuple[str, str], threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def lock_for(self, provider: str, address: str) -> threading.Lock:
+        """The lock serialising signed calls of `address` to `provider`."""
+        key = (provider, address.lower())
+        with self._guard:
+            return self._locks.setdefault(key, threading.Lock())
+
+    def next(self, provider: str, address: str, provider_nonce: int) -> int:
+        """max(provider's nonce, last sent) + 1, recorded as the new high-water mark."""
+        key = (provider, address.lower())
+        with self._guard:
+            nonce = max(int(provider_nonce), self._last.get(key, 0)) + 1
+            self._last[key] = nonce
+            return nonce
+
+    def last(self, provider: str, address: str) -> int | None:
+        """The last nonce sent to `provider` for `address`, if any."""
+        with self._guard:
+            return self._last.get((provider, address.lower()))
