@@ -183,6 +183,9 @@ def wrap(plan: SandboxPlan, argv: Sequence[str], env: dict[str, str]) -> Wrapped
              "--size", str(plan.limits.tmp_bytes), "--perms", "1777", "--tmpfs", "/tmp",
              # Last, so nothing bound above can shadow the job's own volume.
              "--bind", str(plan.data_dir), SANDBOX_VOLUME,
+             # bwrap's root is a writable tmpfs; freeze it so /, /etc and the mount points are
+             # read-only too and only /data and /tmp take writes.
+             "--remount-ro", "/",
              "--chdir", "/"]
     for key, value in env.items():
         args += ["--setenv", key, value]
