@@ -1,0 +1,196 @@
+"""Semantic checks a JSON Schema cannot express; each returns diagnostics, never raises."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from c2d_runner.spec.diagnostics import Diagnostic
+from c2d_runner.spec.documents import LoadedDocument
+from c2d_runner.spec.durations import parse_duration
+
+KEY_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
+_HEX_KEY = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
+_SECRET_NAME = re.compile(r"(private.?key|secret|mnemonic|^key$)", re.IGNORECASE)
+MATRIX_ROOTS = ("algocustomdata", "dataset", "additional_datasets", "algorithm", "environment", "timeout")
+MAX_MATRIX_JOBS = 10_000
+_INLINE_KEY = ("a private key is inlined in the spec; keys never sit in a spec file: export it and write "
+               "'key: ${C2D_PRIVATE_KEY}', or use key_file")
+
+
+def check_spec(doc: LoadedDocument) -> list[Diagnostic]:
+    """All semantic problems of a spec.
+
+    It also runs on specs with schema errors, so that a user sees every problem at once: a part
+    whose shape is wrong (already reported by the schema) is skipped rather than crashing.
+    """
+    data = doc.data if isinstance(doc.data, dict) else {}
+    problems = _check_secrets(doc, data, ())
+    problems += _tolerant(_check_consumer, doc)
+    problems += _tolerant(_check_target, doc)
+    if "timeout" in _mapping(data.get("defaults")):
+        problems += _tolerant(_check_duration, doc, ("defaults", "timeout"))
+    folded: dict[str, str] = {}
+    for name, job in _mapping(data.get("jobs")).items():
+        other = folded.setdefault(str(name).lower(), name)
+        if other != name:
+            problems.append(doc.diagnostic(("jobs", name), f"job {name!r} differs from {other!r} only by case; "
+                                           "their run folders would clash on some systems", key=True))
+        problems += _tolerant(_check_job, doc, name, job, _mapping(data.get("defaults")))
+    return problems
+
+
+def _mapping(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _tolerant(check, *args) -> list[Diagnostic]:
+    try:
+        return check(*args)
+    except (KeyError, TypeError, AttributeError, IndexError, ValueError):
+        return []  # a malformed part; the schema check has already said what is wrong with it
+
+
+def _check_consumer(doc: LoadedDocument) -> list[Diagnostic]:
+    consumer = _mapping(doc.data.get("consumer"))
+    out = []
+    key = consumer.get("key")
+    if isinstance(key, str) and not KEY_REF.match(key):
+        looks_like_key = _HEX_KEY.match(key.strip())
+        message = _INLINE_KEY if looks_like_key else (
+            "consumer.key must be exactly '${VARIABLE}', the environment variable holding the private key")
+        out.append(doc.diagnostic(("consumer", "key"), message))
+    if key is not None and "key_file" in consumer:
+        out.append(doc.diagnostic(("consumer", "key_file"), "give consumer.key or consumer.key_file, not both", key=True))
+    target = doc.data.get("target", "mock")
+    if isinstance(target, dict) and "provider" in target and key is None and "key_file" not in consumer:
+        out.append(doc.diagnostic(("target",), "a real provider needs a consumer key: add "
+                                  "'consumer: {key: ${C2D_PRIVATE_KEY}}' (or key_file)"))
+    return out
+
+
+def _check_secrets(doc: LoadedDocument, value, path: tuple) -> list[Diagnostic]:
+    """Refuse private keys pasted anywhere (e.g. into algocustomdata) under secret-sounding names."""
+    out = []
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if path == ("consumer",) and k == "key":
+                continue
+            if isinstance(v, str) and _SECRET_NAME.search(k) and _HEX_KEY.match(v.strip()):
+                out.append(doc.diagnostic(path + (k,), _INLINE_KEY))
+            else:
+                out += _check_secrets(doc, v, path + (k,))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            out += _check_secrets(doc, v, path + (i,))
+    return out
+
+
+def _check_target(doc: LoadedDocument) -> list[Diagnostic]:
+    target = doc.data.get("target")
+    if isinstance(target, dict) and target.get("mock"):
+        world = doc.path.parent / target["mock"]
+        if not world.is_file():
+            return [doc.diagnostic(("target", "mock"), f"world file {target['mock']!r} not found (looked at {world})")]
+    return []
+
+
+def _check_duration(doc: LoadedDocument, path: tuple) -> list[Diagnostic]:
+    value = doc.data
+    for part in path:
+        value = value[part]
+    try:
+        parse_duration(value)
+    except ValueError as exc:
+        return [doc.diagnostic(path, str(exc))]
+    return []
+
+
+def _check_job(doc: LoadedDocument, name: str, job: dict, defaults: dict) -> list[Diagnostic]:
+    base = ("jobs", name)
+    out = []
+    if "timeout" in job:
+        out += _check_duration(doc, base + ("timeout",))
+    raw = job["algorithm"].get("raw")
+    if raw and "file" in raw:
+        source = doc.path.parent / raw["file"]
+        if not source.is_file():
+            out.append(doc.diagnostic(base + ("algorithm", "raw", "file"),
+                                      f"algorithm file {raw['file']!r} not found (looked at {source})"))
+    if "matrix" in job:
+        out += _check_matrix(doc, base, job)
+    if "expect" in job:
+        out += _check_expect(doc, base, job, defaults)
+    return out
+
+
+def _lookup(job: dict, dotted: str):
+    value = job
+    for part in dotted.split("."):
+        if isinstance(value, dict) and part in value:
+            value = value[part]
+        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        else:
+            raise KeyError(part)
+    return value
+
+
+def _check_matrix(doc: LoadedDocument, base: tuple, job: dict) -> list[Diagnostic]:
+    out = []
+    combinations = 1
+    for key, values in job["matrix"].items():
+        where = base + ("matrix", key)
+        combinations *= len(values)
+        if key.split(".")[0] not in MATRIX_ROOTS:
+            out.append(doc.diagnostic(where, f"matrix key {key!r} must start with one of {', '.join(MATRIX_ROOTS)}",
+                                      key=True))
+            continue
+        try:
+            _lookup(job, key)
+        except KeyError:
+            out.append(doc.diagnostic(where, f"matrix key {key!r} does not exist in job {base[1]!r}; "
+                                      "give it a default value in the job first", key=True))
+    if combinations > MAX_MATRIX_JOBS:
+        out.append(doc.diagnostic(base + ("matrix",), f"the matrix expands to {combinations:,} jobs; "
+                                  f"at most {MAX_MATRIX_JOBS:,} are allowed"))
+    return out
+
+
+def _check_expect(doc: LoadedDocument, base: tuple, job: dict, defaults: dict) -> list[Diagnostic]:
+    expect = job["expect"]
+    where = base + ("expect",)
+    out = []
+    if expect.get("status") == "failed" and any(o.get("present", True) for o in expect.get("outputs", [])):
+        out.append(doc.diagnostic(where + ("outputs",), "a job expected to fail publishes no outputs; "
+                                  "expect status 'finished' or drop these output expectations"))
+    if "duration" in expect:
+        bad = _check_duration(doc, where + ("duration", "max"))
+        out += bad
+        timeout_value = job.get("timeout", defaults.get("timeout"))
+        if not bad and timeout_value is not None:
+            try:
+                limit = parse_duration(timeout_value)
+            except ValueError:
+                limit = None
+            if limit is not None and parse_duration(expect["duration"]["max"]) > limit:
+                out.append(doc.diagnostic(where + ("duration", "max"), "expected duration is longer than the job's "
+                                          "timeout, so it can never be the reason a job fails; lower it"))
+    seen: dict[str, int] = {}
+    for i, output in enumerate(expect.get("outputs", [])):
+        here = where + ("outputs", i)
+        name = output["name"]
+        if "/" in name or "\\" in name or name in (".", "..") or "\x00" in name:
+            out.append(doc.diagnostic(here + ("name",), f"output name {name!r} must be a plain file name "
+                                      "(outputs are the top-level files of /data/outputs)"))
+        if name in seen:
+            out.append(doc.diagnostic(here + ("name",), f"output {name!r} is already expected at outputs[{seen[name]}]"))
+        seen.setdefault(name, i)
+        if output.get("present", True) is False and set(output) - {"name", "present"}:
+            out.append(doc.diagnostic(here + ("present",), "an output expected to be absent cannot have content checks"))
+        size = output.get("size", {})
+        if size.get("min", 0) > size.get("max", float("inf")):
+            out.append(doc.diagnostic(here + ("size",), "size.min is larger than size.max"))
+        for key, match in output.get("json", {}).items():
+            if isinstance(match, dict) and match.get("min", float("-inf")) > match.get("max", float("inf")):
+                out.append(doc.diagnostic(here + ("json", key), "min is larger than max"))
+    return out

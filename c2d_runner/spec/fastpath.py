@@ -1,0 +1,120 @@
+"""A fast path for large, plain, valid documents; the exact loader decides everything else.
+
+PyYAML composition (even with libyaml) costs about 5 microseconds per node, so a 10,000-job spec
+takes most of a second before any checking starts; jsonschema then costs as much again.
+rapidyaml parses and emits JSON in a few milliseconds and fastjsonschema checks compiled code, so
+a plain document is loaded and checked an order of magnitude faster.
+
+The two parsers differ (rapidyaml follows YAML 1.2, PyYAML 1.1: `yes`, `0x1F`, `1_000`, `~`;
+rapidyaml drops some escapes), so this path only *accepts*: it answers None for anything that
+could read differently (tags, anchors, merge keys, escapes, several documents, text that PyYAML
+would type as a number, boolean or null, duplicate keys) and for any schema failure. The caller
+then runs the exact loader, which alone produces diagnostics. Tests compare both paths.
+"""
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+
+# Bytes after which the document may read differently in the two parsers.
+_UNSAFE_BYTES = (b"!", b"&", b"*", b"<<", b"---", b"...", b"\t", b"\\", b"%", b"\r", b"\x00")
+# PyYAML 1.1's implicit resolvers for non-string plain scalars (SafeLoader): if a string from the
+# fast parser matches one of these, PyYAML might have read a number, boolean or null instead.
+_NOT_TEXT = re.compile(r"""^(?:
+    yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF|y|Y|n|N
+  | ~|null|Null|NULL|
+  | [-+]?(?:0b[0-1_]+|0[0-7_]+|(?:0|[1-9][0-9_]*)|0x[0-9a-fA-F_]+|[1-9][0-9_]*(?::[0-5]?[0-9])+)
+  | [-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?(?:[eE][-+][0-9]+)?
+  | \.[0-9_]+(?:[eE][-+][0-9]+)?
+  | [-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*
+  | [-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)
+  | =
+)$""", re.X)
+_YAML_FLOAT = re.compile(r"^[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?$")
+_YAML_INT = re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$")
+
+
+class _Differs(Exception):
+    pass
+
+
+def _pairs(pairs):
+    out = {}
+    for key, value in pairs:
+        if key in out or _NOT_TEXT.match(key):
+            raise _Differs
+        out[key] = value
+    return out
+
+
+def _float(text: str) -> float:
+    if not _YAML_FLOAT.match(text):
+        raise _Differs
+    return float(text)
+
+
+def _int(text: str) -> int:
+    if not _YAML_INT.match(text):
+        raise _Differs
+    return int(text)
+
+
+def _constant(text: str):
+    raise _Differs
+
+
+def _all_text_plain(value) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _NOT_TEXT.match(item):
+                return False
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return True
+
+
+def fast_yaml(raw: bytes) -> object | None:
+    """The data of a plain YAML mapping document, or None when the exact loader must read it."""
+    if any(token in raw for token in _UNSAFE_BYTES):
+        return None
+    try:
+        raw.decode("utf-8")
+        import ryml
+
+        tree = ryml.parse_in_arena(raw)
+        emitted = ryml.emit_json_malloc(tree, tree.root_id())
+        data = json.loads(emitted, object_pairs_hook=_pairs, parse_float=_float, parse_int=_int,
+                          parse_constant=_constant)
+    except Exception:  # ImportError, a rapidyaml parse error, _Differs, bad JSON: all mean "ask PyYAML"
+        return None
+    if not isinstance(data, dict) or not _all_text_plain(data):
+        return None
+    return data
+
+
+@lru_cache(maxsize=None)
+def _compiled(kind: str):
+    try:
+        import fastjsonschema
+    except ImportError:
+        return None
+    from c2d_runner.spec.schema import load_schema
+
+    return fastjsonschema.compile(load_schema(kind))
+
+
+def fast_schema_ok(data: object, kind: str) -> bool:
+    """True when `data` surely satisfies the schema; False means 'ask jsonschema'."""
+    validate = _compiled(kind)
+    if validate is None:
+        return False
+    try:
+        validate(data)
+    except Exception:
+        return False
+    return True
