@@ -1,7 +1,6 @@
 """Fixtures for the executor tests: executors per sandbox kind and a request builder."""
 from __future__ import annotations
 
-import sys
 import textwrap
 from pathlib import Path
 

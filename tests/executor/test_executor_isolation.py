@@ -126,3 +126,55 @@ def test_outputs_folder_replaced_by_symlink_publishes_nothing(kind, executors, m
     log = admin_log(result)
     assert "outputs/ is not a real folder" in log
     assert "'algorithm.log': symbolic link" in log
+
+
+LIMITS_ALGO = """
+import errno, json, os, resource
+report = {"core": resource.getrlimit(resource.RLIMIT_CORE)[0],
+          "fsize": resource.getrlimit(resource.RLIMIT_FSIZE)[0],
+          "nofile": resource.getrlimit(resource.RLIMIT_NOFILE)[0]}
+try:
+    with open(os.environ["OUTPUTS"] + "/big", "wb") as f:
+        f.write(b"z" * (3 * 2**20))
+    report["big"] = "ok"
+except OSError as exc:
+    report["big"] = errno.errorcode[exc.errno]
+if os.path.isdir("/tmp") and os.environ["VOLUME"] == "/data":
+    report["tmp_mode"] = oct(os.stat("/tmp").st_mode & 0o7777)
+    try:
+        for i in range(12):                      # 6 MiB in files under the 1 MiB RLIMIT_FSIZE
+            with open(f"/tmp/fill{i}", "wb") as f:
+                f.write(b"t" * 2**19)
+        report["tmp_fill"] = "ok"
+    except OSError as exc:
+        report["tmp_fill"] = errno.errorcode[exc.errno]
+json.dump(report, open(os.environ["OUTPUTS"] + "/report.json", "w"))
+"""
+
+
+@pytest.mark.parametrize("kind", SANDBOX_KINDS)
+def test_resource_limits_apply(kind, make_request):
+    from mockprovider import sandbox as sb
+    from mockprovider.executor import Executor
+
+    limits = sb.ResourceLimits(max_file_bytes=2**20, max_open_files=256, tmp_bytes=4 * 2**20)
+    result = Executor(sandbox=kind, limits=limits).run(make_request(LIMITS_ALGO))
+    report = read_report(result)
+    assert (report["core"], report["fsize"], report["nofile"]) == (0, 2**20, 256)
+    assert report["big"] == "EFBIG"
+    big = next(r for r in result.results if r.filename == "big")
+    assert big.filesize == 2**20
+    if kind == "bwrap":
+        assert report["tmp_mode"] == "0o1777"
+        assert report["tmp_fill"] == "ENOSPC"          # /tmp is a size-capped private tmpfs
+
+
+@needs_bwrap
+def test_sandbox_has_its_own_loopback(executors, make_request):
+    code = """
+    import json, os, socket
+    server = socket.socket(); server.bind(("127.0.0.1", 0)); server.listen(1)
+    socket.create_connection(server.getsockname(), timeout=5).close()
+    json.dump({"ok": True}, open(os.environ["OUTPUTS"] + "/report.json", "w"))
+    """
+    assert read_report(executors["bwrap"].run(make_request(code)))["ok"] is True
