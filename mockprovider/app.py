@@ -1,0 +1,148 @@
+"""Routing and error serialisation: the WSGI application of the mock Ocean.
+
+Routes map to handlers in `provider.py` / `aquarius.py` by the Provider's endpoint names.  Every
+error, including unknown routes, 405s and crashes, is answered as JSON here and nowhere else.
+Fault profiles act here too, around the handlers, so the handlers stay fault-free.
+"""
+from __future__ import annotations
+
+import logging
+import socket
+import time
+import traceback
+from typing import Any, Callable
+
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from mockprovider import aquarius, faults, provider
+from mockprovider.errors import GlobalError, MockError
+from mockprovider.http import json_response, request_data, to_response
+from mockprovider.state import MockState
+
+log = logging.getLogger(__name__)
+
+S = "/api/services"
+A = "/api/aquarius"
+URL_MAP = Map([
+    Rule("/", endpoint="root", methods=["GET"]),
+    Rule(f"{S}/nonce", endpoint="nonce", methods=["GET"]),
+    Rule(f"{S}/computeEnvironments", endpoint="computeEnvironments", methods=["GET"]),
+    Rule(f"{S}/initializeCompute", endpoint="initializeCompute", methods=["POST"]),
+    Rule(f"{S}/compute", endpoint="computeStart", methods=["POST"]),
+    Rule(f"{S}/compute", endpoint="computeStatus", methods=["GET"]),
+    Rule(f"{S}/compute", endpoint="computeStop", methods=["PUT"]),
+    Rule(f"{S}/compute", endpoint="computeDelete", methods=["DELETE"]),
+    Rule(f"{S}/computeResult", endpoint="computeResult", methods=["GET"]),
+    Rule(f"{S}/fileinfo", endpoint="fileinfo", methods=["POST"]),
+    Rule(f"{S}/initialize", endpoint="initialize", methods=["GET"]),
+    Rule(f"{S}/download", endpoint="download", methods=["GET"]),
+    Rule(f"{S}/validateContainer", endpoint="validateContainer", methods=["POST"]),
+    Rule(f"{S}/encrypt", endpoint="encrypt", methods=["POST"]),
+    Rule(f"{S}/decrypt", endpoint="decrypt", methods=["POST"]),
+    Rule(f"{S}/createAuthToken", endpoint="create_auth_token", methods=["GET"]),
+    Rule(f"{S}/deleteAuthToken", endpoint="delete_auth_token", methods=["DELETE"]),
+    Rule("/health", endpoint="health", methods=["GET"]),
+    Rule(A, endpoint="aquarius", methods=["GET"]),
+    Rule(f"{A}/assets/ddo/validate", endpoint="validate", methods=["POST"]),
+    Rule(f"{A}/assets/ddo/<did>", endpoint="ddo", methods=["GET"]),
+    Rule(f"{A}/assets/metadata/<did>", endpoint="metadata", methods=["GET"]),
+    Rule(f"{A}/assets/query", endpoint="query", methods=["POST"]),
+    Rule(f"{A}/assets/names", endpoint="names", methods=["POST"]),
+    Rule(f"{A}/chains/list", endpoint="chains", methods=["GET"]),
+], strict_slashes=False)
+
+# Handlers that take (state, request data).
+DATA_HANDLERS: dict[str, Callable[..., Any]] = {
+    "root": provider.root,
+    "nonce": provider.nonce,
+    "computeEnvironments": provider.compute_environments,
+    "initializeCompute": provider.initialize_compute,
+    "computeStart": provider.compute_start,
+    "computeStatus": provider.compute_status,
+    "computeStop": provider.compute_stop,
+    "computeDelete": provider.compute_delete,
+    "computeResult": provider.compute_result,
+    "fileinfo": provider.fileinfo,
+    "initialize": provider.initialize,
+    "download": provider.download,
+    "validateContainer": provider.validate_container,
+    "encrypt": provider.unsupported,
+    "decrypt": provider.unsupported,
+    "create_auth_token": provider.unsupported,
+    "delete_auth_token": provider.unsupported,
+    "health": aquarius.health,
+    "aquarius": aquarius.info,
+    "chains": aquarius.chains,
+}
+
+
+class MockApp:
+    """The WSGI application: route, apply faults, call the handler, serialise."""
+
+    def __init__(self, state: MockState):
+        self.state = state
+        self.errors: list[str] = []  # crashes of handlers, raised to tests at teardown
+
+    def __call__(self, environ: dict, start_response: Callable) -> Any:
+        request = Request(environ)
+        response = self.dispatch(request, environ)
+        return response(environ, start_response)
+
+    def dispatch(self, request: Request, environ: dict) -> Response:
+        """Answer one request; never raises."""
+        adapter = URL_MAP.bind_to_environ(environ)
+        data: Any = {}
+        try:
+            endpoint, args = adapter.match()
+        except HTTPException as exc:
+            self.state.next_call("unknown")
+            return json_response({"error": f"{exc.code} {exc.name}: {exc.description}", "context": {}}, exc.code or 404)
+        fault = faults.http_fault(self.state.profile, self.state.seed, endpoint, self.state.next_call(endpoint))
+        if fault.latency:
+            time.sleep(fault.latency)
+        if fault.drop:
+            return _drop(environ)
+        if fault.status:
+            headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after else {}
+            return json_response({"error": f"fault injected by profile {self.state.profile.name!r}", "context": {}},
+                                 fault.status, headers)
+        try:
+            data = request_data(request)
+            response = to_response(self._handle(endpoint, args, request, data))
+        except MockError as exc:
+            response = json_response(exc.json_body(), exc.status, exc.headers)
+        except HTTPException as exc:
+            response = json_response({"error": f"{exc.code} {exc.name}: {exc.description}", "context": data}, exc.code or 500)
+        except Exception as exc:  # the real global handler: 503 with the request data as context
+            self.errors.append(f"{request.method} {request.path}: {traceback.format_exc()}")
+            log.error("unhandled error on %s %s", request.method, request.path, exc_info=True)
+            response = json_response(GlobalError(str(exc) or type(exc).__name__, 503, data).json_body(), 503)
+        if fault.drop_after:
+            response.close()
+            return _drop(environ)
+        return response
+
+    def _handle(self, endpoint: str, args: dict, request: Request, data: Any):
+        state = self.state
+        if endpoint in ("ddo", "metadata"):
+            return getattr(aquarius, endpoint)(state, data, args["did"])
+        if endpoint == "query":
+            return aquarius.query(state, request.get_json(force=True, silent=True))
+        if endpoint == "names":
+            return aquarius.names(state, request.get_json(force=True, silent=True))
+        if endpoint == "validate":
+            return aquarius.validate(state, request.content_type or "", request.get_data())
+        return DATA_HANDLERS[endpoint](state, data)
+
+
+def _drop(environ: dict) -> Response:
+    """Close the client's connection without an answer (a lost response, as on a flaky network)."""
+    sock = environ.get("werkzeug.socket")
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+    return Response(b"", status=500)

@@ -1,0 +1,93 @@
+"""HTTP (de)serialisation helpers of the mock: request data, JSON and streamed replies.
+
+The one place that knows how a request's data is read (the Provider rule: the query string if it
+has any parameter, else the JSON body) and how replies are written.
+"""
+from __future__ import annotations
+
+import json
+import os
+import stat
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO, Iterator
+
+from werkzeug.wrappers import Request, Response
+
+CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A JSON reply: status, body, extra headers."""
+
+    body: Any
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TextReply:
+    """A plain-text reply (Aquarius /health)."""
+
+    text: str
+    status: int = 200
+
+
+@dataclass(frozen=True)
+class FileReply:
+    """A file streamed from disk in chunks, never read whole."""
+
+    handle: BinaryIO
+    size: int
+    filename: str
+    content_type: str
+
+
+def request_data(request: Request) -> dict[str, Any]:
+    """The Provider rule: query string parameters if any, else the JSON body (else {})."""
+    if request.args:
+        return {k: v for k, v in request.args.items()}
+    data = request.get_json(force=True, silent=True)
+    return data if isinstance(data, dict) else {}
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """A JSON response with an exact Content-Length (so headers and body go out together)."""
+    payload = json.dumps(body, separators=(",", ":")).encode("utf-8")
+    resp = Response(payload, status=status, content_type="application/json")
+    for k, v in (headers or {}).items():
+        resp.headers[k] = v
+    return resp
+
+
+def to_response(reply: Reply | TextReply | FileReply) -> Response:
+    """Serialise a handler's reply."""
+    if isinstance(reply, Reply):
+        return json_response(reply.body, reply.status, reply.headers)
+    if isinstance(reply, TextReply):
+        return Response(reply.text, status=reply.status, content_type="text/plain; charset=utf-8")
+    resp = Response(_chunks(reply.handle), status=200, content_type=reply.content_type, direct_passthrough=True)
+    resp.headers["Content-Length"] = str(reply.size)
+    resp.headers["Content-Disposition"] = f"attachment;filename={reply.filename}"
+    return resp
+
+
+def _chunks(handle: BinaryIO) -> Iterator[bytes]:
+    try:
+        while True:
+            chunk = handle.read(CHUNK)
+            if not chunk:
+                return
+            yield chunk
+    finally:
+        handle.close()
+
+
+def open_regular_file(path: str) -> tuple[BinaryIO, int]:
+    """Open a file without following a final symlink; refuse anything but a regular file."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        raise OSError(f"{os.path.basename(path)} is not a regular file")
+    return os.fdopen(fd, "rb"), st.st_size

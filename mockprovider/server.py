@@ -1,0 +1,198 @@
+"""Server lifecycle: MockOcean, one threaded WSGI server on a daemon thread (pytest-httpserver style)."""
+from __future__ import annotations
+
+import logging
+import os
+import pathlib
+import shutil
+import socket
+import tempfile
+import threading
+from typing import Any
+
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from mockprovider import faults as faults_mod
+from mockprovider.app import MockApp
+from mockprovider.state import MockState
+from mockprovider.world import Asset, World, load_world, public_asset
+
+
+class MockOceanError(Exception):
+    """Misuse of a MockOcean (double start, stop before start) or errors collected from its threads."""
+
+
+class _Handler(WSGIRequestHandler):
+    """Request handler with TCP_NODELAY and quiet logs.
+
+    Werkzeug writes the status line + headers and the body in separate writes; with Nagle on, a
+    keep-alive client waits for a delayed ACK (~40 ms) per response.
+    """
+
+    def setup(self) -> None:
+        super().setup()
+        try:
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
+
+    def log_request(self, code: Any = "-", size: Any = "-") -> None:
+        if os.environ.get("C2D_MOCK_ACCESS_LOG"):
+            super().log_request(code, size)
+
+
+class MockOcean:
+    """A mock Ocean (Provider + Aquarius at one base URL) running on a background thread."""
+
+    def __init__(self, world: str | os.PathLike | World | None = None, state_dir: str | os.PathLike | None = None,
+                 faults: str | None = None, host: str = "127.0.0.1", port: int = 0, seed: int = 0,
+                 executor: Any = None):
+        self.world = world if isinstance(world, World) else load_world(world)
+        self.profile = faults_mod.get_profile(faults or self.world.faults)
+        self.host = host
+        self.port = port
+        self.seed = seed
+        self._state_dir_arg = pathlib.Path(state_dir) if state_dir is not None else None
+        self._executor = executor
+        self._server = None
+        self._thread: threading.Thread | None = None
+        self._state: MockState | None = None
+        self._app: MockApp | None = None
+        self._temp_dir: str | None = None
+        self.url = ""
+
+    # --- public view ----------------------------------------------------------------------------
+    @property
+    def chain_id(self) -> int:
+        """The world's chain id."""
+        return self.world.chain_id
+
+    @property
+    def assets(self) -> dict[str, Asset]:
+        """name -> Asset, in world order."""
+        return {a.name: public_asset(a) for a in self.world.assets}
+
+    @property
+    def environments(self) -> list[dict[str, Any]]:
+        """The environments as computeEnvironments serves them now."""
+        if self._state is None:
+            raise MockOceanError("the mock Ocean is not running")
+        return self._state.environments()
+
+    @property
+    def request_count(self) -> int:
+        """HTTP requests served since start."""
+        return self._state.request_count if self._state else 0
+
+    @property
+    def state_dir(self) -> pathlib.Path:
+        """Where jobs, nonces, orders and results are kept."""
+        if self._state is None:
+            raise MockOceanError("the mock Ocean is not running")
+        return self._state.state_dir
+
+    @property
+    def errors(self) -> list[str]:
+        """Crashes seen in handler and job threads (mock bugs)."""
+        out = []
+        if self._app is not None:
+            out += self._app.errors
+        if self._state is not None:
+            out += self._state.runner.errors
+        return out
+
+    def is_running(self) -> bool:
+        """True between start() and stop()."""
+        return self._thread is not None
+
+    # --- lifecycle ------------------------------------------------------------------------------
+    def start(self) -> "MockOcean":
+        """Bind, start serving on a daemon thread and return once requests are answered."""
+        if self._thread is not None:
+            raise MockOceanError("the mock Ocean is already running")
+        if self._state_dir_arg is None:
+            self._temp_dir = tempfile.mkdtemp(prefix="c2d-mock-")
+            state_dir = pathlib.Path(self._temp_dir)
+        else:
+            state_dir = self._state_dir_arg
+            state_dir.mkdir(parents=True, exist_ok=True)
+        server = make_server(self.host, self.port, _LazyApp(), threaded=True, request_handler=_Handler)
+        server.daemon_threads = True
+        port = server.server_address[1]
+        host = self.host if ":" not in self.host else f"[{self.host}]"
+        self.url = f"http://{host}:{port}"
+        try:
+            executor = self._executor if self._executor is not None else _default_executor()
+            self._state = MockState.create(self.world, self.url, state_dir.resolve(), executor, self.profile, self.seed)
+        except BaseException:
+            server.server_close()
+            self._cleanup_temp()
+            raise
+        self._app = MockApp(self._state)
+        server.app.target = self._app
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name=f"mock-ocean:{port}", daemon=True)
+        self._thread.start()
+        _wait_until_listening(self.host, port)
+        return self
+
+    def stop(self) -> None:
+        """Stop serving, stop running jobs, join every thread; remove a temporary state dir."""
+        if self._thread is None:
+            raise MockOceanError("the mock Ocean is not running")
+        self._server.shutdown()
+        self._thread.join()
+        self._server.server_close()
+        self._thread = None
+        try:
+            self._state.close()
+        finally:
+            self._cleanup_temp()
+
+    def _cleanup_temp(self) -> None:
+        if self._temp_dir is not None:
+            shutil.rmtree(self._temp_dir, ignore_errors=True)
+            self._temp_dir = None
+
+    def __enter__(self) -> "MockOcean":
+        return self.start()
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        errors = self.errors
+        self.stop()
+        if errors and exc_type is None:
+            raise MockOceanError("errors inside the mock Ocean:\n" + "\n".join(errors))
+
+
+class _LazyApp:
+    """Lets the server bind (and learn its port) before the app, which needs the URL, exists."""
+
+    target: Any = None
+
+    def __call__(self, environ, start_response):
+        return self.target(environ, start_response)
+
+
+def _default_executor() -> Any:
+    from mockprovider.executor import Executor
+
+    return Executor(sandbox=os.environ.get("C2D_MOCK_SANDBOX", "auto"))
+
+
+def _wait_until_listening(host: str, port: int, timeout: float = 10.0) -> None:
+    # The socket listens as soon as make_server returns; one connect proves the accept loop runs.
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with socket.create_connection((host if host not in ("0.0.0.0", "::") else "127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise MockOceanError(f"the mock Ocean did not start listening on port {port}")
+            time.sleep(0.01)
+
+
+logging.getLogger("werkzeug").setLevel(logging.WARNING)

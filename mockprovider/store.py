@@ -1,0 +1,290 @@
+"""Persistent state of the mock: jobs, nonces and issued orders in SQLite (WAL) under the state dir.
+
+One connection guarded by a lock: the mock's writes are tiny, and a single writer keeps every
+compare-and-set (nonce, order use, environment capacity) atomic without retry loops.
+"""
+from __future__ import annotations
+
+import json
+import pathlib
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass, replace
+from decimal import Decimal, InvalidOperation
+from typing import Any, Iterable
+
+from c2d_runner import wire
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS nonces (address TEXT PRIMARY KEY, nonce TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS orders (
+    order_id TEXT PRIMARY KEY, consumer TEXT NOT NULL, did TEXT NOT NULL, service_id TEXT NOT NULL,
+    environment TEXT NOT NULL, issued_at REAL NOT NULL, valid_until REAL NOT NULL,
+    job_id TEXT, used_by TEXT);
+CREATE TABLE IF NOT EXISTS jobs (
+    job_id TEXT PRIMARY KEY, ordinal INTEGER NOT NULL, owner TEXT NOT NULL, agreement_id TEXT NOT NULL,
+    environment TEXT NOT NULL, status INTEGER NOT NULL, stopreq INTEGER NOT NULL DEFAULT 0,
+    removed INTEGER NOT NULL DEFAULT 0, date_created TEXT NOT NULL, date_finished TEXT,
+    algo_did TEXT NOT NULL, input_dids TEXT NOT NULL, results TEXT, request TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS jobs_owner ON jobs (owner);
+"""
+
+
+class NonceRejected(Exception):
+    """The nonce is not above the stored one; carries both for the Provider's message."""
+
+    def __init__(self, sent: Decimal, stored: Decimal):
+        super().__init__(f"Invalid signature expected nonce ({sent}) > current nonce ({stored}).")
+        self.sent = sent
+        self.stored = stored
+
+
+class OrderInvalid(Exception):
+    """An order that does not exist, is used, expired, or bound to another consumer/asset/env."""
+
+
+class EnvironmentFull(Exception):
+    """The environment already runs maxJobs jobs."""
+
+
+@dataclass(frozen=True)
+class Order:
+    """An order the mock issued at initializeCompute (there is no chain)."""
+
+    order_id: str
+    consumer: str
+    did: str
+    service_id: str
+    environment: str
+    issued_at: float
+    valid_until: float
+    job_id: str | None
+    used_by: str | None
+
+
+@dataclass(frozen=True)
+class OrderUse:
+    """One order a start wants to consume."""
+
+    order_id: str
+    did: str
+    service_id: str
+
+
+@dataclass(frozen=True)
+class Job:
+    """A compute job as stored."""
+
+    job_id: str
+    ordinal: int
+    owner: str
+    agreement_id: str
+    environment: str
+    status: int
+    stopreq: int
+    removed: int
+    date_created: str
+    date_finished: str | None
+    algo_did: str
+    input_dids: tuple[str, ...]
+    results: tuple[dict, ...] | None  # None until published
+    request: dict  # what the executor needs (kept so a restarted mock knows the job)
+
+    @property
+    def finished(self) -> bool:
+        """True once the job reached a terminal status."""
+        return self.status in wire.TERMINAL_STATUSES
+
+
+def parse_nonce(value: Any) -> Decimal | None:
+    """The nonce as a Decimal (int, float or string as clients send it), or None when not numeric."""
+    if isinstance(value, bool):
+        return None
+    try:
+        d = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        return None
+    return d if d.is_finite() else None
+
+
+def _fmt(d: Decimal) -> str:
+    """Decimal without a spurious exponent or trailing '.0' for integers."""
+    return str(int(d)) if d == d.to_integral_value() else format(d.normalize(), "f")
+
+
+class Store:
+    """SQLite-backed jobs, nonces and orders."""
+
+    def __init__(self, path: pathlib.Path):
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        with self._lock:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        """Close the database."""
+        with self._lock:
+            self._db.close()
+
+    def _tx(self):
+        return _Transaction(self)
+
+    # --- nonces -------------------------------------------------------------------------------
+    def nonce(self, address: str) -> str:
+        """GET /nonce: the stored nonce, storing 1 first when the address has none."""
+        key = address.lower()
+        with self._tx() as db:
+            row = db.execute("SELECT nonce FROM nonces WHERE address=?", (key,)).fetchone()
+            if row is None:
+                db.execute("INSERT INTO nonces VALUES (?, ?)", (key, "1"))
+                return "1"
+            return row["nonce"]
+
+    def use_nonce(self, address: str, nonce: Decimal) -> None:
+        """Store `nonce` if it is above the stored one, else raise NonceRejected (nothing changes)."""
+        key = address.lower()
+        with self._tx() as db:
+            row = db.execute("SELECT nonce FROM nonces WHERE address=?", (key,)).fetchone()
+            if row is not None:
+                stored = Decimal(row["nonce"])
+                # The Provider refuses only lower nonces, then crashes storing an equal one;
+                # refusing equal ones too gives the same outcome with an honest message.
+                if nonce <= stored:
+                    raise NonceRejected(nonce, stored)
+            db.execute("INSERT OR REPLACE INTO nonces VALUES (?, ?)", (key, _fmt(nonce)))
+
+    # --- orders -------------------------------------------------------------------------------
+    def issue_or_reuse_order(self, order_id: str, consumer: str, did: str, service_id: str,
+                             environment: str, valid_until: float, now: float) -> str:
+        """An unused, unexpired order for (consumer, did, service, env), else store `order_id` and return it."""
+        with self._tx() as db:
+            row = db.execute(
+                "SELECT order_id FROM orders WHERE lower(consumer)=? AND did=? AND service_id=? AND environment=? "
+                "AND job_id IS NULL AND valid_until>=? ORDER BY issued_at LIMIT 1",
+                (consumer.lower(), did, service_id, environment, now),
+            ).fetchone()
+            if row is not None:
+                return row["order_id"]
+            db.execute("INSERT INTO orders VALUES (?,?,?,?,?,?,?,NULL,NULL)",
+                       (order_id, consumer, did, service_id, environment, now, valid_until))
+            return order_id
+
+    def order(self, order_id: str) -> Order | None:
+        """The order with this id, or None."""
+        with self._lock:
+            row = self._db.execute("SELECT * FROM orders WHERE order_id=?", (order_id,)).fetchone()
+        return Order(**dict(row)) if row else None
+
+    # --- jobs ---------------------------------------------------------------------------------
+    def create_job(self, job: Job, uses: Iterable[OrderUse], consumer: str, env_addresses: Iterable[str],
+                   max_jobs: int, now: float) -> Job:
+        """Atomically check and consume the orders, check capacity and insert the job."""
+        env_addresses = {a.lower() for a in env_addresses}
+        with self._tx() as db:
+            for use in uses:
+                row = db.execute("SELECT * FROM orders WHERE order_id=?", (use.order_id,)).fetchone()
+                if row is None:
+                    raise OrderInvalid(f"order {use.order_id} was not issued by this provider")
+                o = Order(**dict(row))
+                owner_ok = o.consumer.lower() == consumer.lower() or o.consumer.lower() in env_addresses
+                if not owner_ok:
+                    raise OrderInvalid(f"order {o.order_id} belongs to another consumer")
+                if (o.did, o.service_id, o.environment) != (use.did, use.service_id, job.environment):
+                    raise OrderInvalid(f"order {o.order_id} is for another asset, service or environment")
+                if o.job_id is not None:
+                    raise OrderInvalid(f"order {o.order_id} is already used by job {o.job_id}")
+                if o.valid_until < now:
+                    raise OrderInvalid(f"order {o.order_id} expired")
+                db.execute("UPDATE orders SET job_id=?, used_by=? WHERE order_id=?", (job.job_id, consumer, o.order_id))
+            running = db.execute(
+                "SELECT count(*) FROM jobs WHERE environment=? AND status NOT IN (31, 32, 70)", (job.environment,)
+            ).fetchone()[0]
+            if running >= max_jobs:
+                raise EnvironmentFull(f"environment {job.environment} already runs {running} of {max_jobs} jobs")
+            ordinal = db.execute("SELECT count(*) FROM jobs").fetchone()[0]
+            job = replace(job, ordinal=ordinal)
+            db.execute(
+                "INSERT INTO jobs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (job.job_id, job.ordinal, job.owner, job.agreement_id, job.environment, job.status, job.stopreq,
+                 job.removed, job.date_created, job.date_finished, job.algo_did, json.dumps(list(job.input_dids)),
+                 None if job.results is None else json.dumps(list(job.results)), json.dumps(job.request)),
+            )
+        return job
+
+    def job(self, job_id: str) -> Job | None:
+        """The job with this id, or None."""
+        with self._lock:
+            row = self._db.execute("SELECT * FROM jobs WHERE job_id=?", (job_id,)).fetchone()
+        return _job(row) if row else None
+
+    def jobs_of(self, owner: str) -> list[Job]:
+        """All jobs of an owner, oldest first."""
+        with self._lock:
+            rows = self._db.execute("SELECT * FROM jobs WHERE lower(owner)=? ORDER BY ordinal", (owner.lower(),)).fetchall()
+        return [_job(r) for r in rows]
+
+    def unfinished_jobs(self) -> list[Job]:
+        """Jobs not in a terminal status (after a restart: those the previous run left behind)."""
+        with self._lock:
+            rows = self._db.execute("SELECT * FROM jobs WHERE status NOT IN (31, 32, 70) ORDER BY ordinal").fetchall()
+        return [_job(r) for r in rows]
+
+    def running_count(self, environment: str) -> int:
+        """Jobs of an environment that are not finished."""
+        with self._lock:
+            return self._db.execute(
+                "SELECT count(*) FROM jobs WHERE environment=? AND status NOT IN (31, 32, 70)", (environment,)
+            ).fetchone()[0]
+
+    def set_status(self, job_id: str, status: int) -> None:
+        """Write a (non-final) status."""
+        with self._tx() as db:
+            db.execute("UPDATE jobs SET status=? WHERE job_id=?", (status, job_id))
+
+    def request_stop(self, job_id: str, stopreq: int = 1) -> None:
+        """Record a stop request (1 = API, 2 = maxJobDuration) unless one is recorded already."""
+        with self._tx() as db:
+            db.execute("UPDATE jobs SET stopreq=? WHERE job_id=? AND stopreq=0", (stopreq, job_id))
+
+    def finish(self, job_id: str, status: int, results: list[dict], date_finished: str, stopreq: int = 0) -> None:
+        """Write the final status, the published results and dateFinished."""
+        with self._tx() as db:
+            db.execute(
+                "UPDATE jobs SET status=?, results=?, date_finished=?, stopreq=CASE WHEN stopreq=0 THEN ? ELSE stopreq END WHERE job_id=?",
+                (status, json.dumps(results), date_finished, stopreq, job_id),
+            )
+
+
+def _job(row: sqlite3.Row) -> Job:
+    d = dict(row)
+    d["input_dids"] = tuple(json.loads(d["input_dids"]))
+    d["results"] = None if d["results"] is None else tuple(json.loads(d["results"]))
+    d["request"] = json.loads(d["request"])
+    return Job(**d)
+
+
+class _Transaction:
+    def __init__(self, store: Store):
+        self.store = store
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.store._lock.acquire()
+        self.store._db.execute("BEGIN IMMEDIATE")
+        return self.store._db
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            self.store._db.execute("ROLLBACK" if exc_type else "COMMIT")
+        finally:
+            self.store._lock.release()
+
+
+def epoch_text(t: float | None = None) -> str:
+    """Epoch seconds as the string operator-service sends (dateCreated / dateFinished)."""
+    return repr(round(time.time() if t is None else t, 6))
