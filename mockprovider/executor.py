@@ -171,7 +171,8 @@ class Executor:
             stop: threading.Event | None = None) -> ExecutionResult:
         """Provision, run and publish one job, blocking; returns the final status and results."""
         stop = stop or threading.Event()
-        layout = _Layout(Path(request.job_dir))
+        # Absolute, because bwrap is started with cwd / and binds the data folder by path.
+        layout = _Layout(Path(request.job_dir).absolute())
         on_status(CONFIGURING)
         _make_layout(layout)
         admin = _AdminLog(layout.configure_log)
@@ -203,7 +204,7 @@ class Executor:
             env = _job_env(request, root, layout, self.sandbox_kind)
             argv = [_expand(arg, env) for arg in argv]
             plan = sb.SandboxPlan(self.sandbox_kind, layout.data, layout.sandbox_work,
-                                  sb.runtime_paths([argv[0]]) if self.sandbox_kind == sb.BWRAP else (),
+                                  self._runtime_paths(argv[0], request, layout),
                                   request.allow_network, self.limits)
             command = sb.wrap(plan, argv, env)
             if self.sandbox_kind == sb.BWRAP:
@@ -216,6 +217,14 @@ class Executor:
         on_status(PUBLISHING)
         admin.note("publishing results")
         return ExecutionResult(FINISHED, stopreq, _publish(layout, admin))
+
+
+    def _runtime_paths(self, program: str, request: ExecutionRequest, layout: _Layout) -> tuple[Path, ...]:
+        if self.sandbox_kind != sb.BWRAP:
+            return ()
+        # Never bind a runtime prefix that would also expose this job's folder or its raw datasets.
+        private = [layout.job_dir] + [f for d in request.inputs for f in d.files]
+        return sb.runtime_paths([program], exclude=private)
 
 
 def open_result(result: ResultFile) -> BinaryIO:

@@ -129,21 +129,49 @@ def probe_bwrap(limits: ResourceLimits = ResourceLimits()) -> str | None:
     return None
 
 
-def runtime_paths(programs: Iterable[str]) -> tuple[Path, ...]:
+def runtime_paths(programs: Iterable[str], exclude: Iterable[Path] = ()) -> tuple[Path, ...]:
     """Host paths to bind read-only so each program (and its symlink chain) exists in the sandbox.
 
     A venv's `bin/python` is a symlink into a base interpreter prefix: the program must keep its
     own path (that is how Python finds pyvenv.cfg and the venv's packages) and the chain's targets
-    must exist too, so every link's prefix (the folder above `bin/`) is bound.
+    must exist too, so every link's prefix (the folder above `bin/`) is bound.  A venv made with
+    --copies has no chain; its pyvenv.cfg `home` names the base interpreter instead.  A prefix
+    that contains an excluded path (the job folder, the datasets) would let the job read it, so
+    only the program file itself is bound then.
     """
+    excluded = [Path(os.path.abspath(p)) for p in exclude]
     found: list[Path] = []
-    for program in programs:
-        for link in _symlink_chain(Path(program)):
+    pending = [Path(p) for p in programs]
+    seen: set[Path] = set()
+    while pending:
+        program = pending.pop(0)
+        for link in _symlink_chain(program):
+            if link in seen:
+                continue
+            seen.add(link)
             target = _bind_target(link)
+            if target is not None and target != link and any(_is_within(x, target) for x in excluded):
+                target = link
             if target is not None and target not in found:
                 found.append(target)
+            if target is not None and target != link:
+                pending += _venv_home_programs(target)
     # Drop paths already covered by a bound ancestor, so bwrap does not mount twice.
     return tuple(p for p in found if not any(q != p and _is_within(p, q) for q in found))
+
+
+def _venv_home_programs(prefix: Path) -> list[Path]:
+    """The base interpreters a venv at `prefix` points to through pyvenv.cfg `home`."""
+    try:
+        lines = (prefix / "pyvenv.cfg").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+    for line in lines:
+        key, _, value = line.partition("=")
+        if key.strip() == "home" and value.strip():
+            home = Path(value.strip())
+            return [p for p in sorted(home.glob("python3*")) if p.is_file()][:1]
+    return []
 
 
 def wrap(plan: SandboxPlan, argv: Sequence[str], env: dict[str, str]) -> WrappedCommand:

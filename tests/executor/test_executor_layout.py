@@ -134,3 +134,16 @@ def test_results_order_types_and_sizes(kind, executors, make_request):
         assert item.filesize == os.lstat(item.path).st_size
     assert [r.filesize for r in result.results[:3]] == [3, 5, 0]
     assert "not published: outputs/'subdir': not a regular file" in admin_log(result)
+
+
+@pytest.mark.parametrize("kind", SANDBOX_KINDS)
+def test_relative_job_dir_works(kind, executors, make_request, tmp_path, monkeypatch):
+    import dataclasses
+    from pathlib import Path
+
+    monkeypatch.chdir(tmp_path)
+    request = dataclasses.replace(make_request("import os; open(os.environ['OUTPUTS'] + '/r', 'w')"),
+                                  job_dir=Path("relative-job"))
+    result = executors[kind].run(request)
+    assert [r.filename for r in result.results] == ["r", "algorithm.log", "configure.log"]
+    assert all(r.path.is_absolute() and (tmp_path / "relative-job") in r.path.parents for r in result.results)
