@@ -62,3 +62,44 @@ def validate(files: tuple[str, ...], fmt: str) -> None:
 @main.group()
 def mock() -> None:
     """The bundled mock Ocean (mock Aquarius + mock Provider)."""
+
+
+@mock.command("serve")
+@click.option("--world", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="World file (YAML); default: the bundled default world.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8030, show_default=True,
+              help="Port to listen on; 0 picks a free one.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (loopback unless told otherwise).")
+@click.option("--state-dir", type=click.Path(file_okay=False), default=None,
+              help="Where jobs, nonces, orders and results persist; default: a temporary folder removed at exit.")
+@click.option("--faults", type=click.Choice(["none", "flaky", "slow", "stuck", "failing", "missing-result"]), default=None,
+              help="Fault profile (default: the world's, else none).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the fault profile's decisions.")
+def serve(world: str | None, port: int, host: str, state_dir: str | None, faults: str | None, seed: int) -> None:
+    """Run the mock Ocean (Provider + Aquarius at one URL) in the foreground until Ctrl-C / SIGTERM."""
+    import signal
+    import threading
+
+    from mockprovider import MockOcean, WorldInvalid
+
+    try:
+        server = MockOcean(world=world, state_dir=state_dir, faults=faults, host=host, port=port, seed=seed)
+        server.start()
+    except WorldInvalid as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(exitcodes.INVALID)
+    except OSError as exc:
+        click.echo(f"Error: cannot listen on {host}:{port}: {exc.strerror or exc}", err=True)
+        sys.exit(exitcodes.INFRASTRUCTURE)
+    done = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: done.set())
+    click.echo(f"mock Ocean ready at {server.url} (Provider and Aquarius; chain {server.chain_id}, "
+               f"faults {server.profile.name})")
+    for asset in server.assets.values():
+        click.echo(f"  {asset.name:<12} {asset.kind:<9} {asset.did}")
+    sys.stdout.flush()
+    while not done.wait(0.5):
+        pass
+    click.echo("stopping the mock Ocean")
+    server.stop()
