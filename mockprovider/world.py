@@ -214,7 +214,7 @@ def _load_document(path: pathlib.Path) -> tuple[Any, Position]:
     try:
         doc = load_checked(path, "world")
     except SpecInvalid as exc:
-        raise WorldInvalid(path, [str(d) if not hasattr(d, "message") else _diag_line(d) for d in exc.diagnostics]) from None
+        raise WorldInvalid(path, [d.format() for d in exc.diagnostics]) from None
     except OSError as exc:
         raise WorldInvalid(path, [f"{path}: error: cannot read: {exc.strerror or exc}"]) from None
 
@@ -225,12 +225,6 @@ def _load_document(path: pathlib.Path) -> tuple[Any, Position]:
             return None
 
     return doc.data, position
-
-
-def _diag_line(d: Any) -> str:
-    """`file:line:col: error: message [path]` for a spec Diagnostic."""
-    path = "/".join(str(p) for p in (d.path or ()))
-    return f"{d.file}:{d.line}:{d.col}: error: {d.message}" + (f" [{path}]" if path else "")
 
 
 def _fallback_load(path: pathlib.Path) -> tuple[Any, Position]:
@@ -254,8 +248,16 @@ def _fallback_load(path: pathlib.Path) -> tuple[Any, Position]:
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
-        raise WorldInvalid(path, [f"{path}: error: {e.message} [{'/'.join(map(str, e.absolute_path))}]" for e in errors])
+        raise WorldInvalid(path, [f"{path}: error: {e.message} [{json_path(tuple(e.absolute_path))}]" for e in errors])
     return data, lambda p: None
+
+
+def json_path(where: tuple) -> str:
+    """`datasets[0].files[1]`: the path notation of the spec diagnostics."""
+    out = ""
+    for part in where:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
 
 
 def load_world(path: str | os.PathLike | None = None) -> World:
@@ -267,7 +269,7 @@ def load_world(path: str | os.PathLike | None = None) -> World:
     def problem(where: tuple, message: str) -> None:
         pos = position(where)
         loc = f"{path}:{pos[0]}:{pos[1]}" if pos else str(path)
-        problems.append(f"{loc}: error: {message} [{'/'.join(map(str, where))}]")
+        problems.append(f"{loc}: error: {message} [{json_path(where)}]")
 
     world = _build(path, data, problem)
     if problems:
