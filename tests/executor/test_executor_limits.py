@@ -215,3 +215,27 @@ def test_request_is_frozen(make_request):
     assert isinstance(request, ExecutionRequest)
     with pytest.raises(AttributeError):
         request.max_duration = 5  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("kind", SANDBOX_KINDS)
+def test_concurrent_jobs_share_one_executor(kind, executors, make_request):
+    # The server runs jobs on a thread pool with one Executor; jobs must not see each other.
+    from concurrent.futures import ThreadPoolExecutor
+
+    code = """
+    import os
+    names = os.listdir(os.environ["OUTPUTS"])
+    open(os.path.join(os.environ["OUTPUTS"], "seen"), "w").write(",".join(names))
+    open(os.path.join(os.environ["OUTPUTS"], "mine"), "w").write(os.environ["secret"])
+    """
+    requests = [make_request(code) for _ in range(6)]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(executors[kind].run, requests))
+    secrets = set()
+    for request, result in zip(requests, results):
+        assert result.status == 70
+        by_name = {r.filename: r for r in result.results}
+        assert by_name["seen"].path.read_text() == ""
+        assert request.job_dir in by_name["mine"].path.parents
+        secrets.add(by_name["mine"].path.read_text())
+    assert len(secrets) == 6
