@@ -86,6 +86,11 @@ class OceanCompute:
         return self._http.request_count
 
     @property
+    def requests_by_endpoint(self) -> dict[str, int]:
+        """Requests sent per "METHOD path" by this instance."""
+        return self._http.requests_by_endpoint
+
+    @property
     def aquarius(self) -> Aquarius:
         """The Aquarius at METADATA_CACHE_URI, sharing this instance's sessions and counter."""
         if self._aquarius is None:

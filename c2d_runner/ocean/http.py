@@ -10,6 +10,7 @@ import json
 import random
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any, Callable
@@ -128,11 +129,18 @@ class HttpClient:
         self._sessions: dict[str, requests.Session] = {}
         self._lock = threading.Lock()
         self._count = 0
+        self._by_endpoint: Counter[str] = Counter()
 
     @property
     def request_count(self) -> int:
         """HTTP requests actually sent (each retry counts)."""
         return self._count
+
+    @property
+    def requests_by_endpoint(self) -> dict[str, int]:
+        """Requests sent per "METHOD path" (query strings left out), for benchmarks and reports."""
+        with self._lock:
+            return dict(self._by_endpoint)
 
     def session(self, url: str) -> "requests.Session":
         """The one Session for this URL's base, created on first use (keeps connections alive)."""
@@ -179,6 +187,7 @@ class HttpClient:
             try:
                 with self._lock:
                     self._count += 1
+                    self._by_endpoint[f"{method} {urlsplit(url).path or '/'}"] += 1
                 response = self.session(url).request(
                     method,
                     url,
