@@ -103,3 +103,7 @@ def serve(world: str | None, port: int, host: str, state_dir: str | None, faults
         pass
     click.echo("stopping the mock Ocean")
     server.stop()
+
+
+if __name__ == "__main__":
+    main()

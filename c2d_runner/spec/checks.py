@@ -24,8 +24,7 @@ def check_spec(doc: LoadedDocument) -> list[Diagnostic]:
     whose shape is wrong (already reported by the schema) is skipped rather than crashing.
     """
     data = doc.data if isinstance(doc.data, dict) else {}
-    problems = _check_secrets(doc, data, ())
-    problems += _tolerant(_check_consumer, doc)
+    problems = _tolerant(_check_consumer, doc)
     problems += _tolerant(_check_target, doc)
     if "timeout" in _mapping(data.get("defaults")):
         problems += _tolerant(_check_duration, doc, ("defaults", "timeout"))
@@ -69,12 +68,10 @@ def _check_consumer(doc: LoadedDocument) -> list[Diagnostic]:
 
 
 def _check_secrets(doc: LoadedDocument, value, path: tuple) -> list[Diagnostic]:
-    """Refuse private keys pasted anywhere (e.g. into algocustomdata) under secret-sounding names."""
+    """Refuse private keys pasted into free-form data under secret-sounding names."""
     out = []
     if isinstance(value, dict):
         for k, v in value.items():
-            if path == ("consumer",) and k == "key":
-                continue
             if isinstance(v, str) and _SECRET_NAME.search(k) and _HEX_KEY.match(v.strip()):
                 out.append(doc.diagnostic(path + (k,), _INLINE_KEY))
             else:
@@ -108,6 +105,14 @@ def _check_duration(doc: LoadedDocument, path: tuple) -> list[Diagnostic]:
 def _check_job(doc: LoadedDocument, name: str, job: dict, defaults: dict) -> list[Diagnostic]:
     base = ("jobs", name)
     out = []
+    # The schema allows arbitrary keys only in custom data and userdata: a pasted key hides there.
+    for free_form in (("algocustomdata",), ("dataset", "userdata"), ("matrix",)):
+        value = _mapping(job)
+        for part in free_form:
+            value = _mapping(value.get(part))
+        out += _check_secrets(doc, value, base + free_form)
+    for i, extra in enumerate(job.get("additional_datasets") or []):
+        out += _check_secrets(doc, _mapping(_mapping(extra).get("userdata")), base + ("additional_datasets", i, "userdata"))
     if "timeout" in job:
         out += _check_duration(doc, base + ("timeout",))
     raw = job["algorithm"].get("raw")

@@ -35,6 +35,12 @@ def substitute(text: str, env: Mapping[str, str]) -> str:
     return _REF.sub(one, text)
 
 
+def _all_text(data) -> str:
+    import json
+
+    return json.dumps(data, default=str)
+
+
 def substitute_tree(data: object, env: Mapping[str, str], skip: frozenset = frozenset(), path: tuple = ()):
     """Substitute in every string of a parsed document; yields (path, error) pairs for failures.
 
@@ -42,6 +48,8 @@ def substitute_tree(data: object, env: Mapping[str, str], skip: frozenset = froz
     reference, which is read at run time and must never be copied into a plan).
     """
     errors: list[tuple[tuple, str]] = []
+    if "${" not in _all_text(data):
+        return data, errors
 
     def walk(value, where):
         if where in skip:

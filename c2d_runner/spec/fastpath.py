@@ -14,8 +14,15 @@ then runs the exact loader, which alone produces diagnostics. Tests compare both
 from __future__ import annotations
 
 import json
+import os
 import re
+import tempfile
+from contextlib import contextmanager
 from functools import lru_cache
+
+# Below this size the exact loader is fast enough (milliseconds), so small files never take
+# the second parser at all.
+FAST_PATH_MIN_BYTES = 32 * 1024
 
 # Bytes after which the document may read differently in the two parsers.
 _UNSAFE_BYTES = (b"!", b"&", b"*", b"<<", b"---", b"...", b"\t", b"\\", b"%", b"\r", b"\x00")
@@ -78,15 +85,34 @@ def _all_text_plain(value) -> bool:
     return True
 
 
+@contextmanager
+def _quiet_stderr():
+    """rapidyaml's C++ core prints parse errors to fd 2 before raising; the exact loader will
+    report them properly, so hide that noise."""
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
 def fast_yaml(raw: bytes) -> object | None:
-    """The data of a plain YAML mapping document, or None when the exact loader must read it."""
-    if any(token in raw for token in _UNSAFE_BYTES):
+    """The data of a large plain YAML mapping document, or None when the exact loader must read it."""
+    if len(raw) < FAST_PATH_MIN_BYTES or any(token in raw for token in _UNSAFE_BYTES):
         return None
     try:
         raw.decode("utf-8")
         import ryml
 
-        tree = ryml.parse_in_arena(raw)
+        with _quiet_stderr():
+            tree = ryml.parse_in_arena(raw)
         emitted = ryml.emit_json_malloc(tree, tree.root_id())
         data = json.loads(emitted, object_pairs_hook=_pairs, parse_float=_float, parse_int=_int,
                           parse_constant=_constant)

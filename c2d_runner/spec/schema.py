@@ -12,6 +12,8 @@ from c2d_runner.spec.yamlpos import Positions
 SCHEMAS = {"spec": "job-spec.schema.json", "world": "world.schema.json"}
 _TYPE_NAMES = {dict: "a mapping", list: "a list", str: "text", bool: "a boolean", int: "an integer",
                float: "a number", type(None): "null"}
+_SCHEMA_TYPES = {"object": "a mapping", "array": "a list", "string": "text", "boolean": "a boolean",
+                 "integer": "an integer", "number": "a number", "null": "null"}
 
 
 @lru_cache(maxsize=None)
@@ -43,16 +45,14 @@ def _message(error) -> tuple[str, tuple, bool]:
     schema = error.schema if isinstance(error.schema, dict) else {}
     kind, value = error.validator, error.instance
     if kind in ("oneOf", "anyOf") and error.context and "x-error" not in schema:
-        from jsonschema.exceptions import best_match
-
-        return _message(best_match(error.context))
+        return _message(_closest_branch_error(error))
     if "x-error" in schema and kind not in ("required", "additionalProperties", "type"):
         got = f" (got {_show(value)})" if not isinstance(value, (dict, list)) else ""
         return f"{schema['x-error']}{got}", path, False
     if kind == "type":
         wanted = error.validator_value
-        wanted = " or ".join(wanted) if isinstance(wanted, list) else wanted
-        return f"expected {wanted.replace('object', 'a mapping').replace('array', 'a list')}, got {_describe(value)}", path, False
+        wanted = " or ".join(_SCHEMA_TYPES[w] for w in (wanted if isinstance(wanted, list) else [wanted]))
+        return f"expected {wanted}, got {_describe(value)}", path, False
     if kind == "required":
         missing = [k for k in error.validator_value if k not in value]
         return f"missing required key {missing[0]!r}", path, bool(path)
@@ -69,6 +69,22 @@ def _message(error) -> tuple[str, tuple, bool]:
         op = ">=" if kind == "minimum" else ">"
         return f"must be {op} {error.validator_value}, got {_show(value)}", path, False
     return error.message, path, False
+
+
+def _closest_branch_error(error):
+    """The most telling error of a failed oneOf/anyOf: from the branch the value nearly matches.
+
+    Branches that fail on the value's type (or a const) are not what the user meant; among the
+    rest the one with the fewest errors wins, and within it the deepest error.
+    """
+    branches: dict = {}
+    for sub in error.context:
+        branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+    def shape_mismatch(errors):
+        return any(e.validator in ("type", "const", "enum") and not e.relative_path for e in errors)
+    candidates = [b for b in branches.values() if not shape_mismatch(b)] or list(branches.values())
+    best = min(candidates, key=len)
+    return max(best, key=lambda e: len(e.absolute_path))
 
 
 def _unknown_keys(error) -> list[tuple[str, tuple, bool]]:

@@ -56,6 +56,11 @@ def _decode(raw: bytes, filename: str) -> str:
 
 
 def _syntax_error(exc: yaml.YAMLError, text: str, filename: str) -> SpecInvalid:
+    if isinstance(exc, yaml.reader.ReaderError):  # a control character; it carries an offset, not a mark
+        before = text[: exc.position]
+        line, col = before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1
+        return SpecInvalid([Diagnostic(filename, line, col,
+                                       f"control character #x{exc.character:04x} is not allowed in YAML text")])
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     line, col = _pos(mark) if mark else (1, 1)
     problem = getattr(exc, "problem", None) or str(exc)
