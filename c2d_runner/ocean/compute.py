@@ -243,13 +243,16 @@ class OceanCompute:
         dataset = replace(dataset, ddo=ddo, service=service)
         extra = tuple(additional_datasets)
         inputs = [dataset, *extra] + ([algorithm] if algorithm is not None else [])
-        if any(not item.transfer_tx_id for item in inputs):
-            init = self.initialize(consumer_wallet, dataset, compute_environment, algorithm, algorithm_meta, extra)
-            dataset, extra, algorithm = apply_orders(init, dataset, extra, algorithm, compute_environment)
-        return self.start_job(
-            consumer_wallet, dataset, compute_environment, algorithm, algorithm_meta,
-            algorithm_algocustomdata, extra,
-        )
+        # Held from initialize to start: two threads of one consumer must not both receive the
+        # same reusable order and race to spend it (the loser would get order_invalid).
+        with self._nonce_lock(service.service_endpoint, consumer_wallet):
+            if any(not item.transfer_tx_id for item in inputs):
+                init = self.initialize(consumer_wallet, dataset, compute_environment, algorithm, algorithm_meta, extra)
+                dataset, extra, algorithm = apply_orders(init, dataset, extra, algorithm, compute_environment)
+            return self.start_job(
+                consumer_wallet, dataset, compute_environment, algorithm, algorithm_meta,
+                algorithm_algocustomdata, extra,
+            )
 
     # -- status ----------------------------------------------------------------------------
     def status(self, ddo: DDO | str, service: Service | str, job_id: str, wallet: Any) -> dict[str, Any]:

@@ -79,14 +79,17 @@ class NonceTracker:
 
     def __init__(self) -> None:
         self._last: dict[tuple[str, str], int] = {}
-        self._locks: dict[tuple[str, str], threading.Lock] = {}
+        self._locks: dict[tuple[str, str], threading.RLock] = {}
         self._guard = threading.Lock()
 
-    def lock_for(self, provider: str, address: str) -> threading.Lock:
-        """The lock serialising signed calls of `address` to `provider`."""
+    def lock_for(self, provider: str, address: str) -> "threading.RLock":
+        """The (re-entrant) lock serialising signed calls of `address` to `provider`."""
         key = (provider, address.lower())
         with self._guard:
-            return self._locks.setdefault(key, threading.Lock())
+            lock = self._locks.get(key)
+            if lock is None:
+                lock = self._locks[key] = threading.RLock()
+            return lock
 
     def next(self, provider: str, address: str, provider_nonce: int) -> int:
         """max(provider's nonce, last sent) + 1, recorded as the new high-water mark."""

@@ -212,3 +212,20 @@ def test_unknown_job_and_unknown_result_index(oc, mock, wallet):
     with pytest.raises(ProviderError, match=r"HTTP 404 .*No such index 99") as info:
         oc.result(iris, service, job_id, 99, wallet)
     assert info.value.status == 404
+
+
+def test_concurrent_starts_from_threads_never_reuse_a_nonce(oc, mock, wallet):
+    from concurrent.futures import ThreadPoolExecutor
+
+    iris = _asset(oc, mock, "iris")
+    service = iris.get_service_by_id("compute")
+
+    def run(i):
+        job_id = oc.start(wallet, ComputeInput(iris, "compute"), "ocean-compute",
+                          algorithm_meta=_raw(f"print({i})"), algorithm_algocustomdata={"i": i})
+        return oc.wait(iris, service, job_id, wallet, timeout=120)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        finals = list(pool.map(run, range(4)))
+    assert [f["status"] for f in finals] == [70] * 4
+    assert len({f["jobId"] for f in finals}) == 4

@@ -551,3 +551,54 @@ def test_read_timeout_is_reported_never_waits_forever(httpserver, provider_url, 
             oc.status(ddo, service, JOB_ID, wallet)
     finally:
         release.set()
+        # Let the server finish the abandoned request, so it is not logged into the next test.
+        for _ in range(200):
+            if sent(httpserver, "/api/services/compute"):
+                break
+            threading.Event().wait(0.01)
+
+
+# -- consumability before start ----------------------------------------------------------------
+@pytest.mark.parametrize(
+    "nft_state, credentials, fileinfo, code",
+    [
+        (3, None, None, 1),  # revoked: no provider call at all
+        (0, None, (200, [{"valid": False}]), 2),
+        (0, None, (503, {"error": "cannot reach files"}), 2),
+        (0, {"allow": [{"type": "address", "values": ["0x07f89e61405cf314c54803fa4E9864b376652986"]}], "deny": []},
+         (200, [{"valid": True}]), 3),
+        (0, {"allow": [], "deny": [{"type": "address", "values": ["0xF39FD6E51AAD88F6F4CE6AB8827279CFFFB92266"]}]},
+         (200, [{"valid": True}]), 4),
+    ],
+)
+def test_start_raises_asset_not_consumable_with_ocean_py_codes(
+        httpserver, provider_url, wallet, sleeps, nft_state, credentials, fileinfo, code):
+    from c2d_runner.ocean import AssetNotConsumable
+
+    oc = OceanCompute({"METADATA_CACHE_URI": provider_url, "RETRIES": 0}, sleep=sleeps.append)
+    data = dataset_ddo(provider_url, nft_state=nft_state, credentials=credentials)
+    httpserver.expect_ordered_request(f"/api/aquarius/assets/ddo/{DATASET_DID}").respond_with_json(data)
+    if fileinfo is not None:
+        expect_root(httpserver)
+        status, body = fileinfo
+        httpserver.expect_ordered_request(
+            "/api/services/fileinfo", method="POST", json={"did": DATASET_DID, "serviceId": "compute"}
+        ).respond_with_json(body, status=status)
+    meta = AlgorithmMetadata(rawcode="x", entrypoint="python $ALGO", image="python")
+    with pytest.raises(AssetNotConsumable, match=rf"asset {DATASET_DID} is not consumable: code {code},") as info:
+        oc.start(wallet, ComputeInput(DDO.from_dict(data), "compute"), "ocean-compute", algorithm_meta=meta)
+    assert info.value.consumable_code == code
+    assert sent(httpserver, "/api/services/initializeCompute") == [] and sent(httpserver, "/api/services/compute") == []
+
+
+def test_connectivity_check_can_be_turned_off(httpserver, provider_url, wallet):
+    oc = OceanCompute({"METADATA_CACHE_URI": provider_url, "CONNECTIVITY_CHECK": False})
+    data = dataset_ddo(provider_url)
+    httpserver.expect_ordered_request(f"/api/aquarius/assets/ddo/{DATASET_DID}").respond_with_json(data)
+    expect_root(httpserver)
+    httpserver.expect_ordered_request("/api/services/initializeCompute", method="POST").respond_with_json(
+        {"datasets": [{"validOrder": "0x1"}]})
+    expect_nonce(httpserver, wallet.address)
+    httpserver.expect_ordered_request("/api/services/compute", method="POST").respond_with_json([job(1)])
+    meta = AlgorithmMetadata(rawcode="x", entrypoint="python $ALGO", image="python")
+    assert oc.start(wallet, ComputeInput(DDO.from_dict(data), "compute"), "ocean-compute", algorithm_meta=meta) == JOB_ID
