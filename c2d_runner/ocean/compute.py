@@ -23,6 +23,7 @@ from c2d_runner.ocean.errors import (
     ComputeTimeout,
     ConfigError,
     InvalidComputeRequest,
+    JobNotFound,
     NoFreeEnvironment,
     ProviderError,
     WalletError,
@@ -351,12 +352,15 @@ class OceanCompute:
         wallet: Any,
         dest_path: str | os.PathLike[str],
     ) -> ResultFile:
-        """Stream result `index` to `dest_path` (a file, or a folder for the provider's file name).
+        """Stream result `index` to `dest_path` (a file, or a folder - existing or ending in "/").
 
         Written to a temporary file next to the target and renamed at the end, so an interrupted
         download never leaves a half-written result behind.
         """
+        as_folder = str(dest_path).endswith(("/", os.sep))
         dest = Path(dest_path)
+        if as_folder:
+            dest.mkdir(parents=True, exist_ok=True)
         response = self._open_result(service, job_id, index, wallet)
         endpoint = f"GET {response.url.split('?')[0]}"
         try:
@@ -407,11 +411,11 @@ class OceanCompute:
     def stop(self, ddo: DDO | str, service: Service | str, job_id: str, wallet: Any) -> dict[str, Any]:
         """Ask the provider to stop the job; the job object with `ok` (never retried)."""
         answer, endpoint = self._signed_job_call("stop", ddo, service, job_id, wallet)
-        jobs = job_list(answer, endpoint)
-        match = [j for j in jobs if j.get("jobId") == job_id] or jobs
-        if match:
-            return with_ok(match[0])
-        return {"jobId": job_id, "ok": True}
+        try:
+            return with_ok(first_job(answer, job_id, endpoint))
+        except JobNotFound:
+            # The stop was accepted (2xx) but the answer names no job: report what we know.
+            return {"jobId": job_id, "ok": True}
 
     def delete(self, ddo: DDO | str, service: Service | str, job_id: str, wallet: Any) -> dict[str, Any]:
         """Ask the provider to delete the job (operator-service answers ""); {"jobId", "ok"}."""

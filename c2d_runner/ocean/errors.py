@@ -79,6 +79,9 @@ class ServiceError(OceanError):
     `status` is the HTTP status (None when no answer came: timeout, connection refused),
     `endpoint` the "METHOD url" that was called, `detail` the service's own error text and `body`
     the decoded error body (JSON value or text) for callers that want the structured codes.
+    `uncertain` is True when a request that changes state (start, stop, delete, initialize) may
+    have reached the service although no answer came back: check (e.g. list the jobs) before
+    sending it again.
     """
 
     service = "service"
@@ -90,8 +93,10 @@ class ServiceError(OceanError):
         status: int | None = None,
         endpoint: str = "",
         body: Any = None,
+        uncertain: bool = False,
     ) -> None:
         self.status = status
+        self.uncertain = uncertain
         self.endpoint = endpoint
         self.detail = redact(detail)
         self.body = body

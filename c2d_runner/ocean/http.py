@@ -23,6 +23,7 @@ from c2d_runner.ocean.errors import ServiceError
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _MAX_DETAIL = 500
+_UNCERTAIN = "; not retried: the request may have taken effect, check before sending it again"
 
 
 @dataclass(frozen=True)
@@ -200,15 +201,25 @@ class HttpClient:
                 if not last:
                     self._sleep(self.retry.delay(attempt, None))
                     continue
+                # A connect timeout means nothing was sent; a read timeout may hide a done deed.
+                uncertain = not idempotent and not isinstance(exc, requests.ConnectTimeout)
                 raise error_cls(
-                    f"timed out ({_timeout_text(timeout or self.timeout)}): {type(exc).__name__}",
+                    f"timed out ({_timeout_text(timeout or self.timeout)}): {type(exc).__name__}"
+                    + (_UNCERTAIN if uncertain else ""),
                     endpoint=endpoint,
+                    uncertain=uncertain,
                 ) from None
             except requests.ConnectionError as exc:
                 if not last:
                     self._sleep(self.retry.delay(attempt, None))
                     continue
-                raise error_cls(f"cannot connect: {_short(exc)}", endpoint=endpoint) from None
+                reason = _short(exc)
+                uncertain = not idempotent and reason != "Connection refused"
+                raise error_cls(
+                    f"cannot connect: {reason}" + (_UNCERTAIN if uncertain else ""),
+                    endpoint=endpoint,
+                    uncertain=uncertain,
+                ) from None
             except requests.RequestException as exc:
                 raise error_cls(f"request failed: {_short(exc)}", endpoint=endpoint) from None
             if response.status_code in ok_statuses:

@@ -29,7 +29,7 @@ def coerce_number(value: Any) -> Any:
     return value
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # Mapping's __eq__ (compare as dicts) applies
 class ComputeEnvironment(Mapping[str, Any]):
     """A compute environment; also a read-only dict (env["id"], env["priceMin"]) like ocean.py's."""
 
@@ -249,8 +249,8 @@ def first_job(body: Any, job_id: str | None, endpoint: str = "") -> dict[str, An
     """The job object for `job_id` (or the first one) from a compute answer."""
     jobs = job_list(body, endpoint)
     if job_id:
-        match = [j for j in jobs if j.get("jobId") == job_id]
-        jobs = match or jobs
+        # Never report another job's status: take a job without a jobId field only as a last resort.
+        jobs = [j for j in jobs if j.get("jobId") == job_id] or [j for j in jobs if "jobId" not in j]
     if not jobs:
         raise JobNotFound(f"no job {job_id or ''} in the provider's answer".replace("  ", " "),
                           status=200, endpoint=endpoint, body=body)

@@ -602,3 +602,44 @@ def test_connectivity_check_can_be_turned_off(httpserver, provider_url, wallet):
     httpserver.expect_ordered_request("/api/services/compute", method="POST").respond_with_json([job(1)])
     meta = AlgorithmMetadata(rawcode="x", entrypoint="python $ALGO", image="python")
     assert oc.start(wallet, ComputeInput(DDO.from_dict(data), "compute"), "ocean-compute", algorithm_meta=meta) == JOB_ID
+
+
+def test_start_read_timeout_is_flagged_uncertain_and_not_retried(httpserver, provider_url, ddo, service, wallet):
+    release = threading.Event()
+
+    def slow(_request):
+        release.wait(2)
+        return Response("[]", content_type="application/json")
+
+    oc = OceanCompute({"REQUEST_TIMEOUT": [2, 0.2], "RETRIES": 3})
+    expect_root(httpserver)
+    expect_nonce(httpserver, wallet.address)
+    httpserver.expect_ordered_request("/api/services/compute", method="POST").respond_with_handler(slow)
+    meta = AlgorithmMetadata(rawcode="x", entrypoint="python $ALGO", image="python")
+    try:
+        with pytest.raises(ProviderError, match=r"timed out .*may have taken effect, check before sending it again") as info:
+            oc.start_job(wallet, ComputeInput(ddo, service, "0xd"), "ocean-compute", algorithm_meta=meta)
+        assert info.value.uncertain and info.value.status is None
+    finally:
+        release.set()
+        for _ in range(200):
+            if sent(httpserver, "/api/services/compute"):
+                break
+            threading.Event().wait(0.01)
+    assert oc.request_count == 3  # root, nonce, one start
+
+
+def test_status_never_reports_another_job(httpserver, oc, ddo, service, wallet):
+    expect_root(httpserver)
+    httpserver.expect_ordered_request("/api/services/compute").respond_with_json([job(70, [], "someone-else")])
+    with pytest.raises(JobNotFound):
+        oc.status(ddo, service, JOB_ID, wallet)
+
+
+def test_download_into_a_new_folder_given_with_a_trailing_slash(httpserver, oc, ddo, service, wallet, tmp_path):
+    expect_root(httpserver)
+    expect_nonce(httpserver, wallet.address)
+    httpserver.expect_ordered_request("/api/services/computeResult").respond_with_data(
+        b"1", headers={"Content-Disposition": 'attachment; filename="out.txt"'})
+    name, size, _ = oc.download_result(ddo, service, JOB_ID, 0, wallet, f"{tmp_path}/new/")
+    assert (name, size) == ("out.txt", 1) and (tmp_path / "new" / "out.txt").read_bytes() == b"1"
