@@ -229,3 +229,58 @@ def test_concurrent_starts_from_threads_never_reuse_a_nonce(oc, mock, wallet):
         finals = list(pool.map(run, range(4)))
     assert [f["status"] for f in finals] == [70] * 4
     assert len({f["jobId"] for f in finals}) == 4
+
+
+def _new_job(oc, service, wallet, known):
+    """The job this consumer started that is not in `known` (reconciling a lost start answer)."""
+    fresh = [j for j in oc.jobs(service.service_endpoint, wallet) if j["jobId"] not in known]
+    assert len(fresh) == 1, fresh
+    return fresh[0]["jobId"]
+
+
+def test_flaky_provider_retries_idempotent_calls_and_reconciles_lost_starts(wallet):
+    with MockOcean(faults="flaky", seed=7) as mock:
+        oc = OceanCompute({"METADATA_CACHE_URI": mock.url, "CHAIN_ID": mock.chain_id, "RETRIES": 6,
+                           "RETRY_AFTER_MAX": 0.05, "RETRY_BACKOFF": 0.01})
+        iris = _asset(oc, mock, "iris")
+        service = iris.get_service_by_id("compute")
+        lost = 0
+        for i in range(6):
+            known = {j["jobId"] for j in oc.jobs(service.service_endpoint, wallet)}
+            try:
+                job_id = oc.start(wallet, ComputeInput(iris, "compute"), "ocean-compute",
+                                  algorithm_meta=_raw(f"print('run {i}')"))
+            except ProviderError as exc:
+                assert exc.uncertain, exc  # only a lost answer may fail a start here
+                lost += 1
+                job_id = _new_job(oc, service, wallet, known)
+            final = oc.wait(iris, service, job_id, wallet, timeout=120)
+            assert final["status"] == 70
+            (log,) = oc.compute_job_result_logs(iris, service, job_id, wallet, log_type="algorithmLog")
+            assert f"run {i}".encode() in log
+        assert mock.errors == []
+        assert oc.request_count > 0
+
+
+def test_failing_jobs_end_with_ok_false(wallet):
+    with MockOcean(faults="failing") as mock:
+        oc = OceanCompute({"METADATA_CACHE_URI": mock.url, "CHAIN_ID": mock.chain_id})
+        iris = _asset(oc, mock, "iris")
+        service = iris.get_service_by_id("compute")
+        job_id = oc.start(wallet, ComputeInput(iris, "compute"), "ocean-compute", algorithm_meta=_raw("print(1)"))
+        final = oc.wait(iris, service, job_id, wallet, timeout=60)
+        assert final["status"] in (31, 32) and final["ok"] is False
+
+
+def test_stuck_job_times_out_with_its_last_status(wallet):
+    from c2d_runner.ocean import ComputeTimeout
+
+    with MockOcean(faults="stuck") as mock:
+        oc = OceanCompute({"METADATA_CACHE_URI": mock.url, "CHAIN_ID": mock.chain_id})
+        iris = _asset(oc, mock, "iris")
+        service = iris.get_service_by_id("compute")
+        job_id = oc.start(wallet, ComputeInput(iris, "compute"), "ocean-compute", algorithm_meta=_raw("print(1)"))
+        with pytest.raises(ComputeTimeout, match=r"last status 1 \(Warming up\)") as info:
+            oc.wait(iris, service, job_id, wallet, timeout=0.3)
+        assert info.value.last_status["status"] == 1
+        oc.stop(iris, service, job_id, wallet)
