@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import pathlib
+import sys
 
 from mockprovider import MockOcean
 
@@ -15,6 +16,7 @@ BENCH = pathlib.Path(__file__).resolve().parents[2] / "bench" / "bench_mock_load
 def _bench():
     spec = importlib.util.spec_from_file_location("bench_mock_load", BENCH)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
