@@ -64,7 +64,8 @@ def service(ddo):
 
 # -- environments ------------------------------------------------------------------------------
 def test_environments_keyed_by_chain_with_string_numbers(httpserver, oc, provider_url):
-    expect_root(httpserver)
+    # Oneshot expectations: a second GET / would find no handler and fail the call.
+    httpserver.expect_oneshot_request("/", method="GET").respond_with_json(root_document())
     envs_answer = {
         "8996": [
             {"id": "ocean-compute-priced", "priceMin": "1.5", "maxJobDuration": "60", "ramGB": "64",
@@ -74,7 +75,7 @@ def test_environments_keyed_by_chain_with_string_numbers(httpserver, oc, provide
         "137": [{"id": "polygon-env", "priceMin": 0}],
     }
     for _ in range(2):
-        httpserver.expect_ordered_request(
+        httpserver.expect_oneshot_request(
             "/api/services/computeEnvironments", method="GET", query_string={"chainId": "8996"}
         ).respond_with_json(envs_answer)
 
