@@ -1,0 +1,85 @@
+"""ocean.py's own client (ocean-lib 3.1.2) runs the whole compute flow against `c2d mock serve`.
+
+ocean-lib pins old web3/eth-account, so it lives in its own Python 3.10 virtualenv, cached under
+~/.cache/c2d-runner/oceanlib-3.1.2-py3.10 (created on first use; slow once).  The test is skipped,
+saying why, only when that virtualenv cannot be made.
+"""
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import re
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from c2d_runner import wire
+
+OCEAN_LIB = "3.1.2"
+PYTHON310 = pathlib.Path(os.environ.get("C2D_PYTHON310", "/root/.pyenv/versions/3.10.13/bin/python"))
+CACHE = pathlib.Path(os.environ.get("XDG_CACHE_HOME", pathlib.Path.home() / ".cache")) / "c2d-runner"
+VENV = CACHE / f"oceanlib-{OCEAN_LIB}-py3.10"
+READY = VENV / ".c2d-ready"
+DRIVER = pathlib.Path(__file__).parent / "oceanpy" / "driver.py"
+
+
+def _oceanlib_python() -> pathlib.Path:
+    python = VENV / "bin" / "python"
+    if READY.exists() and python.exists():
+        return python
+    if not PYTHON310.exists():
+        pytest.skip(f"no Python 3.10 at {PYTHON310} (ocean-lib {OCEAN_LIB} cannot install on 3.12); set C2D_PYTHON310")
+    CACHE.mkdir(parents=True, exist_ok=True)
+    try:
+        subprocess.run([str(PYTHON310), "-m", "venv", "--clear", str(VENV)], check=True, capture_output=True, timeout=300)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", f"ocean-lib=={OCEAN_LIB}"],
+                       check=True, capture_output=True, timeout=1200)
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+        detail = getattr(exc, "stderr", b"") or b""
+        pytest.skip(f"cannot install ocean-lib {OCEAN_LIB} into {VENV}: {detail.decode(errors='replace')[-500:]}")
+    READY.touch()
+    return python
+
+
+@pytest.fixture()
+def served_mock(tmp_path):
+    """`c2d mock serve` as a subprocess on an ephemeral port; stopped with SIGTERM."""
+    proc = subprocess.Popen([sys.executable, "-m", "c2d_runner.cli", "mock", "serve", "--port", "0",
+                             "--state-dir", str(tmp_path / "state")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        url = re.search(r"ready at (http://\S+)", proc.stdout.readline()).group(1)
+        dids = {}
+        for _ in range(6):
+            name, kind, did = proc.stdout.readline().split()
+            dids[name] = did
+        yield url, dids
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def test_oceanpy_runs_the_whole_flow(served_mock):
+    python = _oceanlib_python()
+    url, dids = served_mock
+    run = subprocess.run([str(python), str(DRIVER), url, wire.TEST_CONSUMER_KEY, dids["iris"], dids["stats"]],
+                         capture_output=True, text=True, timeout=180)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    line = next(l for l in run.stdout.splitlines() if l.startswith("RESULT "))
+    out = json.loads(line[len("RESULT "):])
+    assert out["ddo_ids"] == [dids["iris"], dids["stats"]] and out["query_hits"] == 3
+    assert out["env"] == "ocean-compute" and out["fileinfo_ok"] is True
+    assert out["initialize_keys"] == ["algorithm", "datasets"]
+    assert out["status"] == 70 and out["statusText"] == "Job finished"
+    assert out["result_types"] == ["output", "algorithmLog", "configrationLog"]
+    assert out["output"]["datasets"][wire.did_hex(dids["iris"])]["0"]["rows"] == 150
+    assert "stats: done" in out["algorithm_log"] and out["outputs_via_logs"] == 1
+    assert out["stopreq"] == 1 and out["stopped_status"] == [70, 1, "raw"]
