@@ -98,6 +98,8 @@ def serve(world: str | None, port: int, host: str, state_dir: str | None, faults
                f"faults {server.profile.name})")
     for asset in server.assets.values():
         click.echo(f"  {asset.name:<12} {asset.kind:<9} {asset.did}")
+    kind, warning = server.sandbox
+    click.echo(f"algorithms run in sandbox: {kind}" + (f" (WARNING: {warning})" if warning else ""))
     sys.stdout.flush()
     while not done.wait(0.5):
         pass

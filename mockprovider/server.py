@@ -101,6 +101,12 @@ class MockOcean:
             out += self._state.runner.errors
         return out
 
+    @property
+    def sandbox(self) -> tuple[str, str | None]:
+        """(kind, warning) of the executor's sandbox: ("bwrap", None), or ("none", why it is weaker)."""
+        executor = self._state.runner.executor if self._state else None
+        return (getattr(executor, "sandbox_kind", "unknown"), getattr(executor, "sandbox_warning", None))
+
     def is_running(self) -> bool:
         """True between start() and stop()."""
         return self._thread is not None
