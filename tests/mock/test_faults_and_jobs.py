@@ -129,3 +129,16 @@ def test_missing_result_and_failing_profiles():
         assert done["status"] in (31, 32) and done["dateFinished"]
         assert [r["type"] for r in done["results"]] == ["configrationLog"]
         assert "provisioning made to fail" in c.result(done["jobId"], 0).text
+
+
+def test_stuck_profile_holds_jobs_in_warming_up():
+    from mockprovider import MockOcean
+    from tests.mock.helpers import Consumer
+
+    with MockOcean(faults="stuck") as m:
+        c = Consumer(m.url)
+        job = c.run(m.assets["iris"].did, m.assets["stats"].did)
+        assert c.status(job["jobId"]).json()[0]["status"] == 1  # held for 3 s
+        c.signed_job_call("PUT", job["jobId"], m.assets["iris"].did)
+        done = c.wait(job["jobId"])
+        assert done["status"] == 70 and done["stopreq"] == 1
