@@ -59,6 +59,257 @@ def validate(files: tuple[str, ...], fmt: str) -> None:
     sys.exit(exitcodes.INVALID if any(p for _, _, p in results) else exitcodes.OK)
 
 
+class DurationParam(click.ParamType):
+    """A duration such as 30s, 10m or 1h30m."""
+
+    name = "duration"
+
+    def convert(self, value, param, ctx):
+        from c2d_runner.spec.durations import parse_duration
+
+        try:
+            return parse_duration(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(code)
+
+
+def _load(spec: str):
+    """The spec's plan, or its diagnostics and exit 2."""
+    from c2d_runner.spec import check_file
+
+    plan, problems = check_file(spec)
+    if problems:
+        for d in problems:
+            click.echo(d.format(), err=True)
+        sys.exit(exitcodes.INVALID)
+    return plan
+
+
+def _target(value: str | None, chain_id: int | None):
+    if value is None:
+        return None
+    from c2d_runner.engine.target import TargetError, parse_target
+
+    try:
+        return parse_target(value, chain_id)
+    except TargetError as exc:
+        raise click.BadParameter(str(exc), param_hint="--target") from None
+
+
+def _engine_errors(func):
+    """Translate library errors into `Error: ...` and the documented exit codes, once."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        from c2d_runner.engine.records import JobRecordNotFound
+        from c2d_runner.engine.resolve import InfrastructureError
+        from c2d_runner.engine.runner import UsageError
+        from c2d_runner.engine.target import TargetError
+        from c2d_runner.ocean.errors import OceanError, ServiceError, WalletError
+
+        try:
+            return func(*args, **kwargs)
+        except (UsageError, JobRecordNotFound, WalletError) as exc:
+            _fail(str(exc), exitcodes.INVALID)
+        except (InfrastructureError, TargetError) as exc:
+            _fail(str(exc), exitcodes.INFRASTRUCTURE)
+        except ServiceError as exc:
+            code = exitcodes.INFRASTRUCTURE if exc.status is None or exc.status >= 500 else exitcodes.FAILED
+            _fail(str(exc), code)
+        except OceanError as exc:
+            _fail(str(exc), exitcodes.FAILED)
+
+    return wrapper
+
+
+TARGET_HELP = "Where to run, overriding the spec: mock, mock:WORLD.yaml, or PROVIDER_URL[,AQUARIUS_URL]."
+
+
+@main.command()
+@click.argument("spec", type=click.Path(dir_okay=False))
+@click.option("--target", help=TARGET_HELP)
+@click.option("--chain-id", type=int, help="Chain id of the assets, with a provider --target.")
+@click.option("--jobs", "-j", "parallel", type=click.IntRange(1, 64), default=4, show_default=True,
+              help="Jobs in flight at once.")
+@click.option("--only", multiple=True, metavar="JOB", help="Run only this job (or matrix job); repeatable.")
+@click.option("--out", type=click.Path(file_okay=False), default="runs", show_default=True,
+              help="Runs go to OUT/<spec name>/<run id>/.")
+@click.option("--junit", type=click.Path(dir_okay=False), help="Write a JUnit XML report (one case per job).")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write the JSON report ('-' for stdout).")
+@click.option("--lock", is_flag=True, help="After a passing run, write SPEC's lock file (<spec>.lock.json).")
+@click.option("--check", is_flag=True, help="Fail when outputs differ from the lock file.")
+@click.option("--timeout", type=DurationParam(), help="Override every job's timeout, e.g. 5m.")
+@click.option("--resume", type=click.Path(exists=True, file_okay=False), metavar="RUN_FOLDER",
+              help="Continue an interrupted run: finished jobs are kept, started ones are found again.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only the summary.")
+@_engine_errors
+def run(spec, target, chain_id, parallel, only, out, junit, json_path, lock, check, timeout, resume, quiet):
+    """Run the jobs of SPEC and check their expectations.
+
+    By default the spec runs on the bundled mock Ocean, started in-process on a loopback port:
+    no chain, no Docker, no account. Results and logs are streamed to the run folder.
+    """
+    from pathlib import Path
+
+    from c2d_runner.engine.runner import RunOptions, run_spec
+    from c2d_runner.report import ConsoleProgress, write_json, write_junit
+
+    plan = _load(spec)
+    options = RunOptions(target=_target(target, chain_id), jobs=parallel, only=tuple(only), out=Path(out),
+                         timeout=timeout, resume=Path(resume) if resume else None, lock=lock, check=check)
+    outcome = run_spec(plan, options, ConsoleProgress(mode="quiet" if quiet else "auto"))
+    if junit:
+        write_junit(outcome, junit)
+    if json_path:
+        write_json(outcome, json_path)
+    sys.exit(exitcodes.OK if outcome.ok else exitcodes.FAILED)
+
+
+@main.command()
+@click.argument("spec", type=click.Path(dir_okay=False))
+@click.option("--target", help=TARGET_HELP)
+@click.option("--chain-id", type=int, help="Chain id of the assets, with a provider --target.")
+@click.option("--only", multiple=True, metavar="JOB", help="Plan only this job; repeatable.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@_engine_errors
+def plan(spec, target, chain_id, only, fmt):
+    """Show what `c2d run` would do (jobs, environments, prices, inputs) without starting anything.
+
+    Exits 0 when every job can run, 1 when any cannot (each reason is listed).
+    """
+    from c2d_runner.engine.commands import plan_spec
+
+    report = plan_spec(_load(spec), _target(target, chain_id), tuple(only))
+    if fmt == "json":
+        click.echo(json.dumps({"target": report.target, "jobs": list(report.jobs),
+                               "problems": list(report.problems)}, indent=2, default=str))
+    else:
+        click.echo(f"target: {report.target}")
+        for job in report.jobs:
+            env = job["environment"]
+            algo = job["algorithm"]
+            price = "free" if env["free"] else f"priceMin {env['priceMin']:g}"
+            click.echo(f"job {job['job']}:")
+            click.echo(f"  dataset      {job['dataset']['did']} (service {job['dataset']['service']}) "
+                       f"{job['dataset']['name']}")
+            for extra in job["additional_datasets"]:
+                click.echo(f"  + dataset    {extra['did']} (service {extra['service']})")
+            click.echo("  algorithm    " + (f"{algo['did']} {algo['name']}" if "did" in algo
+                                            else f"raw, {algo['image']}, {algo['entrypoint']!r} from {algo['source']}"))
+            click.echo(f"  environment  {env['id']} ({price}) at {job['provider']}")
+            click.echo(f"  timeout      {job['timeout']:g} s; custom data {json.dumps(job['algocustomdata'])}")
+        for problem in report.problems:
+            click.echo(f"cannot run: {problem}", err=True)
+    sys.exit(exitcodes.FAILED if report.problems else exitcodes.OK)
+
+
+@main.command()
+@click.argument("spec", type=click.Path(dir_okay=False))
+@click.option("--target", help=TARGET_HELP)
+@click.option("--chain-id", type=int, help="Chain id of the assets, with a provider --target.")
+@_engine_errors
+def verify(spec, target, chain_id):
+    """Tell whether SPEC's lock file still holds for the current DDOs, algorithm and data, without running.
+
+    Exits 0 when it holds, 1 when anything changed (each difference listed).
+    """
+    from c2d_runner.engine.commands import verify_spec
+    from c2d_runner.engine.lock import lock_path
+
+    plan_ = _load(spec)
+    try:
+        differences, problems = verify_spec(plan_, _target(target, chain_id))
+    except FileNotFoundError:
+        _fail(f"no lock file {lock_path(plan_.path)}; write one with `c2d run --lock {spec}`", exitcodes.INVALID)
+    for line in problems + differences:
+        click.echo(f"changed: {line}" if line in differences else f"cannot verify: {line}")
+    if problems or differences:
+        click.echo(f"{spec}: the lock does not hold", err=True)
+        sys.exit(exitcodes.FAILED)
+    click.echo(f"{spec}: the lock holds ({lock_path(plan_.path).name})")
+
+
+RUNS_OPTION = click.option("--out", "runs", type=click.Path(file_okay=False), default="runs", show_default=True,
+                           help="The runs folder where the job's run was recorded.")
+
+
+@main.command()
+@click.argument("job_id")
+@RUNS_OPTION
+@_engine_errors
+def status(job_id, runs):
+    """Show the provider's status of a job from an earlier run."""
+    from pathlib import Path
+
+    from c2d_runner.engine.commands import job_session
+
+    with job_session(job_id, Path(runs)) as (record, compute, wallet):
+        job = compute.status(record.dataset_did, record.provider, job_id, wallet)
+    click.echo(json.dumps(job, indent=2, default=str))
+
+
+@main.command()
+@click.argument("job_id")
+@RUNS_OPTION
+@click.option("--type", "log_type", default="algorithmLog", show_default=True,
+              help="Result type to print: algorithmLog, configrationLog, ...")
+@_engine_errors
+def logs(job_id, runs, log_type):
+    """Print the logs of a job from an earlier run."""
+    from pathlib import Path
+
+    from c2d_runner.engine.commands import job_session
+
+    with job_session(job_id, Path(runs)) as (record, compute, wallet):
+        chunks = compute.compute_job_result_logs(record.dataset_did, record.provider, job_id, wallet, log_type)
+    for chunk in chunks:
+        click.echo(chunk.decode("utf-8", errors="replace"), nl=False)
+
+
+@main.command()
+@click.argument("job_id")
+@RUNS_OPTION
+@click.option("--dest", type=click.Path(file_okay=False), help="Folder for the files (default: the job's folder "
+              "in its run).")
+@_engine_errors
+def results(job_id, runs, dest):
+    """Download every result of a job from an earlier run (streamed to disk)."""
+    from pathlib import Path
+
+    from c2d_runner.engine.commands import job_session
+    from c2d_runner.engine.journal import job_folder_name
+    from c2d_runner.ocean.messages import results_of
+
+    with job_session(job_id, Path(runs)) as (record, compute, wallet):
+        folder = Path(dest) if dest else record.run_folder / job_folder_name(record.job_name)
+        folder.mkdir(parents=True, exist_ok=True)
+        job = compute.status(record.dataset_did, record.provider, job_id, wallet)
+        for index, item in enumerate(results_of(job)):
+            got = compute.download_result(record.dataset_did, record.provider, job_id, index, wallet, folder)
+            click.echo(f"{folder / got.filename}  {got.size} bytes  sha256 {got.sha256}  ({item.get('type')})")
+
+
+@main.command()
+@click.argument("job_id")
+@RUNS_OPTION
+@_engine_errors
+def stop(job_id, runs):
+    """Ask the provider to stop a job from an earlier run."""
+    from pathlib import Path
+
+    from c2d_runner.engine.commands import job_session
+
+    with job_session(job_id, Path(runs)) as (record, compute, wallet):
+        job = compute.stop(record.dataset_did, record.provider, job_id, wallet)
+    click.echo(f"stop requested for {job_id}: status {job.get('status')} {str(job.get('statusText', '')).strip()}")
+
+
 @main.group()
 def mock() -> None:
     """The bundled mock Ocean (mock Aquarius + mock Provider)."""

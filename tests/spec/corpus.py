@@ -5,6 +5,7 @@ to read: line 1 version, 2 name, 3 jobs, 4 the job name, 5+ its fields.
 """
 DS = "did:op:621ce210d3b287ad78837aef311a6e5c4aaab80cd8e294a737945a1414ffa93e"
 AL = "did:op:06021804ada2eff0cbd121bc1a4074fef2ac069a86a27a81e68019358a1c5c92"
+CK = "sha256:" + "0" * 64
 KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"  # Hardhat dev account #0
 HEAD = "version: 1\nname: t\njobs:\n  j:\n"
 JOB = f"    dataset: {{did: \"{DS}\"}}\n    algorithm: {{did: \"{AL}\"}}\n"
@@ -124,7 +125,7 @@ CASES = [
         'spec.yaml:5:20: error: expected text, got an integer [jobs.j.dataset.did]',
     ]),
     ("algorithm-both-did-and-raw", HEAD + f"    dataset: {{did: \"{DS}\"}}\n"
-     f"    algorithm: {{did: \"{AL}\", raw: {{code: x, container: {{entrypoint: e, image: i, tag: t}}}}}}\n",
+     f"    algorithm: {{did: \"{AL}\", raw: {{code: x, container: {{entrypoint: e, image: i, tag: t, checksum: \"{CK}\"}}}}}}\n",
      [
         "spec.yaml:6:16: error: an algorithm needs exactly one of 'did' (published) or 'raw' [jobs.j.algorithm]",
     ]),
@@ -133,7 +134,7 @@ CASES = [
         "spec.yaml:6:17: error: missing required key 'container' [jobs.j.algorithm.raw]",
     ]),
     ("raw-file-missing", HEAD + f"    dataset: {{did: \"{DS}\"}}\n    algorithm:\n      raw:\n        file: nope.py\n"
-     "        container: {entrypoint: python $ALGO, image: python, tag: '3.11'}\n", [
+     f"        container: {{entrypoint: python $ALGO, image: python, tag: '3.11', checksum: '{CK}'}}\n", [
         "spec.yaml:8:15: error: algorithm file 'nope.py' not found (looked at nope.py) [jobs.j.algorithm.raw.file]",
     ]),
     ("raw-bad-checksum", HEAD + f"    dataset: {{did: \"{DS}\"}}\n    algorithm:\n      raw:\n        code: x\n"

@@ -137,7 +137,8 @@ def test_raw_algorithm_file_is_read_relative_to_the_spec(tmp_path):
     (tmp_path / "algo.py").write_text("print('hi')\n")
     text = ("version: 1\nname: t\njobs:\n  j:\n" f"    dataset: {{did: \"{DS}\"}}\n"
             "    algorithm:\n      raw:\n        file: algo.py\n"
-            "        container: {entrypoint: python $ALGO, image: python, tag: '3.11'}\n")
+            "        container: {entrypoint: python $ALGO, image: python, tag: '3.11', checksum: '"
+            + "sha256:" + "0" * 64 + "'}\n")
     plan = load_spec(write(tmp_path, text), env={})
     algo = plan.jobs[0].algorithm
     assert isinstance(algo, RawAlgorithm) and algo.code == "print('hi')\n"

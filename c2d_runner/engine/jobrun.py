@@ -1,0 +1,255 @@
+"""Run one resolved job: order, start (never twice), wait on the numeric status, download, check."""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from c2d_runner.engine.expect import check_expectations
+from c2d_runner.engine.journal import Journal, JobJournal, job_folder_name
+from c2d_runner.engine.outcome import (ERROR, FAILED, PASSED, JobOutcome, ResultRecord, StatusChange,
+                                       job_to_dict)
+from c2d_runner.engine.resolve import ResolvedJob
+
+LOG_TAIL_BYTES = 4096
+# After a timeout stop, how long to wait for the provider to publish the logs of the stopped job.
+STOP_GRACE = 15.0
+
+
+class Interrupted(Exception):
+    """The run was asked to stop (Ctrl-C, SIGTERM)."""
+
+
+@dataclass
+class RunContext:
+    """What every job of a run shares."""
+
+    compute: Any  # OceanCompute
+    wallet: Any
+    journal: Journal
+    folder: Path
+    progress: Any
+    cancel: threading.Event = field(default_factory=threading.Event)
+    # Ordering and starting happen one job at a time: a provider may hand the same reusable order
+    # to two concurrent initializeCompute calls, and only one start can spend it.
+    start_lock: threading.Lock = field(default_factory=threading.Lock)
+    clock: Callable[[], float] = time.monotonic
+    started: float = field(default_factory=time.monotonic)
+
+    def sleep(self, seconds: float) -> None:
+        """Sleep that ends early, raising Interrupted, when the run is cancelled."""
+        if self.cancel.wait(seconds):
+            raise Interrupted()
+
+    def elapsed(self) -> float:
+        """Seconds since the run started."""
+        return self.clock() - self.started
+
+
+def _order_ids(orders: dict) -> set[str]:
+    ids = {orders.get("dataset"), orders.get("algorithm"), *orders.get("additional", [])}
+    return {i.lower().removeprefix("0x") for i in ids if i}
+
+
+def find_started_job(ctx: RunContext, provider: str, orders: dict) -> str | None:
+    """The id of a job the provider already runs with these orders (a start whose answer was lost)."""
+    wanted = _order_ids(orders)
+    for job in ctx.compute.jobs(provider, ctx.wallet):
+        agreement = str(job.get("agreementId") or "").lower().removeprefix("0x")
+        if agreement and agreement in wanted:
+            return str(job["jobId"])
+    return None
+
+
+class JobRun:
+    """One job from order to verdict."""
+
+    def __init__(self, resolved: ResolvedJob, ctx: RunContext, resume: JobJournal | None = None):
+        self.job = resolved
+        self.ctx = ctx
+        self.resume = resume
+        self.name = resolved.plan.name
+        self.folder = ctx.folder / job_folder_name(self.name)
+        self.history: list[StatusChange] = []
+        self.job_id: str | None = resume.job_id if resume else None
+
+    # -- the pieces ------------------------------------------------------------------------
+    def _inputs(self, orders: dict | None):
+        job = self.job
+        dataset, additional, algorithm = job.dataset, job.additional, job.algorithm
+        if orders:
+            dataset = dataset.with_transfer_tx_id(orders["dataset"])
+            additional = tuple(a.with_transfer_tx_id(o) for a, o in zip(additional, orders.get("additional", [])))
+            if algorithm is not None and orders.get("algorithm"):
+                algorithm = algorithm.with_transfer_tx_id(orders["algorithm"])
+        return dataset, additional, algorithm
+
+    def _order(self) -> dict:
+        from c2d_runner.ocean.messages import apply_orders
+
+        job, ctx = self.job, self.ctx
+        init = ctx.compute.initialize(ctx.wallet, job.dataset, job.environment.id, job.algorithm,
+                                      job.algorithm_meta, job.additional)
+        dataset, additional, algorithm = apply_orders(init, job.dataset, job.additional, job.algorithm,
+                                                      job.environment.id)
+        return {"dataset": dataset.transfer_tx_id, "additional": [a.transfer_tx_id for a in additional],
+                "algorithm": algorithm.transfer_tx_id if algorithm is not None else None}
+
+    def _start_request(self, orders: dict) -> str:
+        dataset, additional, algorithm = self._inputs(orders)
+        return self.ctx.compute.start_job(self.ctx.wallet, dataset, self.job.environment.id, algorithm,
+                                          self.job.algorithm_meta, self.job.custom_data, additional)
+
+    def start(self) -> str:
+        """Start the job exactly once: journal first, reconcile a lost answer before any retry."""
+        with self.ctx.start_lock:
+            return self._start()
+
+    def _start(self) -> str:
+        from c2d_runner.ocean.errors import ProviderError
+
+        ctx, provider = self.ctx, self.job.provider
+        orders = self.resume.orders if self.resume else None
+        if orders:  # a previous attempt recorded "starting" but never saw the answer
+            found = find_started_job(ctx, provider, orders)
+            if found:
+                ctx.journal.write("started", job=self.name, job_id=found, provider=provider, reconciled=True)
+                return found
+        else:
+            ctx.progress.job_message(self.name, f"ordering in environment {self.job.environment.id}")
+            orders = self._order()
+        ctx.journal.write("starting", job=self.name, orders=orders, provider=provider,
+                          environment=self.job.environment.id, dataset=self.job.dataset.did,
+                          service=self.job.dataset.service_id)
+        try:
+            job_id = self._start_request(orders)
+        except ProviderError as exc:
+            if exc.status is not None and exc.status < 500:
+                raise  # refused: the provider says nothing was started
+            # No answer, or the provider broke mid-way: the job may exist. Ask before retrying.
+            ctx.progress.job_message(self.name, f"start answer lost ({exc.detail}); checking the provider")
+            found = find_started_job(ctx, provider, orders)
+            job_id = found or self._start_request(orders)
+        ctx.journal.write("started", job=self.name, job_id=job_id, provider=provider)
+        return job_id
+
+    def _on_status(self, job: dict) -> None:
+        status, text = job.get("status"), str(job.get("statusText") or "")
+        self.history.append(StatusChange(round(self.ctx.elapsed(), 3), int(status or 0), text))
+        self.ctx.progress.job_status(self.name, int(status or 0), text, self.ctx.elapsed())
+
+    def wait(self, timeout: float) -> dict:
+        """Poll until 31/32/70 (numeric status only)."""
+        job = self.job
+        return self.ctx.compute.wait(job.dataset.ddo, job.dataset.service, self.job_id, self.ctx.wallet,
+                                     timeout=timeout, on_status=self._on_status)
+
+    def stop_remote(self, reason: str) -> None:
+        """Ask the provider to stop the job and record it; errors are reported, not raised."""
+        if not self.job_id:
+            return
+        job, ctx = self.job, self.ctx
+        ctx.progress.job_message(self.name, f"stopping job {self.job_id}: {reason}")
+        try:
+            ctx.compute.stop(job.dataset.ddo, job.dataset.service, self.job_id, ctx.wallet)
+            ctx.journal.write("stopped", job=self.name, job_id=self.job_id, reason=reason)
+        except Exception as exc:  # we are already failing; say so and carry on
+            ctx.journal.write("stop_failed", job=self.name, job_id=self.job_id, reason=reason, error=str(exc))
+
+    def download(self, final: dict) -> tuple[list[ResultRecord], list[str]]:
+        """Stream every result to outputs/ or logs/; problems are collected, not raised."""
+        from c2d_runner.ocean.errors import OceanError
+        from c2d_runner.ocean.messages import results_of
+
+        job, ctx = self.job, self.ctx
+        items = results_of(final)
+        records, problems = [], []
+        if items:
+            ctx.progress.job_message(self.name, f"downloading {len(items)} result{'s' if len(items) != 1 else ''}")
+        for index, item in enumerate(items):
+            kind = str(item.get("type") or "output")
+            dest = self.folder / ("outputs" if kind == "output" else "logs")
+            dest.mkdir(parents=True, exist_ok=True)
+            try:
+                got = ctx.compute.download_result(job.dataset.ddo, job.dataset.service, self.job_id, index,
+                                                  ctx.wallet, dest)
+            except OceanError as exc:
+                problems.append(f"result {index} ({item.get('filename')}) could not be downloaded: {exc}")
+                continue
+            record = ResultRecord(index, got.filename, kind, dest / got.filename, got.size, got.sha256)
+            records.append(record)
+            ctx.journal.write("result", job=self.name, index=index, filename=got.filename, type=kind,
+                              size=got.size, sha256=got.sha256)
+        return records, problems
+
+    # -- the whole job ---------------------------------------------------------------------
+    def run(self) -> JobOutcome:
+        """Start (or resume), wait, download and check; never raises for job-level failures."""
+        from c2d_runner.ocean.errors import ComputeTimeout, OceanError
+
+        ctx, plan = self.ctx, self.job.plan
+        began = ctx.clock()
+        final: dict | None = None
+        error = ""
+        try:
+            if self.job_id is None:
+                self.job_id = self.start()
+            final = self.wait(plan.timeout)
+        except ComputeTimeout as exc:
+            self.stop_remote("timeout")
+            last = exc.last_status or {}
+            error = (f"timed out after {plan.timeout:g} s; stopped at the provider; last status "
+                     f"{last.get('status')} {str(last.get('statusText') or '').strip()}")
+            final = self._after_stop()
+        except Interrupted:
+            self.stop_remote("interrupted")
+            return self._finish(ERROR, error="interrupted; the job was stopped at the provider" if self.job_id
+                                else "interrupted before it started", began=began)
+        except OceanError as exc:
+            return self._finish(ERROR, error=str(exc), began=began)
+        duration = ctx.clock() - began
+        records, problems = self.download(final) if final else ([], [])
+        if problems:
+            error = "; ".join(filter(None, [error, *problems]))
+        log_text = _log_text(records)
+        outputs = {r.filename: r for r in records if r.type == "output"}
+        status = final.get("status") if final else None
+        expectations = check_expectations(plan.expect, status=status, duration=duration, outputs=outputs,
+                                          log_text=log_text) if not error else ()
+        verdict = ERROR if error else (PASSED if all(e.ok for e in expectations) else FAILED)
+        return self._finish(verdict, final=final, duration=duration, results=records,
+                            expectations=expectations, error=error, log_tail=log_text[-LOG_TAIL_BYTES:],
+                            began=began)
+
+    def _after_stop(self) -> dict | None:
+        """After a timeout stop, give the provider a moment to publish the stopped job's logs."""
+        from c2d_runner.ocean.errors import OceanError
+
+        try:
+            return self.wait(STOP_GRACE)
+        except (OceanError, Interrupted):
+            return None
+
+    def _finish(self, verdict: str, *, began: float, final: dict | None = None, duration: float | None = None,
+                results=(), expectations=(), error: str = "", log_tail: str = "") -> JobOutcome:
+        last = final or {}
+        if not last and self.history:
+            last = {"status": self.history[-1].status, "statusText": self.history[-1].text}
+        outcome = JobOutcome(
+            name=self.name, outcome=verdict, job_id=self.job_id, environment=self.job.environment.id,
+            status=last.get("status"), status_text=str(last.get("statusText") or ""),
+            stopreq=int(last.get("stopreq") or 0), duration=duration if duration is not None else None,
+            history=tuple(self.history), results=tuple(results), expectations=tuple(expectations),
+            error=error, log_tail=log_tail, folder=self.folder,
+        )
+        self.ctx.journal.write("done", job=self.name, outcome=job_to_dict(outcome))
+        return outcome
+
+
+def _log_text(records: list[ResultRecord]) -> str:
+    for record in records:
+        if record.type == "algorithmLog":
+            return Path(record.path).read_text("utf-8", errors="replace")
+    return ""

@@ -1,0 +1,111 @@
+"""The run folder and its journal: what was about to be sent is on disk before it is sent.
+
+`journal.jsonl` is append-only, one JSON event per line, flushed and fsynced per event, so a run
+killed at any point (even SIGKILL) can be resumed: a job whose "starting" event has no
+"started" event is reconciled with the provider's list of the consumer's jobs before anything
+is started again. Private keys never reach it: events hold order ids, job ids and hashes.
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+JOURNAL = "journal.jsonl"
+RECORD = "run.json"
+MOCK_STATE = "mock-state"
+
+
+def new_run_id(now: float | None = None) -> str:
+    """A sortable, unique run id such as 20261125T014600Z-3f2a."""
+    stamp = datetime.fromtimestamp(now or time.time(), timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return f"{stamp}-{secrets.token_hex(2)}"
+
+
+def job_folder_name(job_name: str) -> str:
+    """A job's folder: matrix names like gpr[n=10] are kept readable but safe."""
+    return "".join(c if c.isalnum() or c in "._-=,[]" else "_" for c in job_name)
+
+
+@dataclass
+class JobJournal:
+    """What the journal says about one job so far."""
+
+    name: str
+    orders: dict | None = None  # the orders (transfer ids) about to be used, once "starting"
+    job_id: str | None = None  # once "started"
+    provider: str | None = None
+    done: dict | None = None  # the final outcome summary, once "done"
+    stopped: bool = False
+
+
+@dataclass
+class Journal:
+    """Append-only event log of one run."""
+
+    folder: Path
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def path(self) -> Path:
+        """The journal file."""
+        return self.folder / JOURNAL
+
+    def write(self, event: str, **fields) -> None:
+        """Append one event durably (flush + fsync) before returning."""
+        line = json.dumps({"event": event, "at": time.time(), **fields}, sort_keys=True, default=str)
+        with self._lock:
+            with open(self.path, "a", encoding="utf-8") as out:
+                out.write(line + "\n")
+                out.flush()
+                os.fsync(out.fileno())
+
+    def events(self) -> list[dict]:
+        """All events written so far (a torn last line from a crash is ignored)."""
+        if not self.path.exists():
+            return []
+        out = []
+        for line in self.path.read_text("utf-8").splitlines():
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                continue
+        return out
+
+    def jobs(self) -> dict[str, JobJournal]:
+        """The state of every job the journal mentions."""
+        state: dict[str, JobJournal] = {}
+        for event in self.events():
+            name = event.get("job")
+            if not name:
+                continue
+            job = state.setdefault(name, JobJournal(name))
+            kind = event["event"]
+            if kind == "starting":
+                job.orders, job.provider = event.get("orders"), event.get("provider")
+            elif kind == "started":
+                job.job_id, job.provider = event.get("job_id"), event.get("provider", job.provider)
+            elif kind == "done":
+                job.done = event.get("outcome")
+            elif kind == "stopped":
+                job.stopped = True
+        return state
+
+    def header(self) -> dict | None:
+        """The run's first event (spec, target, ...), if any."""
+        for event in self.events():
+            if event.get("event") == "run":
+                return event
+        return None
+
+
+def write_json_atomic(path: Path, data) -> None:
+    """Write JSON via a temporary file and rename, so readers never see half a file."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n", "utf-8")
+    os.replace(tmp, path)

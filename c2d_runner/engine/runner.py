@@ -1,0 +1,257 @@
+"""Plan then run a spec: the engine behind `c2d run`, `c2d plan` and `c2d verify`."""
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import signal
+import threading
+import time
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+from c2d_runner.engine.journal import MOCK_STATE, RECORD, Journal, new_run_id, write_json_atomic
+from c2d_runner.engine.jobrun import JobRun, RunContext
+from c2d_runner.engine.outcome import ERROR, FAILED, SKIPPED, JobOutcome, RunOutcome, job_from_dict, job_to_dict
+from c2d_runner.engine.resolve import InfrastructureError, ResolvedJob, Resolver
+from c2d_runner.engine.target import Connection, TargetError, consumer_wallet, open_target
+from c2d_runner.spec.model import MockTarget, RemoteTarget, SpecPlan, Target
+
+
+class UsageError(Exception):
+    """The run was asked for something that cannot be (unknown --only job, bad resume folder)."""
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How to run a spec (command-line choices)."""
+
+    target: Target | None = None  # overrides the spec's target
+    jobs: int = 4  # jobs in flight at once
+    only: tuple[str, ...] = ()  # job names (or matrix templates) to run
+    out: Path = Path("runs")
+    timeout: float | None = None  # overrides every job's timeout
+    resume: Path | None = None  # an earlier run folder to continue
+    lock: bool = False  # write the lock file after a passing run
+    check: bool = False  # fail when outputs differ from the lock
+
+
+def select_jobs(plan: SpecPlan, only: tuple[str, ...], timeout: float | None) -> tuple:
+    """The jobs to run: all, or those named (a matrix template name selects all its variants)."""
+    jobs = plan.jobs
+    if only:
+        known = {j.name for j in jobs} | {j.template for j in jobs}
+        unknown = [name for name in only if name not in known]
+        if unknown:
+            raise UsageError(f"no job named {', '.join(map(repr, unknown))} in {plan.path} "
+                             f"(jobs: {', '.join(j.name for j in jobs)})")
+        jobs = tuple(j for j in jobs if j.name in only or j.template in only)
+    if timeout is not None:
+        jobs = tuple(replace(j, timeout=timeout) for j in jobs)
+    return jobs
+
+
+def target_record(target: Target) -> dict:
+    """The target as stored in the run journal (no secrets)."""
+    if isinstance(target, RemoteTarget):
+        return {"kind": "provider", "provider": target.provider, "aquarius": target.aquarius,
+                "chain_id": target.chain_id}
+    return {"kind": "mock", "world": str(target.world) if target.world else None, "faults": target.faults,
+            "seed": target.seed}
+
+
+def target_from_record(data: dict) -> Target:
+    """The Target a journal header describes."""
+    if data.get("kind") == "provider":
+        return RemoteTarget(data["provider"], data["aquarius"], int(data["chain_id"]))
+    return MockTarget(world=Path(data["world"]) if data.get("world") else None, faults=data.get("faults"),
+                      seed=int(data.get("seed") or 0))
+
+
+@contextlib.contextmanager
+def _signals_cancel(cancel: threading.Event) -> Iterator[None]:
+    """SIGINT / SIGTERM set `cancel` (so jobs are stopped at the provider) instead of killing us."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {}
+
+    def handler(signum, frame):
+        cancel.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        previous[sig] = signal.signal(sig, handler)
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+@contextlib.contextmanager
+def connect(plan: SpecPlan, target: Target, mock_state: Path | None, sleep=None):
+    """Open the target and yield (connection, OceanCompute, wallet)."""
+    from c2d_runner.ocean import OceanCompute
+
+    with open_target(target, mock_state) as conn:
+        wallet = consumer_wallet(plan.consumer, target)
+        config = {"METADATA_CACHE_URI": conn.aquarius, "CHAIN_ID": conn.chain_id}
+        compute = OceanCompute(config, sleep=sleep) if sleep else OceanCompute(config)
+        with compute:
+            yield conn, compute, wallet
+
+
+def resolve_all(jobs, compute, wallet, chain_id: int) -> tuple[list[ResolvedJob], list[str]]:
+    """Resolve every job; all problems of all jobs at once."""
+    resolver = Resolver(compute, wallet, chain_id)
+    resolved, problems = [], []
+    for job in jobs:
+        ready, found = resolver.resolve(job)
+        if ready is not None:
+            resolved.append(ready)
+        problems += [f"job {job.name}: {p}" for p in found]
+    return resolved, problems
+
+
+class Run:
+    """One run of a spec: folder, journal, target, plan, jobs, record."""
+
+    def __init__(self, plan: SpecPlan, options: RunOptions, progress):
+        self.plan = plan
+        self.options = options
+        self.progress = progress
+        self.target = options.target or plan.target
+        self.jobs = select_jobs(plan, options.only, options.timeout)
+        if options.resume:
+            self.folder = Path(options.resume)
+            self.journal = Journal(self.folder)
+            header = self.journal.header()
+            if header is None:
+                raise UsageError(f"{self.folder} is not a run folder (no journal)")
+            if header.get("spec_sha256") != plan.sha256:
+                raise UsageError(f"the spec changed since run {self.folder.name}; resuming would mix two specs")
+            if options.target is None:
+                self.target = target_from_record(header["target"])
+            self.run_id = header["run_id"]
+        else:
+            self.run_id = new_run_id()
+            self.folder = Path(options.out) / plan.name / self.run_id
+            self.folder.mkdir(parents=True, exist_ok=False)
+            self.journal = Journal(self.folder)
+        self.started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+    def execute(self) -> RunOutcome:
+        """Plan, run every job (bounded concurrency), write run.json; never leaves a job running."""
+        began = time.monotonic()
+        if not self.options.resume:
+            self.journal.write("run", run_id=self.run_id, spec=str(self.plan.path), spec_name=self.plan.name,
+                               spec_sha256=self.plan.sha256, target=target_record(self.target),
+                               jobs=[j.name for j in self.jobs],
+                               consumer={"env": self.plan.consumer.env,
+                                         "file": str(self.plan.consumer.file) if self.plan.consumer.file else None})
+        cancel = threading.Event()
+        mock_state = self.folder / MOCK_STATE if isinstance(self.target, MockTarget) else None
+        ctx_holder: dict = {}
+
+        def sleep(seconds: float) -> None:
+            ctx_holder["ctx"].sleep(seconds)
+
+        with connect(self.plan, self.target, mock_state, sleep=sleep) as (conn, compute, wallet):
+            self.progress.run_started(self.plan.name, conn.description, [j.name for j in self.jobs])
+            ctx = RunContext(compute, wallet, self.journal, self.folder, self.progress, cancel)
+            ctx_holder["ctx"] = ctx
+            try:
+                resolved, problems = resolve_all(self.jobs, compute, wallet, conn.chain_id)
+            except InfrastructureError:
+                raise
+            if problems:
+                self.journal.write("refused", problems=problems)
+                return self._record(began, conn, (), problems, resolved=[])
+            with _signals_cancel(cancel):
+                outcomes = self._run_jobs(resolved, ctx)
+            if self.options.check:
+                outcomes = self._check_lock(outcomes)
+            run = self._record(began, conn, outcomes, (), resolved, interrupted=cancel.is_set())
+            if self.options.lock and run.ok:
+                from c2d_runner.engine.lock import write_lock
+
+                path = write_lock(self.plan, resolved, {o.name: o for o in outcomes})
+                self.journal.write("locked", path=str(path))
+            return run
+
+    def _run_jobs(self, resolved: list[ResolvedJob], ctx: RunContext) -> tuple[JobOutcome, ...]:
+        previous = self.journal.jobs() if self.options.resume else {}
+        outcomes: dict[str, JobOutcome] = {}
+        todo = []
+        for job in resolved:
+            past = previous.get(job.plan.name)
+            if past is not None and past.done is not None and past.done.get("outcome") != ERROR:
+                outcomes[job.plan.name] = job_from_dict(past.done)  # finished before: not run again
+                self.progress.job_done(outcomes[job.plan.name])
+            else:
+                todo.append(JobRun(job, ctx, resume=past if past and (past.job_id or past.orders) else None))
+        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, self.options.jobs),
+                                                   thread_name_prefix="c2d-job") as pool:
+            futures = {pool.submit(self._guarded, run): run for run in todo}
+            pending = set(futures)
+            while pending:  # short waits keep the main thread free to take signals
+                done, pending = concurrent.futures.wait(pending, timeout=0.2)
+                for future in done:
+                    outcome = future.result()
+                    outcomes[outcome.name] = outcome
+                    self.progress.job_done(outcome)
+        return tuple(outcomes[j.plan.name] for j in resolved)
+
+    def _guarded(self, run: JobRun) -> JobOutcome:
+        if run.ctx.cancel.is_set() and run.job_id is None:
+            return JobOutcome(name=run.name, outcome=SKIPPED, error="interrupted before it started",
+                              environment=run.job.environment.id)
+        try:
+            return run.run()
+        except Exception as exc:  # a bug must not leave the remote job running or hide other jobs
+            run.stop_remote(f"runner error: {type(exc).__name__}")
+            return JobOutcome(name=run.name, outcome=ERROR, job_id=run.job_id,
+                              error=f"internal error: {type(exc).__name__}: {exc}")
+
+    def _check_lock(self, outcomes: tuple[JobOutcome, ...]) -> tuple[JobOutcome, ...]:
+        from c2d_runner.engine.lock import check_outputs, read_lock
+
+        try:
+            lock = read_lock(self.plan.path)
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"--check needs a lock file: {exc}") from None
+        checked = []
+        for outcome in outcomes:
+            extra = tuple(check_outputs(lock, outcome)) if outcome.outcome not in (ERROR, SKIPPED) else ()
+            verdict = FAILED if any(not e.ok for e in extra) else outcome.outcome
+            checked.append(replace(outcome, outcome=verdict, expectations=outcome.expectations + extra))
+        return tuple(checked)
+
+    def _record(self, began: float, conn: Connection, outcomes, problems, resolved, interrupted=False) -> RunOutcome:
+        run = RunOutcome(spec_name=self.plan.name, spec_path=self.plan.path, run_id=self.run_id,
+                         folder=self.folder, target=conn.description, started_at=self.started_at,
+                         duration=time.monotonic() - began, jobs=tuple(outcomes), problems=tuple(problems),
+                         interrupted=interrupted)
+        write_json_atomic(self.folder / RECORD, {
+            "run_id": self.run_id, "spec": {"path": str(self.plan.path), "name": self.plan.name,
+                                             "sha256": self.plan.sha256},
+            "target": target_record(self.target), "provider": conn.provider, "aquarius": conn.aquarius,
+            "chain_id": conn.chain_id, "started_at": self.started_at, "duration": run.duration,
+            "ok": run.ok, "interrupted": interrupted, "problems": list(problems),
+            "resolved": {j.plan.name: {"dataset": j.dataset.did, "service": j.dataset.service_id,
+                                       "environment": j.environment.id, "ddo_sha256": dict(j.ddo_hashes)}
+                         for j in resolved},
+            "jobs": [job_to_dict(o) for o in outcomes],
+        })
+        self.progress.run_done(run)
+        return run
+
+
+def run_spec(plan: SpecPlan, options: RunOptions, progress) -> RunOutcome:
+    """Run a spec; raises UsageError, TargetError or InfrastructureError before any job starts."""
+    return Run(plan, options, progress).execute()
+
+
+__all__ = ["RunOptions", "Run", "run_spec", "select_jobs", "resolve_all", "connect", "UsageError",
+           "TargetError", "InfrastructureError", "target_from_record", "target_record"]
