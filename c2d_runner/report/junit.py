@@ -1,0 +1,131 @@
+"""JUnit XML for CI: one test suite per run, one test case per job."""
+from __future__ import annotations
+
+import os
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from c2d_runner.engine.outcome import ERROR, FAILED, SKIPPED, JobOutcome, RunOutcome
+
+from ._atomic import atomic_write_text
+from ._text import ANSI, first_line, outcome_counts, plural
+
+# Characters XML 1.0 forbids outright (most C0 controls, lone surrogates, U+FFFE/U+FFFF).
+# ElementTree escapes markup but writes these through, and every JUnit consumer then rejects
+# the whole file, so one stray byte in an algorithm log would hide the entire run from CI.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _clean(text: object) -> str:
+    """`text` as a string XML 1.0 can carry: ANSI colours removed, forbidden characters dropped."""
+    return _NOT_XML.sub("", ANSI.sub("", str(text)))
+
+
+def _seconds(value: float | None) -> str:
+    return f"{value or 0.0:.3f}"
+
+
+def _log_section(job: JobOutcome) -> str:
+    if not job.log_tail.strip():
+        return ""
+    return "\n\n--- algorithm.log (tail) ---\n" + job.log_tail.rstrip("\n")
+
+
+def _failure(case: ET.Element, job: JobOutcome) -> None:
+    failed = job.failed_expectations
+    if failed:
+        message = " ".join(failed[0].describe().splitlines())  # CI shows the message as one line
+        body = "\n".join(e.describe() for e in failed)
+    else:
+        # A job can fail on its status alone when the engine records no expectation for it.
+        message = first_line(job.error) or f"ended with status {job.status} {job.status_text}".rstrip()
+        body = job.error or message
+    element = ET.SubElement(case, "failure", message=_clean(message), type="expectation")
+    element.text = _clean(body + _log_section(job))
+
+
+def _error(case: ET.Element, job: JobOutcome) -> None:
+    message = first_line(job.error) or "job could not be run to the end"
+    element = ET.SubElement(case, "error", message=_clean(message), type="error")
+    element.text = _clean((job.error or message) + _log_section(job))
+
+
+def _system_out(job: JobOutcome) -> str:
+    lines = [
+        f"job id: {job.job_id or '-'}",
+        f"environment: {job.environment or '-'}",
+        f"status: {'-' if job.status is None else job.status} {job.status_text}".rstrip(),
+    ]
+    if job.stopreq:
+        lines.append(f"stop requested: {job.stopreq}")
+    if job.duration is not None:
+        lines.append(f"duration: {job.duration:.3f}s")
+    if job.folder is not None:
+        lines.append(f"folder: {job.folder}")
+    if job.history:
+        lines.append("status history:")
+        lines.extend(f"  {change.at:9.3f}s  {change.status:>3} {change.text}" for change in job.history)
+    if job.results:
+        lines.append(f"results ({len(job.results)}):")
+        lines.extend(f"  [{r.index}] {r.filename} ({r.type}, {plural(r.size, 'byte')}) sha256:{r.sha256}"
+                     for r in job.results)
+    if job.expectations:
+        lines.append("expectations:")
+        lines.extend(f"  {e.describe()}" for e in job.expectations)
+    return "\n".join(lines) + "\n"
+
+
+def _job_case(suite: ET.Element, run: RunOutcome, job: JobOutcome) -> None:
+    case = ET.SubElement(suite, "testcase", classname=_clean(run.spec_name), name=_clean(job.name),
+                         time=_seconds(job.duration))
+    if job.outcome == FAILED:
+        _failure(case, job)
+    elif job.outcome == ERROR:
+        _error(case, job)
+    elif job.outcome == SKIPPED:
+        skipped = ET.SubElement(case, "skipped")
+        if job.error:
+            skipped.set("message", _clean(first_line(job.error)))
+    if job.outcome != SKIPPED:
+        ET.SubElement(case, "system-out").text = _clean(_system_out(job))
+
+
+def _plan_case(suite: ET.Element, run: RunOutcome) -> None:
+    case = ET.SubElement(suite, "testcase", classname=_clean(run.spec_name), name="plan", time=_seconds(0))
+    message = f"{plural(len(run.problems), 'plan problem')}; nothing was started"
+    element = ET.SubElement(case, "error", message=message, type="plan")
+    element.text = _clean("\n".join(run.problems))
+
+
+def junit_xml(run: RunOutcome) -> str:
+    """The run as a JUnit XML document (a <testsuites> root holding one <testsuite>)."""
+    counts = outcome_counts(run)
+    plan_errors = 1 if run.problems else 0
+    totals = {
+        "tests": str(len(run.jobs) + plan_errors),
+        "failures": str(counts[FAILED]),
+        "errors": str(counts[ERROR] + plan_errors),
+        "skipped": str(counts[SKIPPED]),
+        "time": _seconds(run.duration),
+    }
+    # The <testsuites> wrapper is what pytest, Jenkins and GitLab all read; the counts are
+    # repeated on it because some consumers only look at the root.
+    root = ET.Element("testsuites", name=_clean(run.spec_name), **totals)
+    suite = ET.SubElement(root, "testsuite", name=_clean(run.spec_name), timestamp=_clean(run.started_at),
+                          **totals)
+    properties = ET.SubElement(suite, "properties")
+    for name, value in (("run_id", run.run_id), ("target", run.target), ("spec", run.spec_path),
+                        ("folder", run.folder), ("interrupted", str(run.interrupted).lower())):
+        ET.SubElement(properties, "property", name=name, value=_clean(value))
+    if run.problems:
+        _plan_case(suite, run)
+    for job in run.jobs:
+        _job_case(suite, run, job)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def write_junit(run: RunOutcome, path: str | os.PathLike[str]) -> Path:
+    """Write `junit_xml(run)` to `path` atomically and return the path."""
+    return atomic_write_text(path, junit_xml(run))
