@@ -344,7 +344,7 @@ def compute_start(state: MockState, data: Mapping[str, Any]) -> Reply:
         request={
             "inputs": [{"did": a.did, "service_id": s["id"]} for a, s, _ in inputs],
             "algorithm": kept_algo,
-            "algocustomdata": algo.get("algocustomdata") if isinstance(algo, Mapping) else None,
+            "algocustomdata": _custom_data(algo.get("algocustomdata") if isinstance(algo, Mapping) else None),
             "allow_network": all((s.get("compute") or {}).get("allowNetworkAccess", False) for _, s, _ in inputs),
         },
     )
@@ -357,6 +357,16 @@ def compute_start(state: MockState, data: Mapping[str, Any]) -> Reply:
         raise RouteError(f"Environment {env.id} is full: {exc}; try again when a job has finished") from None
     state.runner.submit(job)
     return Reply([job_status(job)])
+
+
+def _custom_data(value: Any) -> Any:
+    """algocustomdata as an object: clients send a dict, some a JSON string of one."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
 
 
 def compute_status(state: MockState, data: Mapping[str, Any]) -> Reply:

@@ -1,7 +1,6 @@
 """Every Provider route over real HTTP: success shapes and error shapes."""
 from __future__ import annotations
 
-import time
 
 import requests
 
