@@ -35,6 +35,7 @@ class RunOptions:
     resume: Path | None = None  # an earlier run folder to continue
     lock: bool = False  # write the lock file after a passing run
     check: bool = False  # fail when outputs differ from the lock
+    connection: Connection | None = None  # an already running target (e.g. a pytest session's mock)
 
 
 def select_jobs(plan: SpecPlan, only: tuple[str, ...], timeout: float | None) -> tuple:
@@ -90,12 +91,14 @@ def _signals_cancel(cancel: threading.Event) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def connect(plan: SpecPlan, target: Target, mock_state: Path | None, sleep=None):
-    """Open the target and yield (connection, OceanCompute, wallet)."""
+def connect(plan: SpecPlan, target: Target, mock_state: Path | None, sleep=None,
+            connection: Connection | None = None):
+    """Open the target (or use `connection`) and yield (connection, OceanCompute, wallet)."""
     from c2d_runner.ocean import OceanCompute
 
-    with open_target(target, mock_state) as conn:
-        wallet = consumer_wallet(plan.consumer, target)
+    opened = contextlib.nullcontext(connection) if connection else open_target(target, mock_state)
+    with opened as conn:
+        wallet = consumer_wallet(plan.consumer, MockTarget() if conn.embedded_mock else target)
         config = {"METADATA_CACHE_URI": conn.aquarius, "CHAIN_ID": conn.chain_id}
         compute = OceanCompute(config, sleep=sleep) if sleep else OceanCompute(config)
         with compute:
@@ -157,7 +160,8 @@ class Run:
         def sleep(seconds: float) -> None:
             ctx_holder["ctx"].sleep(seconds)
 
-        with connect(self.plan, self.target, mock_state, sleep=sleep) as (conn, compute, wallet):
+        with connect(self.plan, self.target, mock_state, sleep=sleep,
+                     connection=self.options.connection) as (conn, compute, wallet):
             self.progress.run_started(self.plan.name, conn.description, [j.name for j in self.jobs])
             ctx = RunContext(compute, wallet, self.journal, self.folder, self.progress, cancel)
             ctx_holder["ctx"] = ctx
