@@ -6,6 +6,7 @@ import re
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import requests
@@ -78,3 +79,45 @@ def test_cli_serve_subprocess_prints_url_and_assets_and_stops_on_sigterm(tmp_pat
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_fault_profile_names_agree_everywhere():
+    import json
+
+    from c2d_runner.cli import serve
+    from mockprovider import faults
+
+    option = next(p for p in serve.params if p.name == "faults")
+    assert list(option.type.choices) == list(faults.PROFILES)
+    schema = json.loads((Path(__file__).resolve().parents[2] / "schemas" / "world.schema.json").read_text())
+    assert schema["$defs"]["faultProfile"]["enum"] == list(faults.PROFILES)
+
+
+def test_killed_server_restarted_reports_its_running_job_failed(tmp_path):
+    """SIGKILL mid-job (no clean shutdown at all), then a new server on the same state dir."""
+    from tests.mock.helpers import Consumer, sleeper_meta
+
+    def serve():
+        proc = subprocess.Popen([sys.executable, "-m", "c2d_runner.cli", "mock", "serve", "--port", "0",
+                                 "--state-dir", str(tmp_path)], stdout=subprocess.PIPE, text=True,
+                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        return proc, re.search(r"ready at (http://\S+)", proc.stdout.readline()).group(1)
+
+    proc, url = serve()
+    try:
+        c = Consumer(url)
+        job = c.run(FIXED_DIDS["iris"], sleeper_meta(60))
+        assert c.wait(job["jobId"], until={40, 31, 32, 70})["status"] == 40
+    finally:
+        proc.kill()
+        proc.wait()
+    proc, url = serve()
+    try:
+        c = Consumer(url)
+        dead = c.status(job["jobId"]).json()[0]
+        assert dead["status"] == 32 and dead["statusText"] == "Algorithm provisioning failed" and dead["dateFinished"]
+        log = c.result(job["jobId"], len(dead["results"]) - 1).text
+        assert "restarted while this job was at status 40" in log
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
