@@ -131,3 +131,35 @@ def test_credentials_checked_at_start_for_the_signer(consumer, dids, mock):
 def test_raw_algorithm_refused_where_not_allowed(consumer, dids):
     r = consumer.initialize([(dids["private"], "compute")], {"meta": sleeper_meta()}, consumer="0x07f89e61405cf314c54803fa4E9864b376652986")
     assert r.json() == {"error": {"datasets[0]": "no_raw_algo_allowed"}}
+
+
+def test_expired_order_is_invalid(consumer, dids, mock):
+    init = consumer.initialize([(dids["corpus"], "compute")], (dids["wordcount"], "compute"), env="ocean-compute-priced").json()
+    order = init["datasets"][0]["validOrder"]
+    with mock._state.store._tx() as db:  # age the order instead of sleeping
+        db.execute("UPDATE orders SET valid_until = 1 WHERE order_id = ?", (order,))
+    r = consumer.start(consumer.start_body((dids["corpus"], "compute", order),
+                                           {"documentId": dids["wordcount"], "serviceId": "compute",
+                                            "transferTxId": init["algorithm"]["validOrder"]}, env="ocean-compute-priced"))
+    assert r.json() == {"error": {"order": "order_invalid"}}
+    again = consumer.initialize([(dids["corpus"], "compute")], (dids["wordcount"], "compute"), env="ocean-compute-priced").json()
+    assert again["datasets"][0]["validOrder"] != order  # an expired order is not reused
+
+
+def test_ocean_node_policy_over_http(tmp_path):
+    from mockprovider import MockOcean
+    from tests.mock.helpers import Consumer
+    from tests.mock.worlds import small_world
+
+    empty = {"allowRawAlgorithm": True, "publisherTrustedAlgorithms": [], "publisherTrustedAlgorithmPublishers": []}
+    with MockOcean(world=small_world(tmp_path, trust_policy="ocean-node", compute=empty)) as m:
+        c = Consumer(m.url)
+        iris, stats = m.assets["iris"].did, m.assets["stats"].did
+        r = c.initialize([(iris, "compute")], (stats, "compute"))
+        assert r.json() == {"error": {"datasets[0]": "no_publisherTrustedAlgorithms"}}
+        r = c.initialize([(iris, "compute")], {"meta": sleeper_meta()})
+        assert r.json() == {"error": {"datasets[0]": "no_publisherTrustedAlgorithms"}}
+    (tmp_path / "b").mkdir()
+    with MockOcean(world=small_world(tmp_path / "b", trust_policy="provider-py", compute=empty)) as m:
+        c = Consumer(m.url)
+        assert c.initialize([(m.assets["iris"].did, "compute")], (m.assets["stats"].did, "compute")).status_code == 200
