@@ -1,0 +1,186 @@
+"""`c2d run` end to end on the embedded mock: examples, expectations, plan refusals, timeouts."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from c2d_runner.cli import main
+
+from .conftest import ROOT, raw_job, write_spec
+
+EXAMPLES = sorted((ROOT / "specs").glob("*.yaml"))
+
+
+def c2d(*args, cwd: Path):
+    import os
+
+    old = os.getcwd()
+    os.chdir(cwd)
+    try:
+        return CliRunner().invoke(main, list(map(str, args)), catch_exceptions=False)
+    finally:
+        os.chdir(old)
+
+
+def journal(folder: Path) -> list[dict]:
+    [path] = folder.glob("runs/*/*/journal.jsonl")
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+@pytest.mark.parametrize("spec", EXAMPLES, ids=[p.name for p in EXAMPLES])
+def test_every_example_spec_runs_green(spec, tmp_path):
+    result = c2d("run", spec, "--out", tmp_path / "runs", "--json", tmp_path / "report.json",
+                 "--junit", tmp_path / "junit.xml", cwd=tmp_path)
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["ok"] and report["summary"]["failed"] == 0 and report["summary"]["passed"] >= 1
+    assert (tmp_path / "junit.xml").read_text().count("<testcase") == report["summary"]["passed"]
+
+
+def test_readme_first_command_in_a_cold_process(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "c2d_runner.cli", "run", str(ROOT / "specs" / "hello.yaml")],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "PASSED" in proc.stderr
+    [record] = tmp_path.glob("runs/hello/*/run.json")
+    data = json.loads(record.read_text())
+    assert data["ok"] and data["jobs"][0]["outcome"] == "passed"
+    outputs = list(tmp_path.glob("runs/hello/*/wordcount/outputs/wordcount.json"))
+    assert len(outputs) == 1 and json.loads(outputs[0].read_text())
+
+
+def test_failed_expectations_exit_1_with_reasons(tmp_path, world):
+    jobs = f"""  stats:
+    dataset: {{did: "{world.table}"}}
+    algorithm: {{did: "{world.stats}"}}
+    expect:
+      outputs:
+        - name: stats.json
+          sha256: "{'0' * 64}"
+        - name: nothing.txt
+      logs: {{contains: "a line that is never printed"}}
+"""
+    spec = write_spec(tmp_path, "expectations", jobs)
+    result = c2d("run", spec, "--junit", tmp_path / "j.xml", cwd=tmp_path)
+    assert result.exit_code == 1
+    assert "outputs[stats.json].sha256: expected " + "0" * 64 in result.output
+    assert "outputs[nothing.txt]: expected present, got missing" in result.output
+    assert "logs.contains: expected algorithm.log containing 'a line that is never printed', got not found" \
+        in result.output
+    assert 'type="expectation"' in (tmp_path / "j.xml").read_text()
+
+
+def test_untrusted_algorithm_fails_at_plan_time_and_starts_nothing(tmp_path, world):
+    jobs = f"""  ok:
+    dataset: {{did: "{world.table}"}}
+    algorithm: {{did: "{world.stats}"}}
+  untrusted:
+    dataset: {{did: "{world.table}"}}
+    algorithm: {{did: "{world.other}"}}
+  raw-on-locked:
+{raw_job(world.locked, "print(1)").replace("    dataset", "    dataset", 1)}"""
+    spec = write_spec(tmp_path, "trust", jobs)
+    result = c2d("run", spec, cwd=tmp_path)
+    assert result.exit_code == 1
+    assert f"job untrusted: dataset {world.table} (service compute) does not list algorithm {world.other} " \
+           "among its trusted algorithms: not_trusted_algo" in result.output
+    assert "job raw-on-locked: dataset" in result.output and "no_raw_algo_allowed" in result.output
+    events = journal(tmp_path)
+    assert [e["event"] for e in events] == ["run", "refused"]  # nothing ordered, nothing started
+    plan = c2d("plan", spec, cwd=tmp_path)
+    assert plan.exit_code == 1 and "not_trusted_algo" in plan.output
+
+
+def test_job_past_its_timeout_is_stopped_at_the_provider(tmp_path, world):
+    jobs = "  sleepy:\n" + raw_job(world.table, """
+        import time
+        print("going to sleep", flush=True)
+        time.sleep(60)
+        """, extra="    timeout: 1s\n")
+    spec = write_spec(tmp_path, "timeout", jobs)
+    result = c2d("run", spec, "--json", tmp_path / "r.json", cwd=tmp_path)
+    assert result.exit_code == 1
+    job = json.loads((tmp_path / "r.json").read_text())["jobs"][0]
+    assert job["outcome"] == "error"
+    assert job["error"].startswith("timed out after 1 s; stopped at the provider; last status 40 Running algorithm")
+    assert job["stopreq"] == 1 and job["status"] == 70  # the mock stopped it, then published its logs
+    assert "going to sleep" in job["log_tail"]
+    assert [e["reason"] for e in journal(tmp_path) if e["event"] == "stopped"] == ["timeout"]
+
+
+def test_only_selects_jobs_and_matrix_templates(tmp_path):
+    result = c2d("run", ROOT / "specs" / "matrix-sweep.yaml", "--only", "stats", "--json", tmp_path / "r.json",
+                 cwd=tmp_path)
+    assert result.exit_code == 0
+    assert [j["name"] for j in json.loads((tmp_path / "r.json").read_text())["jobs"]] == [
+        "stats[precision=1]", "stats[precision=2]", "stats[precision=4]"]
+    bad = c2d("run", ROOT / "specs" / "matrix-sweep.yaml", "--only", "nope", cwd=tmp_path)
+    assert bad.exit_code == 2 and "no job named 'nope'" in bad.output
+
+
+def test_invalid_spec_exits_2_and_starts_nothing(tmp_path):
+    spec = tmp_path / "bad.yaml"
+    spec.write_text("version: 1\nname: bad\njobs: {}\n")
+    result = c2d("run", spec, cwd=tmp_path)
+    assert result.exit_code == 2 and "bad.yaml:3:7: error: must not be empty [jobs]" in result.output
+    assert not (tmp_path / "runs").exists()
+
+
+def test_unreachable_provider_exits_3(tmp_path, world, monkeypatch):
+    monkeypatch.setenv("C2D_PRIVATE_KEY", "0x" + "11" * 32)
+    jobs = f"  j:\n    dataset: {{did: \"{world.table}\"}}\n    algorithm: {{did: \"{world.stats}\"}}\n"
+    spec = write_spec(tmp_path, "remote", jobs, target="{provider: 'http://127.0.0.1:9', chain_id: 8996}",
+                      extra="consumer: {key: '${C2D_PRIVATE_KEY}'}\n")
+    result = c2d("run", spec, cwd=tmp_path)
+    assert result.exit_code == 3, result.output
+    assert "Error: " in result.output and "11" * 32 not in result.output
+
+
+def test_missing_key_variable_is_a_usage_error(tmp_path, world, monkeypatch):
+    monkeypatch.delenv("C2D_TEST_KEY_UNSET", raising=False)
+    jobs = f"  j:\n    dataset: {{did: \"{world.table}\"}}\n    algorithm: {{did: \"{world.stats}\"}}\n"
+    spec = write_spec(tmp_path, "nokey", jobs, extra="consumer: {key: '${C2D_TEST_KEY_UNSET}'}\n")
+    result = c2d("run", spec, cwd=tmp_path)
+    assert result.exit_code == 2
+    assert "environment variable C2D_TEST_KEY_UNSET is not set" in result.output
+
+
+def test_lock_then_verify_holds_and_fails_when_the_algorithm_changes(tmp_path, world):
+    (tmp_path / "algo.py").write_text("import os\nopen(os.environ['OUTPUTS'] + '/out.txt', 'w').write('42')\n")
+    jobs = f"""  j:
+    dataset: {{did: "{world.table}"}}
+    algorithm:
+      raw:
+        file: algo.py
+        container: {{entrypoint: python $ALGO, image: python, tag: '3.11', checksum: 'sha256:{'1' * 64}'}}
+"""
+    spec = write_spec(tmp_path, "locked", jobs)
+    assert c2d("run", spec, "--lock", cwd=tmp_path).exit_code == 0
+    lock = json.loads((tmp_path / "locked.lock.json").read_text())
+    assert lock["jobs"]["j"]["outputs"]["out.txt"]["size"] == 2
+    held = c2d("verify", spec, cwd=tmp_path)
+    assert held.exit_code == 0 and "the lock holds" in held.output
+    assert c2d("run", spec, "--check", cwd=tmp_path).exit_code == 0
+    (tmp_path / "algo.py").write_text("import os\nopen(os.environ['OUTPUTS'] + '/out.txt', 'w').write('43')\n")
+    changed = c2d("verify", spec, cwd=tmp_path)
+    assert changed.exit_code == 1 and "changed: j.algorithm.filesChecksum: locked" in changed.output
+    rerun = c2d("run", spec, "--check", cwd=tmp_path)
+    assert rerun.exit_code == 1 and "lock.outputs[out.txt]" in rerun.output
+
+
+def test_job_commands_read_the_run_record(tmp_path):
+    assert c2d("run", ROOT / "specs" / "hello.yaml", cwd=tmp_path).exit_code == 0
+    [started] = [e for e in journal(tmp_path) if e["event"] == "started"]
+    job_id = started["job_id"]
+    status = c2d("status", job_id, cwd=tmp_path)
+    assert status.exit_code == 0 and json.loads(status.output)["status"] == 70
+    logs = c2d("logs", job_id, cwd=tmp_path)
+    assert logs.exit_code == 0 and "wordcount: done" in logs.output
+    results = c2d("results", job_id, "--dest", tmp_path / "again", cwd=tmp_path)
+    assert results.exit_code == 0 and (tmp_path / "again" / "wordcount.json").exists()
+    assert c2d("stop", job_id, cwd=tmp_path).exit_code == 0
+    missing = c2d("status", "0" * 32, cwd=tmp_path)
+    assert missing.exit_code == 2 and "no run under runs started job" in missing.output
