@@ -35,6 +35,19 @@ class _Handler(WSGIRequestHandler):
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except OSError:
             pass
+        connections = getattr(self.server, "c2d_connections", None)
+        if connections is not None:
+            with self.server.c2d_lock:
+                connections.add(self.connection)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            connections = getattr(self.server, "c2d_connections", None)
+            if connections is not None:
+                with self.server.c2d_lock:
+                    connections.discard(self.connection)
 
     def log_request(self, code: Any = "-", size: Any = "-") -> None:
         if os.environ.get("C2D_MOCK_ACCESS_LOG"):
@@ -123,7 +136,12 @@ class MockOcean:
             state_dir = self._state_dir_arg
             state_dir.mkdir(parents=True, exist_ok=True)
         server = make_server(self.host, self.port, _LazyApp(), threaded=True, request_handler=_Handler)
-        server.daemon_threads = True
+        # Handler threads are joined at stop (after their connections are closed), so a stopped
+        # mock leaves no thread behind, even for idle keep-alive clients.
+        server.daemon_threads = False
+        server.block_on_close = True
+        server.c2d_connections = set()
+        server.c2d_lock = threading.Lock()
         port = server.server_address[1]
         host = self.host if ":" not in self.host else f"[{self.host}]"
         self.url = f"http://{host}:{port}"
@@ -149,7 +167,14 @@ class MockOcean:
             raise MockOceanError("the mock Ocean is not running")
         self._server.shutdown()
         self._thread.join()
-        self._server.server_close()
+        with self._server.c2d_lock:
+            open_connections = list(self._server.c2d_connections)
+        for conn in open_connections:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self._server.server_close()  # joins the handler threads
         self._thread = None
         try:
             self._state.close()
