@@ -232,8 +232,10 @@ def initialize_compute(state: MockState, data: Mapping[str, Any]) -> Reply:
     """POST initializeCompute: validate, then issue (or reuse) orders; providerFee only for require_fee envs."""
     datasets = data.get("datasets")
     require(data, "datasets", "compute.env", "compute.validUntil", "consumerAddress")
-    if not isinstance(datasets, list) or not datasets:
+    if not isinstance(datasets, list):
         raise ValidationError({"datasets": ["The datasets must be an array."]})
+    if not datasets:
+        raise ValidationError({"datasets": ["The datasets field is required."]})
     valid_until = _get(data, "compute.validUntil")
     if isinstance(valid_until, bool) or not isinstance(valid_until, int):
         try:

@@ -23,10 +23,10 @@ class MockOceanError(Exception):
 
 
 class _Handler(WSGIRequestHandler):
-    """Request handler with TCP_NODELAY and quiet logs.
+    """Request handler with TCP_NODELAY, connection tracking and quiet logs.
 
-    Werkzeug writes the status line + headers and the body in separate writes; with Nagle on, a
-    keep-alive client waits for a delayed ACK (~40 ms) per response.
+    Werkzeug writes the status line + headers and the body in separate writes; with Nagle on, the
+    second write can wait for the client's delayed ACK (~40 ms per response).
     """
 
     def setup(self) -> None:
