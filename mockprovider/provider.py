@@ -407,7 +407,7 @@ def compute_delete(state: MockState, data: Mapping[str, Any]) -> Reply:
 
 def compute_result(state: MockState, data: Mapping[str, Any]) -> FileReply:
     """GET computeResult: one result file by index, streamed from the job folder."""
-    require(data, "consumerAddress", "jobId", "nonce", "signature")
+    require(data, "consumerAddress", "jobId")
     raw_index = data.get("index")
     if raw_index is None or raw_index == "":
         raise ValidationError({"index": ["The index field is required."]})

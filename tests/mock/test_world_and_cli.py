@@ -121,3 +121,11 @@ def test_killed_server_restarted_reports_its_running_job_failed(tmp_path):
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
+
+
+def test_the_mock_never_imports_the_client_or_the_engine():
+    code = ("import sys, mockprovider, mockprovider.app, mockprovider.server, mockprovider.executor; "
+            "bad = [m for m in sys.modules if m.startswith(('c2d_runner.ocean', 'c2d_runner.engine'))]; "
+            "print(bad); sys.exit(1 if bad else 0)")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stdout + run.stderr
