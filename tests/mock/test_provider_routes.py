@@ -266,3 +266,10 @@ def test_priced_env_with_require_fee_answers_provider_fee(tmp_path):
         # Without a chain nothing can pay: a made-up order is refused.
         r = c.start(c.start_body((iris, "compute", "0x" + "ab" * 32), {"meta": sleeper_meta()}))
         assert r.json() == {"error": {"order": "order_invalid"}}
+
+
+def test_image_without_runtime_gives_32(consumer, dids):
+    meta = dict(sleeper_meta(0), container={"entrypoint": "ruby $ALGO", "image": "ruby", "tag": "3", "checksum": "sha256:" + "3" * 64})
+    done = consumer.wait(consumer.run(dids["iris"], meta)["jobId"])
+    assert done["status"] == 32 and done["statusText"] == "Algorithm provisioning failed" and done["dateFinished"]
+    assert done["results"][-1]["type"] == "configrationLog"
