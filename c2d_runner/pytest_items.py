@@ -1,0 +1,190 @@
+"""Spec files as pytest collectors: one test item per job, failures told as expected-vs-got.
+
+Imported by the plugin only when a spec file is collected. Each item runs its one job through the
+engine's run_spec (RunOptions(only=...)), so -k, -x, --junitxml and xdist see single jobs; the
+engine itself knows nothing of pytest.
+"""
+from __future__ import annotations
+
+import io
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from c2d_runner.pytest_plugin import mock_pool, runs_folder, spec_settings
+
+LOG_TAIL_LINES = 15  # lines of algorithm.log shown in a failure report
+
+
+class JobFailed(Exception):
+    """A spec job did not pass; carries the run and the job outcome for repr_failure."""
+
+    def __init__(self, run: Any, job: Any):
+        self.run = run
+        self.job = job
+        super().__init__(describe_failure(run, job))
+
+
+class SpecFile(pytest.File):
+    """A spec file: one item per job (matrix jobs expanded), or one failing item if it is invalid."""
+
+    def collect(self):
+        """Validate the spec once and yield its job items."""
+        from c2d_runner.spec import check_file
+
+        plan, problems = check_file(self.path)
+        if problems:
+            yield InvalidSpecItem.from_parent(self, name="validate", diagnostics=problems)
+            return
+        for job in plan.jobs:
+            yield SpecJobItem.from_parent(self, name=job.name, plan=plan, job=job)
+
+
+class SpecJobItem(pytest.Item):
+    """One job of a spec, run on the session's mock for the spec's world (or on --c2d-target)."""
+
+    def __init__(self, *, plan: Any, job: Any, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.plan = plan
+        self.job = job
+        self.add_marker("c2d")
+        # -k can then pick every job of a spec by its name, or every variant of a matrix job.
+        self.keywords[plan.name] = True
+        self.keywords[job.template] = True
+
+    def runtest(self) -> None:
+        """Run this job alone and fail with its expectations when it does not pass."""
+        from c2d_runner.engine.outcome import ERROR, FAILED, SKIPPED
+        from c2d_runner.engine.runner import RunOptions, run_spec
+        from c2d_runner.report import ConsoleProgress
+        from c2d_runner.spec.model import MockTarget
+
+        target = spec_settings(self.config).target or self.plan.target
+        connection = mock_pool(self.config).connection(target) if isinstance(target, MockTarget) else None
+        options = RunOptions(target=target, jobs=1, only=(self.job.name,), out=runs_folder(self.config),
+                             connection=connection)
+        # The failure report says what matters; the console summary would only repeat it.
+        run = run_spec(self.plan, options, ConsoleProgress(io.StringIO(), mode="quiet"))
+        job = run.jobs[0] if run.jobs else None
+        self.user_properties.append(("c2d_run_folder", str(job.folder if job and job.folder else run.folder)))
+        if job is not None and job.job_id:
+            self.user_properties.append(("c2d_job_id", job.job_id))
+        if run.interrupted:
+            raise KeyboardInterrupt  # the runner took the Ctrl-C to stop the job; now pytest gets it
+        if run.problems or job is None or job.outcome in (FAILED, ERROR):
+            raise JobFailed(run, job)
+        if job.outcome == SKIPPED:
+            pytest.skip(job.error or "not run")
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style=None):
+        """Expectations as expected-vs-got and the log tail; library errors as one line, no traceback."""
+        if isinstance(excinfo.value, JobFailed):
+            return str(excinfo.value)
+        if _is_library_error(excinfo.value):
+            return f"c2d: {type(excinfo.value).__name__}: {excinfo.value}"
+        return super().repr_failure(excinfo, style=style)  # a bug: the traceback is the report
+
+    def reportinfo(self):
+        """Where the job is written in the spec (its key under jobs:)."""
+        return self.path, _job_line(self.path, self.job.template), f"{self.plan.name}::{self.job.name}"
+
+
+class InvalidSpecItem(pytest.Item):
+    """Stands for a spec that does not validate: it fails with every diagnostic."""
+
+    def __init__(self, *, diagnostics: list, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.diagnostics = diagnostics
+        self.add_marker("c2d")
+
+    def runtest(self) -> None:
+        """Fail: the spec has problems, so none of its jobs can run."""
+        from c2d_runner.spec import SpecInvalid
+
+        raise SpecInvalid(self.diagnostics)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style=None):
+        """Every problem as `file:line:col: error: message [path]`, paths relative to where pytest ran."""
+        from c2d_runner.spec import SpecInvalid
+
+        if not isinstance(excinfo.value, SpecInvalid):
+            return super().repr_failure(excinfo, style=style)
+        here = self.config.invocation_params.dir
+        lines = [f"{_relative(d.file, here)}:{d.line}:{d.col}: error: {d.message} [{d.path}]"
+                 for d in excinfo.value.diagnostics]
+        count = len(lines)
+        lines.append(f"invalid spec: {count} problem{'s' if count != 1 else ''}; no job was run")
+        return "\n".join(lines)
+
+    def reportinfo(self):
+        """The first problem's line."""
+        first = self.diagnostics[0] if self.diagnostics else None
+        return self.path, (first.line - 1) if first else None, f"{self.path.name}: invalid spec"
+
+
+def describe_failure(run: Any, job: Any) -> str:
+    """A failed job told for a test report: verdict, expectations expected vs got, log tail, run folder."""
+    from c2d_runner.engine.outcome import FAILED
+    from c2d_runner.report._text import last_lines, printable
+
+    lines: list[str] = []
+    if run.problems:
+        lines.append("plan refused, nothing was started:")
+        lines.extend(f"  {printable(p)}" for p in run.problems)
+    if job is not None:
+        facts = [f"status {job.status} {printable(job.status_text).strip()}" if job.status is not None else "",
+                 f"job {job.job_id}" if job.job_id else "",
+                 f"{job.duration:.1f}s" if job.duration is not None else ""]
+        lines.append(f"job {printable(job.name)} {job.outcome.upper()} ({', '.join(f for f in facts if f)})"
+                     if any(facts) else f"job {printable(job.name)} {job.outcome.upper()}")
+        failed = job.failed_expectations
+        if job.outcome == FAILED and failed:
+            lines.append(f"{len(failed)} of {len(job.expectations)} expectations did not hold:")
+            for e in failed:
+                lines.append(f"  {printable(e.name)}")
+                lines.append(f"    expected: {printable(e.expected)}")
+                lines.append(f"    got:      {printable(e.got)}")
+        if job.error.strip():
+            lines.extend(f"  {line}" for line in printable(job.error).strip().splitlines())
+        tail = last_lines(printable(job.log_tail), LOG_TAIL_LINES)
+        lines.append(f"algorithm.log (last {len(tail)} lines):" if tail else "algorithm.log: empty or absent")
+        lines.extend(f"  | {line}" for line in tail)
+    lines.append(f"run folder: {job.folder if job is not None and job.folder else run.folder}")
+    return "\n".join(lines)
+
+
+def _is_library_error(exc: BaseException) -> bool:
+    from c2d_runner.engine.resolve import InfrastructureError
+    from c2d_runner.engine.runner import UsageError
+    from c2d_runner.engine.target import TargetError
+    from c2d_runner.ocean.errors import OceanError
+
+    return isinstance(exc, (InfrastructureError, UsageError, TargetError, OceanError))
+
+
+def _relative(file: str, here: Path) -> str:
+    try:
+        rel = os.path.relpath(file, here)
+    except ValueError:  # another drive on Windows
+        return file
+    return file if rel.startswith(".." + os.sep + "..") else rel
+
+
+def _job_line(path: Path, template: str) -> int | None:
+    # The plan keeps no positions, and this is only a pointer for reports: the first line that
+    # opens the job's key under `jobs:` is good enough (0-based, as pytest wants).
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    key = re.compile(r"^\s+[\"']?" + re.escape(template) + r"[\"']?\s*:")
+    in_jobs = False
+    for number, line in enumerate(text):
+        if re.match(r"^jobs\s*:", line):
+            in_jobs = True
+        elif in_jobs and key.match(line):
+            return number
+    return None
