@@ -19,6 +19,9 @@ from c2d_runner.engine.target import Connection, TargetError, consumer_wallet, o
 from c2d_runner.spec.model import MockTarget, RemoteTarget, SpecPlan, Target
 
 
+RUN_RETRIES = {"RETRIES": 8, "RETRY_BACKOFF": 0.1, "RETRY_BACKOFF_MAX": 4.0}
+
+
 class UsageError(Exception):
     """The run was asked for something that cannot be (unknown --only job, bad resume folder)."""
 
@@ -99,7 +102,9 @@ def connect(plan: SpecPlan, target: Target, mock_state: Path | None, sleep=None,
     opened = contextlib.nullcontext(connection) if connection else open_target(target, mock_state)
     with opened as conn:
         wallet = consumer_wallet(plan.consumer, MockTarget() if conn.embedded_mock else target)
-        config = {"METADATA_CACHE_URI": conn.aquarius, "CHAIN_ID": conn.chain_id}
+        # A run rides out transient faults longer than a single client call would: at a 1-in-8 fault
+        # rate, 3 retries still lose about one call in 4,000, and a run makes hundreds of calls.
+        config = {"METADATA_CACHE_URI": conn.aquarius, "CHAIN_ID": conn.chain_id, **RUN_RETRIES}
         compute = OceanCompute(config, sleep=sleep) if sleep else OceanCompute(config)
         with compute:
             yield conn, compute, wallet
