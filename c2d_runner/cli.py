@@ -28,14 +28,15 @@ def main() -> None:
 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="text: one 'file:line:col: error: message [path]' line per problem; json: a list of objects.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True,
+              help="text: one 'file:line:col: error: message [path]' line per problem; json: a list of objects; "
+                   "github: GitHub Actions '::error' annotations.")
 def validate(files: tuple[str, ...], fmt: str) -> None:
     """Check spec files (schema and semantic rules) without running anything.
 
     Prints every problem, sorted by position; exits 0 when all files are valid, 2 otherwise.
     """
-    from c2d_runner.spec import check_file
+    from c2d_runner.spec import Diagnostic, check_file
 
     results = []
     for name in files:
@@ -46,9 +47,13 @@ def validate(files: tuple[str, ...], fmt: str) -> None:
                                 "problems": [d.as_dict() for d in problems]} for name, plan, problems in results],
                               indent=2))
     else:
+        if fmt == "github":
+            from c2d_runner.github_annotations import error_annotation as line_of
+        else:
+            line_of = Diagnostic.format
         for name, plan, problems in results:
             for d in problems:
-                click.echo(d.format())
+                click.echo(line_of(d))
             if plan is not None:
                 click.echo(f"{name}: ok ({len(plan.jobs)} job{'s' if len(plan.jobs) != 1 else ''})")
         bad = [p for _, _, p in results if p]
@@ -57,6 +62,27 @@ def validate(files: tuple[str, ...], fmt: str) -> None:
             click.echo(f"{count} problem{'s' if count != 1 else ''} in {len(bad)} of {len(results)} "
                        f"file{'s' if len(results) != 1 else ''}", err=True)
     sys.exit(exitcodes.INVALID if any(p for _, _, p in results) else exitcodes.OK)
+
+
+@main.command()
+@click.argument("directory", default=".", type=click.Path(file_okay=False))
+@click.option("--force", is_flag=True, help="Overwrite files of the scaffold that already exist.")
+def init(directory: str, force: bool) -> None:
+    """Create a small project in DIRECTORY: a mock world, an algorithm, a spec and a test.
+
+    It passes `c2d validate`, `c2d run` and `pytest` as written. Existing files are never
+    overwritten without --force (exit 2, nothing written).
+    """
+    from c2d_runner.scaffold import ScaffoldExists, scaffold
+
+    try:
+        written = scaffold(directory, force=force)
+    except ScaffoldExists as exc:
+        _fail(str(exc), exitcodes.INVALID)
+    for path in written:
+        click.echo(f"wrote {path}")
+    where = "" if directory == "." else f"cd {directory} && "
+    click.echo(f"next: {where}c2d run specs/summary.c2d.yaml && pytest")
 
 
 class DurationParam(click.ParamType):
