@@ -16,6 +16,7 @@ pytest-httpserver way):
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from dataclasses import dataclass
@@ -217,8 +218,9 @@ def c2d_mock(request: pytest.FixtureRequest, c2d_world: Path | None, c2d_faults:
 
     from c2d_runner.testing import C2DMock
 
-    world = mock_pool(request.config).world(c2d_world)  # loaded once per session, started fresh per test
-    ocean = MockOcean(world=world, state_dir=tmp_path / "c2d-mock", faults=c2d_faults, seed=c2d_seed)
+    with _setting_errors():
+        world = mock_pool(request.config).world(c2d_world)  # loaded once per session, started fresh per test
+        ocean = MockOcean(world=world, state_dir=tmp_path / "c2d-mock", faults=c2d_faults, seed=c2d_seed)
     with C2DMock(ocean.start(), runs_dir=tmp_path / "c2d-runs") as mock:
         yield mock
 
@@ -226,8 +228,23 @@ def c2d_mock(request: pytest.FixtureRequest, c2d_world: Path | None, c2d_faults:
 @pytest.fixture(scope="session")
 def c2d_mock_session(pytestconfig: pytest.Config, c2d_default_world: Path | None, c2d_default_faults: str | None):
     """One mock Ocean for the whole session (state shared by every test that uses it)."""
-    mock = mock_pool(pytestconfig).mock(c2d_default_world, c2d_default_faults)
+    with _setting_errors():
+        mock = mock_pool(pytestconfig).mock(c2d_default_world, c2d_default_faults)
     yield mock
     errors = mock.ocean.errors
     if errors:  # a crash in a handler thread must fail the session, not vanish with the thread
         pytest.fail("errors inside the mock Ocean:\n" + "\n".join(errors), pytrace=False)
+
+
+@contextlib.contextmanager
+def _setting_errors():
+    """A bad world file or fault profile is the user's input: say what is wrong, not where in the mock."""
+    from mockprovider import WorldInvalid
+
+    # `from None`: the mock's own traceback would only bury the one line that matters.
+    try:
+        yield
+    except WorldInvalid as exc:
+        raise pytest.fail.Exception(str(exc), pytrace=False) from None
+    except (KeyError, ValueError) as exc:  # the mock's word for an unknown fault profile
+        raise pytest.fail.Exception(f"cannot start the mock Ocean: {exc}", pytrace=False) from None

@@ -1,0 +1,109 @@
+"""Spec files as pytest items, run in a pytest subprocess on a scaffolded project: one item per
+job, readable failures, invalid specs as one failing item, -k / -x / node ids, --junitxml, the
+spec glob ini option, explicit files, and --c2d-target."""
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from tests.plugin.conftest import ALGORITHM_DID, DATASET_DID, FAILING_SPEC, INVALID_SPEC, write
+
+JOBS = ["temperature", "columns[column=temperature_c]", "columns[column=rain_mm]"]
+
+
+def literal(text: str) -> str:
+    """`text` as an fnmatch pattern that matches only itself (matrix names hold brackets)."""
+    return "".join(f"[{c}]" if c in "[]*?" else c for c in text)
+
+
+def test_jobs_pass_and_fail_with_expectations_log_tail_diagnostics_and_junit(project: pytest.Pytester):
+    write(project, "specs/failing.c2d.yaml", FAILING_SPEC)
+    write(project, "specs/broken.c2d.yaml", INVALID_SPEC)
+    result = project.runpytest_subprocess("specs", "-p", "no:cacheprovider", "-v", "--junitxml=report.xml")
+
+    result.assert_outcomes(passed=3, failed=2)
+    result.stdout.fnmatch_lines([literal(f"specs/summary.c2d.yaml::{job}") + " PASSED*" for job in JOBS], consecutive=False)
+    result.stdout.fnmatch_lines([
+        "*failing::wrong-rows*",
+        "job wrong-rows FAILED (status 70 Job finished, job *",
+        "2 of * expectations did not hold:",
+        literal("  outputs[summary.json].json[rows]"),
+        "    expected: 15",
+        "    got:      14",
+        "  logs.contains",
+        "algorithm.log (last 2 lines):",
+        "  | summary: * 14 rows",
+        "  | summary: done",
+        "run folder: *wrong-rows*",
+    ])
+    result.stdout.fnmatch_lines([
+        "*broken.c2d.yaml: invalid spec*",
+        "specs/broken.c2d.yaml:6:20: error: must be a DID*[[]jobs.j.dataset.did[]]",
+        "specs/broken.c2d.yaml:8:14: error: must be a duration*[[]jobs.j.timeout[]]",
+        "invalid spec: 2 problems; no job was run",
+    ])
+    assert "Traceback" not in result.stdout.str()
+
+    cases = ET.parse(project.path / "report.xml").getroot().iter("testcase")
+    by_name = {(c.get("classname"), c.get("name")): c for c in cases}
+    assert set(by_name) == {("specs.summary.c2d.yaml", job) for job in JOBS} | {
+        ("specs.failing.c2d.yaml", "wrong-rows"), ("specs.broken.c2d.yaml", "validate")}
+    failure = by_name["specs.failing.c2d.yaml", "wrong-rows"].find("failure")
+    assert failure is not None and "expected: 15" in failure.text
+    props = {p.get("name"): p.get("value") for p in by_name["specs.summary.c2d.yaml", "temperature"].iter("property")}
+    assert props.keys() >= {"c2d_job_id", "c2d_run_folder"}
+
+
+def test_k_x_and_node_ids_select_single_jobs(project: pytest.Pytester):
+    write(project, "specs/failing.c2d.yaml", FAILING_SPEC)
+    picked = project.runpytest_subprocess("specs", "-p", "no:cacheprovider", "-v", "-k", "columns and rain")
+    picked.assert_outcomes(passed=1, deselected=3)
+    picked.stdout.fnmatch_lines(["specs/summary.c2d.yaml::columns[[]column=rain_mm[]] PASSED*"])
+
+    # A matrix job's template name selects all of its variants, like a parametrized test's name.
+    by_id = project.runpytest_subprocess("-p", "no:cacheprovider", "-x", "specs/summary.c2d.yaml::columns",
+                                         "specs/failing.c2d.yaml", "specs/summary.c2d.yaml::temperature")
+    by_id.assert_outcomes(passed=2, failed=1)  # -x: temperature, after the failure, never ran
+
+
+def test_spec_glob_ini_and_files_named_on_the_command_line(project: pytest.Pytester):
+    # A project that keeps only specs in specs/ can collect every *.yaml there.
+    write(project, "specs/plain.yaml", FAILING_SPEC.replace("failing", "plain"))
+    write(project, "pytest.ini", "[pytest]\nc2d_spec_glob = *.c2d.yaml specs/*.yaml\n")
+    collected = project.runpytest_subprocess("--collect-only", "-q", "-p", "no:cacheprovider", "specs")
+    collected.stdout.fnmatch_lines(["specs/plain.yaml::wrong-rows", "specs/summary.c2d.yaml::temperature"],
+                                   consecutive=False)
+
+    # Without the pattern, a spec is still collected when named explicitly; a world file is not.
+    write(project, "pytest.ini", "[pytest]\n")
+    named = project.runpytest_subprocess("--collect-only", "-q", "-p", "no:cacheprovider", "specs/plain.yaml")
+    named.stdout.fnmatch_lines(["specs/plain.yaml::wrong-rows"])
+    world = project.runpytest_subprocess("--collect-only", "-q", "-p", "no:cacheprovider", "mock/world.yaml")
+    assert "world.yaml::" not in world.stdout.str()
+    assert world.ret != 0
+
+
+def test_c2d_target_runs_specs_elsewhere(project: pytest.Pytester):
+    # This spec names no world, so on its own it runs on the bundled world, where these DIDs do not
+    # exist; --c2d-target points it at the project's world instead.
+    write(project, "specs/default-target.c2d.yaml", f"""\
+        version: 1
+        name: default-target
+        jobs:
+          summary:
+            dataset: {{did: "{DATASET_DID}"}}
+            algorithm: {{did: "{ALGORITHM_DID}"}}
+            expect: {{outputs: [{{name: summary.json}}]}}
+        """)
+    own = project.runpytest_subprocess("-p", "no:cacheprovider", "specs/default-target.c2d.yaml")
+    own.assert_outcomes(failed=1)
+    own.stdout.fnmatch_lines(["plan refused, nothing was started:", "*job summary:*"])
+
+    moved = project.runpytest_subprocess("-p", "no:cacheprovider", "--c2d-target", "mock:mock/world.yaml",
+                                         "specs/default-target.c2d.yaml")
+    moved.assert_outcomes(passed=1)
+
+    bad = project.runpytest_subprocess("-p", "no:cacheprovider", "--c2d-target", "http://127.0.0.1:9", "specs")
+    assert bad.ret == pytest.ExitCode.USAGE_ERROR
+    bad.stderr.fnmatch_lines(["*--c2d-target: a provider target needs --c2d-chain-id*"])
