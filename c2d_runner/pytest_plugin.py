@@ -226,10 +226,13 @@ def c2d_mock(request: pytest.FixtureRequest, c2d_world: Path | None, c2d_faults:
 
 
 @pytest.fixture(scope="session")
-def c2d_mock_session(pytestconfig: pytest.Config, c2d_default_world: Path | None, c2d_default_faults: str | None):
+def c2d_mock_session(pytestconfig: pytest.Config, c2d_default_world: Path | None, c2d_default_faults: str | None,
+                     tmp_path_factory: pytest.TempPathFactory):
     """One mock Ocean for the whole session (state shared by every test that uses it)."""
     with _setting_errors():
         mock = mock_pool(pytestconfig).mock(c2d_default_world, c2d_default_faults)
+    if mock.runs_dir is None:  # the pool's mock may also serve spec items; their runs go elsewhere
+        mock.runs_dir = tmp_path_factory.mktemp("c2d-session-runs")
     yield mock
     errors = mock.ocean.errors
     if errors:  # a crash in a handler thread must fail the session, not vanish with the thread

@@ -168,7 +168,8 @@ SPEC = """\
 #   c2d run specs/summary.c2d.yaml        run it (offline, on the world in ../mock/world.yaml)
 #   pytest                                every job below is a test (specs/summary.c2d.yaml::temperature)
 # On a real Ocean Provider: publish the dataset and the algorithm, add
-#   consumer: {key: ${C2D_PRIVATE_KEY}}
+#   consumer:
+#     key: ${C2D_PRIVATE_KEY}
 # and set C2D_DATASET_DID and C2D_ALGORITHM_DID; the defaults after :- are the mock world's DIDs.
 version: 1
 name: summary

@@ -108,3 +108,19 @@ def test_c2d_target_runs_specs_elsewhere(project: pytest.Pytester):
     bad = project.runpytest_subprocess("-p", "no:cacheprovider", "--c2d-target", "http://127.0.0.1:9", "specs")
     assert bad.ret == pytest.ExitCode.USAGE_ERROR
     bad.stderr.fnmatch_lines(["*--c2d-target: a provider target needs --c2d-chain-id*"])
+
+
+def test_provider_target_with_a_consumer_key(project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch):
+    # What "switch to a real provider" does, against a mock served on loopback as if it were one:
+    # a provider URL target, a chain id and the consumer key from the environment.
+    from c2d_runner.testing import C2DMock
+    from c2d_runner.wire import TEST_CONSUMER_KEY
+
+    spec = (project.path / "specs" / "summary.c2d.yaml").read_text()
+    write(project, "specs/summary.c2d.yaml", spec.replace("version: 1\n", "version: 1\nconsumer:\n  key: ${C2D_PRIVATE_KEY}\n"))
+    monkeypatch.setenv("C2D_PRIVATE_KEY", TEST_CONSUMER_KEY)
+    with C2DMock.start(world=project.path / "mock" / "world.yaml") as provider:
+        result = project.runpytest_subprocess("-p", "no:cacheprovider", "-v", "specs", "-k", "temperature and not column",
+                                              "--c2d-target", provider.url, "--c2d-chain-id", str(provider.chain_id))
+        assert provider.ocean.request_count > 0  # the job went to this server, not to a session mock
+    result.assert_outcomes(passed=1, deselected=2)
