@@ -261,25 +261,33 @@ def initialize_compute(state: MockState, data: Mapping[str, Any]) -> Reply:
         asset, service = _dataset(state, item, f"datasets[{i}]", i, consumer, check_credentials)
         _trust(state, service, facts, f"datasets[{i}]")
         items.append((asset, service))
-    priced = [(a.did, s["id"], s["datatokenAddress"], int(s.get("timeout") or 0)) for a, s in items]
+    priced = [(a.did, s["id"], s["datatokenAddress"], int(s.get("timeout") or 0), _sent_order(datasets[i]))
+              for i, (a, s) in enumerate(items)]
     if kept_algo.get("did"):
         algo_asset = state.world.by_did(kept_algo["did"])
         algo_service = algo_asset.service(kept_algo["service_id"])
-        priced.append((algo_asset.did, algo_service.id, algo_service.datatoken, algo_service.timeout))
+        priced.append((algo_asset.did, algo_service.id, algo_service.datatoken, algo_service.timeout,
+                       _sent_order(data.get("algorithm"))))
     answers = []
-    for n, (did, service_id, datatoken, timeout) in enumerate(priced):
+    for n, (did, service_id, datatoken, timeout, sent) in enumerate(priced):
         # An order lives until validUntil, or the service's timeout when that comes first (0 = none).
         expires = min(float(valid_until), now + timeout) if timeout > 0 else float(valid_until)
         if env.require_fee:
             answers.append({"datatoken": datatoken, "providerFee": provider_fee(state, env, datatoken, valid_until, now, charged=(n == 0))})
         else:
-            order = state.store.issue_or_reuse_order(
-                "0x" + secrets.token_hex(32), consumer, did, service_id, env.id, expires, now)
+            order = state.store.reuse_or_issue_order(
+                sent, "0x" + secrets.token_hex(32), consumer, did, service_id, env.id, expires, now)
             answers.append({"datatoken": datatoken, "validOrder": order})
     body: dict[str, Any] = {"datasets": answers[:len(items)]}
     if kept_algo.get("did"):
         body["algorithm"] = answers[len(items)]
     return Reply(body)
+
+
+def _sent_order(item: Any) -> str | None:
+    """The transferTxId a client sent to ask whether its order is still valid."""
+    order = item.get("transferTxId") if isinstance(item, Mapping) else None
+    return str(order) if order else None
 
 
 def provider_fee(state: MockState, env, datatoken: str, valid_until: int, now: float, charged: bool) -> dict[str, Any]:

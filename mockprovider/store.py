@@ -160,15 +160,21 @@ class Store:
             db.execute("INSERT OR REPLACE INTO nonces VALUES (?, ?)", (key, _fmt(nonce)))
 
     # --- orders -------------------------------------------------------------------------------
-    def issue_or_reuse_order(self, order_id: str, consumer: str, did: str, service_id: str,
+    def reuse_or_issue_order(self, sent: str | None, order_id: str, consumer: str, did: str, service_id: str,
                              environment: str, valid_until: float, now: float) -> str:
-        """An unused, unexpired order for (consumer, did, service, env), else store `order_id` and return it."""
+        """The order the client `sent` when it is still valid for (consumer, did, service, env), else
+        `order_id`, stored as a new order.
+
+        Like the real Provider, only an order the client names is reused: one that was never sent
+        is never handed out again, so concurrent initializeCompute calls cannot get the same order
+        (without a chain, issuing a new order stands in for the client's on-chain order).
+        """
         with self._tx() as db:
             row = db.execute(
-                "SELECT order_id FROM orders WHERE lower(consumer)=? AND did=? AND service_id=? AND environment=? "
-                "AND job_id IS NULL AND valid_until>=? ORDER BY issued_at LIMIT 1",
-                (consumer.lower(), did, service_id, environment, now),
-            ).fetchone()
+                "SELECT order_id FROM orders WHERE order_id=? AND lower(consumer)=? AND did=? AND service_id=? "
+                "AND environment=? AND job_id IS NULL AND valid_until>=?",
+                (sent, consumer.lower(), did, service_id, environment, now),
+            ).fetchone() if sent else None
             if row is not None:
                 return row["order_id"]
             db.execute("INSERT INTO orders VALUES (?,?,?,?,?,?,?,NULL,NULL)",

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 
+import time
 import requests
 
 from c2d_runner import wire
@@ -64,7 +65,16 @@ def test_initialize_compute_issues_and_reuses_orders_without_fees(consumer, dids
     item = body["datasets"][0]
     assert set(item) == {"datatoken", "validOrder"} and len(item["validOrder"]) == 66
     again = consumer.initialize([(dids["iris"], "compute")], (dids["stats"], "compute")).json()
-    assert again == body  # an unused valid order is reused, not issued twice
+    # Like the real Provider, an order the client did not send is never handed out again ...
+    assert again["datasets"][0]["validOrder"] != item["validOrder"]
+    # ... and one it sends back while still unused and valid is reused.
+    sent = consumer.http.post(consumer.s + "/initializeCompute", timeout=5, json={
+        "datasets": [{"documentId": dids["iris"], "serviceId": "compute", "transferTxId": item["validOrder"]}],
+        "algorithm": {"documentId": dids["stats"], "serviceId": "compute",
+                      "transferTxId": body["algorithm"]["validOrder"]},
+        "compute": {"env": "ocean-compute", "validUntil": int(time.time()) + 600},
+        "consumerAddress": consumer.address}).json()
+    assert sent == body
     raw = consumer.initialize([(dids["iris"], "compute")], {"meta": sleeper_meta()}).json()
     assert set(raw) == {"datasets"}
 
