@@ -111,11 +111,18 @@ class OceanCompute:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _sign(self, provider_url: str, wallet: Any, message: str) -> tuple[int, str]:
-        """A fresh nonce (above the provider's and anything sent before) and its signature."""
+    def _nonce_floor(self, provider_url: str, wallet: Any) -> int:
+        """The provider's current nonce for the wallet.
+
+        Fetched before taking the signing lock: its retries may sleep (Retry-After), and the lock
+        serialises every signed call of this consumer, so a sleep under it would stall them all.
+        """
+        return self._provider.nonce(provider_url, _address(wallet))
+
+    def _sign(self, provider_url: str, wallet: Any, message: str, floor: int) -> tuple[int, str]:
+        """The next nonce (above `floor` and anything sent before) and its signature; call under the lock."""
         address = _address(wallet)
-        provider_nonce = self._provider.nonce(provider_url, address)
-        nonce = self._nonces.next(base_url(provider_url), address, provider_nonce)
+        nonce = self._nonces.next(base_url(provider_url), address, floor)
         try:
             signature = wire.sign_request(wallet, message, nonce)
         except Exception as exc:  # a foreign wallet object; the message must not echo key material
@@ -204,8 +211,9 @@ class OceanCompute:
         address = _address(consumer_wallet)
         extra = list(additional_datasets)
         require_orders(dataset, extra, algorithm)  # before a nonce is spent on a hopeless request
+        floor = self._nonce_floor(provider_url, consumer_wallet)
         with self._nonce_lock(provider_url, consumer_wallet):
-            nonce, signature = self._sign(provider_url, consumer_wallet, address + dataset.did)
+            nonce, signature = self._sign(provider_url, consumer_wallet, address + dataset.did, floor)
             body = start_body(
                 dataset, compute_environment, algorithm, algorithm_meta, algorithm_algocustomdata,
                 extra, address, nonce, signature, output,
@@ -244,15 +252,12 @@ class OceanCompute:
         dataset = replace(dataset, ddo=ddo, service=service)
         extra = tuple(additional_datasets)
         inputs = [dataset, *extra] + ([algorithm] if algorithm is not None else [])
-        # Held from initialize to start: two threads of one consumer must not both receive the
-        # same reusable order and race to spend it (the loser would get order_invalid).
-        with self._nonce_lock(service.service_endpoint, consumer_wallet):
-            if any(not item.transfer_tx_id for item in inputs):
-                init = self.initialize(consumer_wallet, dataset, compute_environment, algorithm, algorithm_meta, extra)
-                dataset, extra, algorithm = apply_orders(init, dataset, extra, algorithm, compute_environment)
-            return self.start_job(
-                consumer_wallet, dataset, compute_environment, algorithm, algorithm_meta,
-                algorithm_algocustomdata, extra,
+        if any(not item.transfer_tx_id for item in inputs):
+            init = self.initialize(consumer_wallet, dataset, compute_environment, algorithm, algorithm_meta, extra)
+            dataset, extra, algorithm = apply_orders(init, dataset, extra, algorithm, compute_environment)
+        return self.start_job(
+            consumer_wallet, dataset, compute_environment, algorithm, algorithm_meta,
+            algorithm_algocustomdata, extra,
             )
 
     # -- status ----------------------------------------------------------------------------
@@ -263,8 +268,9 @@ class OceanCompute:
         address = _address(wallet)
         params: dict[str, Any] = {"consumerAddress": address, "documentId": did, "jobId": job_id}
         if self.config.sign_status:
+            floor = self._nonce_floor(provider_url, wallet)
             with self._nonce_lock(provider_url, wallet):
-                nonce, signature = self._sign(provider_url, wallet, address + job_id + did)
+                nonce, signature = self._sign(provider_url, wallet, address + job_id + did, floor)
                 params.update(nonce=nonce, signature=signature)
                 answer, endpoint = self._provider.status(provider_url, params)
         else:
@@ -322,15 +328,21 @@ class OceanCompute:
         address = _address(wallet)
         index = int(index)
 
+        floor: dict[str, int] = {}
+
+        def fetch_nonce() -> None:
+            floor["nonce"] = self._nonce_floor(provider_url, wallet)
+
         def signed_params() -> dict[str, Any]:
             # Signed afresh on every attempt: a provider may have stored the previous nonce.
-            nonce, signature = self._sign(provider_url, wallet, address + job_id + str(index))
+            nonce, signature = self._sign(provider_url, wallet, address + job_id + str(index), floor["nonce"])
             # index goes in the query string: a JSON 0 would be read as "" by the provider.
             return {"signature": signature, "nonce": nonce, "jobId": job_id, "index": index,
                     "consumerAddress": address}
 
-        with self._nonce_lock(provider_url, wallet):
-            return self._provider.result(provider_url, signed_params, stream=True)
+        # The lock covers signing and sending each attempt, never the sleeps between attempts.
+        return self._provider.result(provider_url, signed_params, stream=True, before_attempt=fetch_nonce,
+                                     attempt_lock=self._nonce_lock(provider_url, wallet))
 
     def result(self, ddo: DDO | str, service: Service | str, job_id: str, index: int, wallet: Any) -> bytes:
         """The bytes of result `index` of the job (ocean.py's meaning; see download_result for big files)."""
@@ -426,8 +438,9 @@ class OceanCompute:
         provider_url = _provider_url(service)
         did = _did(ddo)
         address = _address(wallet)
+        floor = self._nonce_floor(provider_url, wallet)
         with self._nonce_lock(provider_url, wallet):
-            nonce, signature = self._sign(provider_url, wallet, address + job_id + did)
+            nonce, signature = self._sign(provider_url, wallet, address + job_id + did, floor)
             params = {"consumerAddress": address, "documentId": did, "jobId": job_id,
                       "nonce": nonce, "signature": signature}
             call = self._provider.stop if action == "stop" else self._provider.delete

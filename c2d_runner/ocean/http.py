@@ -6,6 +6,8 @@ created (and paid for) a job, so the caller must reconcile (GET compute) instead
 """
 from __future__ import annotations
 
+import contextlib
+
 import json
 import random
 import threading
@@ -175,28 +177,35 @@ class HttpClient:
         stream: bool = False,
         timeout: tuple[float, float] | float | None = None,
         ok_statuses: tuple[int, ...] = (200, 201),
+        before_attempt: Callable[[], None] | None = None,
+        attempt_lock: Any = None,
     ) -> "requests.Response":
         """Send one request; retry only when `idempotent`; raise `error_cls` unless the status is ok.
 
         `params` may be a callable, called before every attempt: signed calls re-sign with a
         fresh nonce on a retry, because the provider may already have stored the first one.
+        `before_attempt` runs first (e.g. fetching the provider's nonce); `attempt_lock` is held
+        from building `params` until the answer's headers arrive, and never while sleeping.
         """
         endpoint = f"{method} {url}"
         attempts = 1 + (self.retry.retries if idempotent else 0)
         for attempt in range(1, attempts + 1):
             last = attempt == attempts
             try:
-                with self._lock:
-                    self._count += 1
-                    self._by_endpoint[f"{method} {urlsplit(url).path or '/'}"] += 1
-                response = self.session(url).request(
-                    method,
-                    url,
-                    params=params() if callable(params) else params,
-                    json=json_body,
-                    stream=stream,
-                    timeout=timeout or self.timeout,
-                )
+                if before_attempt is not None:
+                    before_attempt()
+                with attempt_lock if attempt_lock is not None else contextlib.nullcontext():
+                    with self._lock:
+                        self._count += 1
+                        self._by_endpoint[f"{method} {urlsplit(url).path or '/'}"] += 1
+                    response = self.session(url).request(
+                        method,
+                        url,
+                        params=params() if callable(params) else params,
+                        json=json_body,
+                        stream=stream,
+                        timeout=timeout or self.timeout,
+                    )
             except requests.Timeout as exc:
                 if not last:
                     self._sleep(self.retry.delay(attempt, None))

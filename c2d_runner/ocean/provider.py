@@ -122,13 +122,14 @@ class ProviderClient:
         response, endpoint = self._call(provider_url, "computeDelete", idempotent=False, params=params)
         return _json(response, endpoint, allow_empty=True), endpoint
 
-    def result(self, provider_url: str, params: Any, stream: bool = True):
+    def result(self, provider_url: str, params: Any, stream: bool = True, before_attempt=None, attempt_lock=None):
         """GET computeResult; returns the open (streaming) response.
 
         Retried (a download has no side effect); pass `params` as a callable so that every
-        attempt is signed with a fresh nonce.
+        attempt is signed with a fresh nonce (`before_attempt` and `attempt_lock`: see HttpClient.request).
         """
-        response, _ = self._call(provider_url, "computeResult", idempotent=True, params=params, stream=stream)
+        response, _ = self._call(provider_url, "computeResult", idempotent=True, params=params, stream=stream,
+                                 before_attempt=before_attempt, attempt_lock=attempt_lock)
         return response
 
 
