@@ -32,9 +32,6 @@ class RunContext:
     folder: Path
     progress: Any
     cancel: threading.Event = field(default_factory=threading.Event)
-    # Ordering and starting happen one job at a time: a provider may hand the same reusable order
-    # to two concurrent initializeCompute calls, and only one start can spend it.
-    start_lock: threading.Lock = field(default_factory=threading.Lock)
     clock: Callable[[], float] = time.monotonic
     started: float = field(default_factory=time.monotonic)
 
@@ -74,6 +71,7 @@ class JobRun:
         self.folder = ctx.folder / job_folder_name(self.name)
         self.history: list[StatusChange] = []
         self.job_id: str | None = resume.job_id if resume else None
+        self.began: float | None = None
 
     # -- the pieces ------------------------------------------------------------------------
     def _inputs(self, orders: dict | None):
@@ -104,10 +102,6 @@ class JobRun:
 
     def start(self) -> str:
         """Start the job exactly once: journal first, reconcile a lost answer before any retry."""
-        with self.ctx.start_lock:
-            return self._start()
-
-    def _start(self) -> str:
         from c2d_runner.ocean.errors import ProviderError
 
         ctx, provider = self.ctx, self.job.provider
@@ -138,7 +132,8 @@ class JobRun:
     def _on_status(self, job: dict) -> None:
         status, text = job.get("status"), str(job.get("statusText") or "")
         self.history.append(StatusChange(round(self.ctx.elapsed(), 3), int(status or 0), text))
-        self.ctx.progress.job_status(self.name, int(status or 0), text, self.ctx.elapsed())
+        since = self.ctx.clock() - (self.began if self.began is not None else self.ctx.started)
+        self.ctx.progress.job_status(self.name, int(status or 0), text, since)
 
     def wait(self, timeout: float) -> dict:
         """Poll until 31/32/70 (numeric status only)."""
@@ -190,7 +185,7 @@ class JobRun:
         from c2d_runner.ocean.errors import ComputeTimeout, OceanError
 
         ctx, plan = self.ctx, self.job.plan
-        began = ctx.clock()
+        began = self.began = ctx.clock()
         final: dict | None = None
         error = ""
         try:
