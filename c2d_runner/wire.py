@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass, field
 
 DID_PREFIX = "did:op:"
 DID_RE = re.compile(r"^did:op:[0-9a-f]{64}$")
@@ -76,18 +77,65 @@ def container_section_checksum(entrypoint: str, checksum: str) -> str:
 
 
 def _digest(message: str, nonce: object) -> bytes:
+    """keccak(message + nonce), then the EIP-191 personal-message hash of those 32 bytes."""
     from eth_utils import keccak
 
-    return keccak(text=message + str(nonce))
+    return keccak(b"\x19Ethereum Signed Message:\n32" + keccak(text=message + str(nonce)))
+
+
+def _key_bytes(key) -> bytes:
+    if isinstance(key, str):
+        return bytes.fromhex(key[2:] if key.lower().startswith("0x") else key)
+    return bytes(key)
+
+
+@dataclass(frozen=True)
+class KeyWallet:
+    """A consumer key and its address: all the runner needs to sign.
+
+    eth-account's LocalAccount does the same but costs about 300 ms to import (it pulls in BLS
+    curve code through eth-keyfile); eth-keys, which LocalAccount signs with, costs a third.
+    """
+
+    address: str
+    key: bytes = field(repr=False)
+
+
+def key_wallet(private_key) -> KeyWallet:
+    """A KeyWallet for a private key (hex text or 32 bytes); ValueError when it is not a valid key."""
+    from eth_keys import keys
+
+    try:
+        secret = keys.PrivateKey(_key_bytes(private_key))
+    except Exception as exc:  # eth_keys raises ValidationError for an out-of-range key
+        raise ValueError(f"not a valid secp256k1 private key ({type(exc).__name__})") from None
+    return KeyWallet(secret.public_key.to_checksum_address(), secret.to_bytes())
+
+
+def address_of(private_key) -> str:
+    """The checksummed address of a private key."""
+    return key_wallet(private_key).address
 
 
 def sign_request(account, message: str, nonce: object) -> str:
-    """Sign `message + str(nonce)` the Provider way: personal-sign of keccak's 32 bytes."""
-    from eth_account.messages import encode_defunct
+    """Sign `message + str(nonce)` the Provider way: personal-sign of keccak's 32 bytes (v = 27/28).
 
-    signed = account.sign_message(encode_defunct(primitive=_digest(message, nonce)))
-    sig = signed.signature.hex()
-    return sig if sig.startswith("0x") else "0x" + sig
+    Works with a KeyWallet or an eth-account LocalAccount (both expose `.key`); any other wallet
+    object is asked to personal-sign through its own `sign_message`.
+    """
+    key = getattr(account, "key", None)
+    if key is None:
+        from eth_account.messages import encode_defunct
+        from eth_utils import keccak
+
+        signed = account.sign_message(encode_defunct(primitive=keccak(text=message + str(nonce))))
+        sig = signed.signature.hex()
+        return sig if sig.startswith("0x") else "0x" + sig
+    from eth_keys import keys
+
+    signature = keys.PrivateKey(_key_bytes(key)).sign_msg_hash(_digest(message, nonce))
+    return "0x" + signature.r.to_bytes(32, "big").hex() + signature.s.to_bytes(32, "big").hex() + \
+        bytes([signature.v + 27]).hex()
 
 
 def recover_signer(message: str, nonce: object, signature: str) -> str:
@@ -95,15 +143,17 @@ def recover_signer(message: str, nonce: object, signature: str) -> str:
 
     Raises ValueError when the signature cannot be decoded or recovered.
     """
-    from eth_account import Account
-    from eth_account.messages import encode_defunct
+    from eth_keys import keys
 
-    raw = bytes.fromhex(signature[2:] if signature.startswith("0x") else signature)
+    try:
+        raw = bytes.fromhex(signature[2:] if signature.startswith("0x") else signature)
+    except (ValueError, AttributeError):
+        raise ValueError("signature is not hex") from None
     if len(raw) != 65:
         raise ValueError(f"signature must be 65 bytes, got {len(raw)}")
-    if raw[64] in (0, 1):
-        raw = raw[:64] + bytes([raw[64] + 27])
+    v = raw[64] - 27 if raw[64] >= 27 else raw[64]
     try:
-        return Account.recover_message(encode_defunct(primitive=_digest(message, nonce)), signature=raw)
-    except Exception as exc:  # eth_keys raises several types for bad curves points
+        parsed = keys.Signature(vrs=(v, int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:64], "big")))
+        return parsed.recover_public_key_from_msg_hash(_digest(message, nonce)).to_checksum_address()
+    except Exception as exc:  # eth_keys raises several types for bad values and curve points
         raise ValueError(f"cannot recover signer: {exc}") from exc

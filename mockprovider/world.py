@@ -190,9 +190,7 @@ def derived_address(label: str) -> str:
 
 def provider_address() -> str:
     """The mock Provider's address: that of the well-known TEST_PROVIDER_KEY."""
-    from eth_account import Account
-
-    return Account.from_key(wire.TEST_PROVIDER_KEY).address
+    return wire.address_of(wire.TEST_PROVIDER_KEY)
 
 
 # --- loading --------------------------------------------------------------------------------------

@@ -66,11 +66,11 @@ def consumer_wallet(source: KeySource, target: Target):
     from c2d_runner.ocean.wallet import wallet_from_key
 
     if source.env:
-        return wallet_from_env(source.env)
+        return wallet_from_env(source.env, light=True)
     if source.file:
-        return wallet_from_key_file(source.file)
+        return wallet_from_key_file(source.file, light=True)
     if isinstance(target, RemoteTarget):
         raise TargetError("a real provider needs a consumer key: set consumer.key in the spec")
     from c2d_runner.wire import TEST_CONSUMER_KEY
 
-    return wallet_from_key(TEST_CONSUMER_KEY, "the mock's well-known test key")
+    return wallet_from_key(TEST_CONSUMER_KEY, "the mock's well-known test key", light=True)
