@@ -1,0 +1,157 @@
+"""Benchmark the runner: cold hello run vs the bare algorithm, per-job overhead, jobs/s, memory.
+
+Prints (medians; figures depend on the machine, ratios travel better):
+  1. `c2d run specs/hello.yaml` as a cold process, next to running the same wordcount algorithm
+     directly with python on the same input files, and their ratio;
+  2. per-job overhead: job wall time (start request to terminal status) minus the algorithm's own
+     run time (the same trivial algorithm run directly), median over --overhead-jobs jobs;
+  3. jobs per second at --jobs 1, 2, 4 and 8 on one running mock;
+  4. peak memory (max RSS) of a `c2d run` process downloading a 1 GiB result.
+Run: python bench/bench_runner.py [--quick]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+WORLD = ROOT / "mockprovider" / "worlds" / "default"
+IRIS = "did:op:621ce210d3b287ad78837aef311a6e5c4aaab80cd8e294a737945a1414ffa93e"
+CORPUS = "did:op:f6c1c1baee952b2601f14cea2718d0892944c466e5d3fa37b757e3e7a9cf6b4c"
+CHECKSUM = "sha256:" + "0" * 64
+TRIVIAL = "import os\nopen(os.path.join(os.environ['OUTPUTS'], 'ok.txt'), 'w').write('ok')\n"
+C2D = [sys.executable, "-m", "c2d_runner.cli"]
+
+
+def median_time(cmd: list[str], runs: int, **kwargs) -> float:
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kwargs)
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def direct_layout(tmp: Path, did: str, files: list[Path]) -> dict:
+    """The v1 /data layout in a plain folder, and the environment an algorithm reads."""
+    inputs = tmp / "inputs" / did.removeprefix("did:op:")
+    inputs.mkdir(parents=True)
+    for i, f in enumerate(files):
+        shutil.copy(f, inputs / str(i))
+    (tmp / "outputs").mkdir()
+    (tmp / "logs").mkdir()
+    (tmp / "inputs" / "algoCustomData.json").write_text("{}")
+    return {**os.environ, "INPUTS": str(tmp / "inputs"), "OUTPUTS": str(tmp / "outputs"),
+            "LOGS": str(tmp / "logs"), "DIDS": json.dumps([did.removeprefix("did:op:")])}
+
+
+def raw_spec(path: Path, name: str, count: int, code: str) -> Path:
+    body = "\n".join("            " + line for line in code.splitlines())
+    values = ", ".join(str(i) for i in range(count))
+    path.write_text(f"""version: 1
+name: {name}
+jobs:
+  job:
+    dataset: {{did: "{IRIS}"}}
+    algorithm:
+      raw:
+        code: |
+{body}
+        container: {{entrypoint: python $ALGO, image: python, tag: "3.11", checksum: "{CHECKSUM}"}}
+    algocustomdata: {{n: 0}}
+    matrix: {{algocustomdata.n: [{values}]}}
+""")
+    return path
+
+
+def hello_vs_direct(runs: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        cold = median_time(C2D + ["run", str(ROOT / "specs" / "hello.yaml"), "-q"], runs, cwd=tmp)
+        direct = []
+        for i in range(runs):
+            folder = Path(tmp) / f"direct{i}"
+            env = direct_layout(folder, CORPUS, [WORLD / "data" / "gettysburg.txt", WORLD / "data" / "sonnets.txt"])
+            start = time.perf_counter()
+            subprocess.run([sys.executable, str(WORLD / "algorithms" / "wordcount.py")], env=env, check=True,
+                           stdout=subprocess.DEVNULL)
+            direct.append(time.perf_counter() - start)
+    d = statistics.median(direct)
+    print(f"1. hello spec, cold `c2d run`     : {cold * 1000:7.0f} ms")
+    print(f"   wordcount run directly (python) : {d * 1000:7.0f} ms   ratio {cold / d:.1f}x")
+
+
+def run_on(mock, spec: Path, jobs: int, out: Path):
+    from c2d_runner.engine.runner import RunOptions, run_spec
+    from c2d_runner.engine.target import Connection
+    from c2d_runner.report import ConsoleProgress
+    from c2d_runner.spec import load_spec
+
+    conn = Connection(mock.url, mock.url, mock.chain_id, "bench mock", embedded_mock=True)
+    start = time.perf_counter()
+    run = run_spec(load_spec(spec), RunOptions(jobs=jobs, out=out, connection=conn),
+                   ConsoleProgress(mode="quiet", stream=open(os.devnull, "w")))
+    assert run.ok, [j.error or j.failed_expectations for j in run.jobs if j.outcome != "passed"]
+    return run, time.perf_counter() - start
+
+
+def overhead_and_throughput(overhead_jobs: int, throughput_jobs: int) -> None:
+    from mockprovider import MockOcean
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        (tmp / "algo.py").write_text(TRIVIAL)
+        env = direct_layout(tmp / "direct", IRIS, [WORLD / "data" / "iris.csv"])
+        own = median_time([sys.executable, str(tmp / "algo.py")], 20, env=env)
+        with MockOcean(state_dir=tmp / "state") as mock:
+            run, _ = run_on(mock, raw_spec(tmp / "overhead.yaml", "overhead", overhead_jobs, TRIVIAL), 1, tmp / "runs")
+            walls = [j.duration for j in run.jobs]
+            wall = statistics.median(walls)
+            print(f"2. per-job wall time, {overhead_jobs} trivial jobs: median {wall * 1000:6.0f} ms; the algorithm "
+                  f"alone {own * 1000:.0f} ms; overhead {(wall - own) * 1000:.0f} ms")
+            spec = raw_spec(tmp / "tput.yaml", "tput", throughput_jobs, TRIVIAL)
+            base = None
+            for jobs in (1, 2, 4, 8):
+                _, seconds = run_on(mock, spec, jobs, tmp / "runs")
+                rate = throughput_jobs / seconds
+                base = base or rate
+                print(f"3. --jobs {jobs}: {rate:5.1f} jobs/s ({throughput_jobs} jobs in {seconds:.1f} s, "
+                      f"{rate / base:.1f}x --jobs 1)")
+
+
+def big_result_memory(size: int) -> None:
+    code = (f"import os\nchunk = b'x' * (1 << 20)\nwith open(os.path.join(os.environ['OUTPUTS'], 'big.bin'), 'wb') as f:\n"
+            f"    for _ in range({size >> 20}):\n        f.write(chunk)\n")
+    with tempfile.TemporaryDirectory() as tmp:
+        spec = raw_spec(Path(tmp) / "big.yaml", "big", 1, code)
+        spec.write_text(spec.read_text().replace("    matrix: {algocustomdata.n: [0]}\n", "    timeout: 10m\n"))
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        start = time.perf_counter()
+        subprocess.run(C2D + ["run", str(spec), "-q"], cwd=tmp, check=True, stdout=subprocess.DEVNULL)
+        seconds = time.perf_counter() - start
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        [out] = Path(tmp).glob("runs/big/*/job/outputs/big.bin")
+        got = out.stat().st_size
+    print(f"4. {size / 2**30:.2f} GiB result: peak RSS of the `c2d run` process (runner + embedded mock) "
+          f"{max(peak, before) / 1024:.0f} MiB; downloaded {got / 2**20:.0f} MiB in {seconds:.1f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer runs and jobs, a 64 MiB result")
+    args = parser.parse_args()
+    hello_vs_direct(3 if args.quick else 5)
+    overhead_and_throughput(20 if args.quick else 100, 16 if args.quick else 40)
+    big_result_memory((64 << 20) if args.quick else (1 << 30))
+
+
+if __name__ == "__main__":
+    main()
