@@ -26,7 +26,7 @@ def main() -> None:
     """Run Ocean Compute-to-Data jobs from YAML specs, against real providers or the bundled mock."""
 
 
-@main.command()
+@main.command(short_help="Check spec files without running anything.")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True,
               help="text: one 'file:line:col: error: message [path]' line per problem; json: a list of objects; "
@@ -64,7 +64,7 @@ def validate(files: tuple[str, ...], fmt: str) -> None:
     sys.exit(exitcodes.INVALID if any(p for _, _, p in results) else exitcodes.OK)
 
 
-@main.command()
+@main.command(short_help="Scaffold a project: world, algorithm, spec, test.")
 @click.argument("directory", default=".", type=click.Path(file_okay=False))
 @click.option("--force", is_flag=True, help="Overwrite files of the scaffold that already exist.")
 def init(directory: str, force: bool) -> None:
@@ -157,7 +157,7 @@ def _engine_errors(func):
 TARGET_HELP = "Where to run, overriding the spec: mock, mock:WORLD.yaml, or PROVIDER_URL[,AQUARIUS_URL]."
 
 
-@main.command()
+@main.command(short_help="Run a spec's jobs and check their expectations.")
 @click.argument("spec", type=click.Path(dir_okay=False))
 @click.option("--target", help=TARGET_HELP)
 @click.option("--chain-id", type=int, help="Chain id of the assets, with a provider --target.")
@@ -197,7 +197,7 @@ def run(spec, target, chain_id, parallel, only, out, junit, json_path, lock, che
     sys.exit(exitcodes.OK if outcome.ok else exitcodes.FAILED)
 
 
-@main.command()
+@main.command(short_help="Show what a run would do; start nothing.")
 @click.argument("spec", type=click.Path(dir_okay=False))
 @click.option("--target", help=TARGET_HELP)
 @click.option("--chain-id", type=int, help="Chain id of the assets, with a provider --target.")
@@ -235,7 +235,7 @@ def plan(spec, target, chain_id, only, fmt):
     sys.exit(exitcodes.FAILED if report.problems else exitcodes.OK)
 
 
-@main.command()
+@main.command(short_help="Check that a spec's lock file still holds.")
 @click.argument("spec", type=click.Path(dir_okay=False))
 @click.option("--target", help=TARGET_HELP)
 @click.option("--chain-id", type=int, help="Chain id of the assets, with a provider --target.")
@@ -265,7 +265,7 @@ RUNS_OPTION = click.option("--out", "runs", type=click.Path(file_okay=False), de
                            help="The runs folder where the job's run was recorded.")
 
 
-@main.command()
+@main.command(short_help="Status of a job from an earlier run.")
 @click.argument("job_id")
 @RUNS_OPTION
 @_engine_errors
@@ -280,7 +280,7 @@ def status(job_id, runs):
     click.echo(json.dumps(job, indent=2, default=str))
 
 
-@main.command()
+@main.command(short_help="Logs of a job from an earlier run.")
 @click.argument("job_id")
 @RUNS_OPTION
 @click.option("--type", "log_type", default="algorithmLog", show_default=True,
@@ -298,7 +298,7 @@ def logs(job_id, runs, log_type):
         click.echo(chunk.decode("utf-8", errors="replace"), nl=False)
 
 
-@main.command()
+@main.command(short_help="Download the results of a job from an earlier run.")
 @click.argument("job_id")
 @RUNS_OPTION
 @click.option("--dest", type=click.Path(file_okay=False), help="Folder for the files (default: the job's folder "
@@ -321,7 +321,7 @@ def results(job_id, runs, dest):
             click.echo(f"{folder / got.filename}  {got.size} bytes  sha256 {got.sha256}  ({item.get('type')})")
 
 
-@main.command()
+@main.command(short_help="Stop a job from an earlier run.")
 @click.argument("job_id")
 @RUNS_OPTION
 @_engine_errors
