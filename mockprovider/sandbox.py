@@ -205,11 +205,13 @@ def wrap(plan: SandboxPlan, argv: Sequence[str], env: dict[str, str]) -> Wrapped
         args += ["--ro-bind", str(etc / name), f"/etc/{name}"]
     for path in _ETC_ALWAYS + (_ETC_NETWORK if plan.allow_network else ()):
         args += ["--ro-bind-try", path, path]
+    # The private /tmp comes before the runtimes: a runtime that lives under /tmp (a project's
+    # .venv in a CI checkout under /tmp) must be bound on top of it, not hidden by it.
+    args += ["--proc", "/proc", "--dev", "/dev",
+             "--size", str(plan.limits.tmp_bytes), "--perms", "1777", "--tmpfs", "/tmp"]
     for path in plan.runtime_paths:
         args += ["--ro-bind", str(path), str(path)]
-    args += ["--proc", "/proc", "--dev", "/dev",
-             "--size", str(plan.limits.tmp_bytes), "--perms", "1777", "--tmpfs", "/tmp",
-             # Last, so nothing bound above can shadow the job's own volume.
+    args += [  # last, so nothing bound above can shadow the job's own volume
              "--bind", str(plan.data_dir), SANDBOX_VOLUME,
              # bwrap's root is a writable tmpfs; freeze it so /, /etc and the mount points are
              # read-only too and only /data and /tmp take writes.

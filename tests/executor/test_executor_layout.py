@@ -3,11 +3,15 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 
-from executor_helpers import (ALGO_DID, DATASET_A, DATASET_B, SANDBOX_KINDS, admin_log, algorithm_log,
-                              read_report)
+from executor_helpers import (ALGO_DID, BWRAP_REASON, DATASET_A, DATASET_B, SANDBOX_KINDS, admin_log,
+                              algorithm_log, bwrap_available, read_report)
 from mockprovider.executor import InputDataset
 
 # Writes everything it can observe about its runtime to /data/outputs/report.json.
@@ -147,3 +151,18 @@ def test_relative_job_dir_works(kind, executors, make_request, tmp_path, monkeyp
     result = executors[kind].run(request)
     assert [r.filename for r in result.results] == ["r", "algorithm.log", "configure.log"]
     assert all(r.path.is_absolute() and (tmp_path / "relative-job") in r.path.parents for r in result.results)
+
+
+@pytest.mark.skipif(not bwrap_available(), reason=BWRAP_REASON)
+def test_runtime_living_under_tmp_is_visible_in_the_sandbox(executors, make_request):
+    # A project's .venv in a CI checkout under /tmp: the sandbox's private /tmp must not hide it.
+    runtime = Path(tempfile.mkdtemp(prefix="c2d-runtime-", dir="/tmp")) / "venv"
+    (runtime / "bin").mkdir(parents=True)
+    os.symlink(os.path.realpath(sys.executable), runtime / "bin" / "python3")
+    try:
+        result = executors["bwrap"].run(make_request(
+            "import json, os; json.dump({'ok': True}, open(os.environ['OUTPUTS'] + '/report.json', 'w'))",
+            command_map={"python": str(runtime / "bin" / "python3")}))
+        assert read_report(result) == {"ok": True}, algorithm_log(result)
+    finally:
+        shutil.rmtree(runtime.parent)
