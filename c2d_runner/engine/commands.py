@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterator
 
@@ -77,10 +77,4 @@ def job_session(job_id: str, runs: Path) -> Iterator[tuple[JobRecord, object, ob
         provider = conn.provider if conn.embedded_mock else record.provider
         wallet = consumer_wallet(record.consumer, record.target)
         with OceanCompute({"METADATA_CACHE_URI": conn.aquarius, "CHAIN_ID": conn.chain_id}) as compute:
-            yield _with_provider(record, provider), compute, wallet
-
-
-def _with_provider(record: JobRecord, provider: str) -> JobRecord:
-    from dataclasses import replace
-
-    return replace(record, provider=provider)
+            yield replace(record, provider=provider), compute, wallet

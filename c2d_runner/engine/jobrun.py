@@ -22,6 +22,12 @@ class Interrupted(Exception):
     """The run was asked to stop (Ctrl-C, SIGTERM)."""
 
 
+def interruptible_sleep(cancel: threading.Event, seconds: float) -> None:
+    """Sleep that ends early, raising Interrupted, when `cancel` is set."""
+    if cancel.wait(seconds):
+        raise Interrupted()
+
+
 @dataclass
 class RunContext:
     """What every job of a run shares."""
@@ -34,11 +40,6 @@ class RunContext:
     cancel: threading.Event = field(default_factory=threading.Event)
     clock: Callable[[], float] = time.monotonic
     started: float = field(default_factory=time.monotonic)
-
-    def sleep(self, seconds: float) -> None:
-        """Sleep that ends early, raising Interrupted, when the run is cancelled."""
-        if self.cancel.wait(seconds):
-            raise Interrupted()
 
     def elapsed(self) -> float:
         """Seconds since the run started."""

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import functools
 import signal
 import threading
 import time
@@ -12,7 +13,7 @@ from pathlib import Path
 from typing import Iterator
 
 from c2d_runner.engine.journal import MOCK_STATE, RECORD, Journal, new_run_id, write_json_atomic
-from c2d_runner.engine.jobrun import JobRun, RunContext
+from c2d_runner.engine.jobrun import JobRun, RunContext, interruptible_sleep
 from c2d_runner.engine.outcome import ERROR, FAILED, SKIPPED, JobOutcome, RunOutcome, job_from_dict, job_to_dict
 from c2d_runner.engine.resolve import InfrastructureError, ResolvedJob, Resolver
 from c2d_runner.engine.target import Connection, TargetError, consumer_wallet, open_target
@@ -160,20 +161,13 @@ class Run:
                                          "file": str(self.plan.consumer.file) if self.plan.consumer.file else None})
         cancel = threading.Event()
         mock_state = self.folder / MOCK_STATE if isinstance(self.target, MockTarget) else None
-        ctx_holder: dict = {}
-
-        def sleep(seconds: float) -> None:
-            ctx_holder["ctx"].sleep(seconds)
-
+        # The client sleeps between polls and retries through this, so Ctrl-C cuts a wait short.
+        sleep = functools.partial(interruptible_sleep, cancel)
         with connect(self.plan, self.target, mock_state, sleep=sleep,
                      connection=self.options.connection) as (conn, compute, wallet):
             self.progress.run_started(self.plan.name, conn.description, [j.name for j in self.jobs])
             ctx = RunContext(compute, wallet, self.journal, self.folder, self.progress, cancel)
-            ctx_holder["ctx"] = ctx
-            try:
-                resolved, problems = resolve_all(self.jobs, compute, wallet, conn.chain_id)
-            except InfrastructureError:
-                raise
+            resolved, problems = resolve_all(self.jobs, compute, wallet, conn.chain_id)
             if problems:
                 self.journal.write("refused", problems=problems)
                 return self._record(began, conn, (), problems, resolved=[])
