@@ -8,7 +8,7 @@ from typing import Iterator
 
 from c2d_runner.engine.records import JobRecord, find_job
 from c2d_runner.engine.resolve import ResolvedJob, custom_data_hash
-from c2d_runner.engine.runner import connect, resolve_all, select_jobs
+from c2d_runner.engine.runner import UsageError, connect, resolve_all, select_jobs
 from c2d_runner.spec.model import PublishedAlgorithm, SpecPlan, Target
 
 
@@ -72,8 +72,14 @@ def job_session(job_id: str, runs: Path) -> Iterator[tuple[JobRecord, object, ob
     from c2d_runner.engine.target import consumer_wallet, open_target
     from c2d_runner.ocean import OceanCompute
 
+    from c2d_runner.engine.journal import RunFolderBusy, hold_run_folder
+
     record = find_job(job_id, runs)
-    with open_target(record.target, record.mock_state) as conn:
+    try:  # an embedded mock restarted on a live run's state would fail that run's jobs
+        hold = hold_run_folder(record.run_folder) if record.mock_state else contextlib.nullcontext()
+    except RunFolderBusy as exc:
+        raise UsageError(f"{exc} (its jobs run in that process's embedded mock)") from None
+    with hold, open_target(record.target, record.mock_state) as conn:
         provider = conn.provider if conn.embedded_mock else record.provider
         wallet = consumer_wallet(record.consumer, record.target)
         with OceanCompute({"METADATA_CACHE_URI": conn.aquarius, "CHAIN_ID": conn.chain_id}) as compute:

@@ -16,9 +16,10 @@ _MISSING = object()
 
 
 def check_expectations(expect: Expectations, *, status: int | None, duration: float | None,
-                       outputs: Mapping[str, ResultRecord], log_text: str) -> tuple[ExpectationResult, ...]:
+                       outputs: Mapping[str, ResultRecord], log_text: str,
+                       stopreq: int = 0) -> tuple[ExpectationResult, ...]:
     """Every expectation of the job, each with what was expected and what was found."""
-    results = [_status(expect.status, status)]
+    results = [_status(expect.status, status, stopreq)]
     if expect.max_duration is not None:
         got = format_duration(duration) if duration is not None else "unknown"
         results.append(ExpectationResult("duration", duration is not None and duration <= expect.max_duration,
@@ -35,11 +36,17 @@ def check_expectations(expect: Expectations, *, status: int | None, duration: fl
     return tuple(results)
 
 
-def _status(wanted: str, status: int | None) -> ExpectationResult:
+_STOPPED = {1: "stopped on request", 2: "killed at the environment's maxJobDuration"}
+
+
+def _status(wanted: str, status: int | None, stopreq: int) -> ExpectationResult:
     got = f"{status} {status_text(status).strip()}" if status is not None else "no status"
+    if stopreq in _STOPPED:
+        got += f", {_STOPPED[stopreq]} (stopreq {stopreq})"
     if wanted == "failed":
         return ExpectationResult("status", status in STATUS_FAILED, "failed (31/32)", got)
-    return ExpectationResult("status", status == STATUS_FINISHED, f"finished ({STATUS_FINISHED})", got)
+    # A stopped job still ends in 70 with whatever it wrote so far: that is not a finished run.
+    return ExpectationResult("status", status == STATUS_FINISHED and not stopreq, f"finished ({STATUS_FINISHED})", got)
 
 
 def _output(expect: OutputExpectation, record: ResultRecord | None) -> list[ExpectationResult]:
@@ -102,6 +109,17 @@ def _show(value) -> str:
     return "missing" if value is _MISSING else json.dumps(value)[:200]
 
 
+def _same(a, b) -> bool:
+    """JSON equality: true is not 1 and 1.0 is not true (Python's == says they are)."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    return a == b
+
+
 def _json_check(name: str, value, check: JsonExpectation) -> ExpectationResult:
     if check.exists is not None:
         present = value is not _MISSING
@@ -109,7 +127,8 @@ def _json_check(name: str, value, check: JsonExpectation) -> ExpectationResult:
                                  "present" if present else "absent")
     if check.has_equals:
         wanted = thaw(check.equals)
-        return ExpectationResult(name, value is not _MISSING and value == wanted, json.dumps(wanted), _show(value))
+        return ExpectationResult(name, value is not _MISSING and _same(value, wanted), json.dumps(wanted),
+                                 _show(value))
     bounds = " and ".join(p for p in (f">= {check.min}" if check.min is not None else "",
                                       f"<= {check.max}" if check.max is not None else "") if p)
     number = isinstance(value, (int, float)) and not isinstance(value, bool)

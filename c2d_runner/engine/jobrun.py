@@ -204,16 +204,23 @@ class JobRun:
             return self._finish(ERROR, error="interrupted; the job was stopped at the provider" if self.job_id
                                 else "interrupted before it started", began=began)
         except OceanError as exc:
+            # The provider could not be asked (or refused): a job we started must not run on unwatched.
+            self.stop_remote(f"runner error: {type(exc).__name__}")
             return self._finish(ERROR, error=str(exc), began=began)
         duration = ctx.clock() - began
-        records, problems = self.download(final) if final else ([], [])
+        try:
+            records, problems = self.download(final) if final else ([], [])
+        except Interrupted:
+            return self._finish(ERROR, final=final, duration=duration, began=began,
+                                error="interrupted while downloading results")
         if problems:
             error = "; ".join(filter(None, [error, *problems]))
         log_text = _log_text(records)
         outputs = {r.filename: r for r in records if r.type == "output"}
         status = final.get("status") if final else None
         expectations = check_expectations(plan.expect, status=status, duration=duration, outputs=outputs,
-                                          log_text=log_text) if not error else ()
+                                          log_text=log_text, stopreq=int(final.get("stopreq") or 0)
+                                          ) if not error else ()
         verdict = ERROR if error else (PASSED if all(e.ok for e in expectations) else FAILED)
         return self._finish(verdict, final=final, duration=duration, results=records,
                             expectations=expectations, error=error, log_tail=log_text[-LOG_TAIL_BYTES:],

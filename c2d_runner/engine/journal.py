@@ -7,6 +7,7 @@ is started again. Private keys never reach it: events hold order ids, job ids an
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import secrets
@@ -19,6 +20,27 @@ from pathlib import Path
 JOURNAL = "journal.jsonl"
 RECORD = "run.json"
 MOCK_STATE = "mock-state"
+LOCK = ".lock"
+
+
+class RunFolderBusy(Exception):
+    """Another process is running (or resuming) this run right now."""
+
+
+def hold_run_folder(folder: Path):
+    """An exclusive lock on a run folder for as long as the returned file stays open.
+
+    A run's embedded mock lives inside the runner's process: a second process that restarted it
+    on the same state (c2d status JOB_ID, a second --resume) would mark the live run's jobs
+    failed, so whoever holds the folder is the only one who may touch it.
+    """
+    handle = open(folder / LOCK, "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise RunFolderBusy(f"run {folder} is in progress in another process; wait for it to end") from None
+    return handle
 
 
 def new_run_id(now: float | None = None) -> str:
@@ -60,10 +82,25 @@ class Journal:
         """Append one event durably (flush + fsync) before returning."""
         line = json.dumps({"event": event, "at": time.time(), **fields}, sort_keys=True, default=str)
         with self._lock:
+            created = not self.path.exists()
             with open(self.path, "a", encoding="utf-8") as out:
                 out.write(line + "\n")
                 out.flush()
                 os.fsync(out.fileno())
+            if created:  # the new file's name must survive a crash as well as its content
+                _fsync_dir(self.folder)
+
+    def repair(self) -> None:
+        """End a torn last line (a crash mid-write) so the next event starts on a line of its own."""
+        with self._lock:
+            if not self.path.exists() or self.path.stat().st_size == 0:
+                return
+            with open(self.path, "rb+") as out:
+                out.seek(-1, os.SEEK_END)
+                if out.read(1) != b"\n":
+                    out.write(b"\n")
+                    out.flush()
+                    os.fsync(out.fileno())
 
     def events(self) -> list[dict]:
         """All events written so far (a torn last line from a crash is ignored)."""
@@ -86,8 +123,9 @@ class Journal:
                 continue
             job = state.setdefault(name, JobJournal(name))
             kind = event["event"]
-            if kind == "starting":
+            if kind == "starting":  # a new attempt: what an earlier, stopped one did no longer counts
                 job.orders, job.provider = event.get("orders"), event.get("provider")
+                job.job_id, job.done, job.stopped = None, None, False
             elif kind == "started":
                 job.job_id, job.provider = event.get("job_id"), event.get("provider", job.provider)
             elif kind == "done":
@@ -104,8 +142,19 @@ class Journal:
         return None
 
 
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def write_json_atomic(path: Path, data) -> None:
-    """Write JSON via a temporary file and rename, so readers never see half a file."""
+    """Write JSON via a temporary file, fsync and rename, so readers never see half a file."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n", "utf-8")
+    with open(tmp, "w", encoding="utf-8") as out:
+        out.write(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
+        out.flush()
+        os.fsync(out.fileno())
     os.replace(tmp, path)

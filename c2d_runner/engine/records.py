@@ -35,7 +35,9 @@ def find_job(job_id: str, runs: Path) -> JobRecord:
     """The newest run under `runs` whose journal started `job_id`."""
     from c2d_runner.engine.runner import target_from_record
 
-    for journal_path in sorted(Path(runs).glob("*/*/journal.jsonl"), reverse=True):
+    # Run ids start with a UTC timestamp, so sorting on the run folder's name (not the spec's) is by age.
+    journals = sorted(Path(runs).glob("*/*/journal.jsonl"), key=lambda p: p.parent.name, reverse=True)
+    for journal_path in journals:
         journal = Journal(journal_path.parent)
         events = journal.events()
         started = [e for e in events if e.get("event") == "started" and e.get("job_id") == job_id]

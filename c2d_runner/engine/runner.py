@@ -12,7 +12,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
-from c2d_runner.engine.journal import MOCK_STATE, RECORD, Journal, new_run_id, write_json_atomic
+from c2d_runner.engine.journal import (MOCK_STATE, RECORD, Journal, RunFolderBusy, hold_run_folder, new_run_id,
+                                       write_json_atomic)
 from c2d_runner.engine.jobrun import JobRun, RunContext, interruptible_sleep
 from c2d_runner.engine.outcome import ERROR, FAILED, SKIPPED, JobOutcome, RunOutcome, job_from_dict, job_to_dict
 from c2d_runner.engine.resolve import InfrastructureError, ResolvedJob, Resolver
@@ -55,6 +56,13 @@ def select_jobs(plan: SpecPlan, only: tuple[str, ...], timeout: float | None) ->
     if timeout is not None:
         jobs = tuple(replace(j, timeout=timeout) for j in jobs)
     return jobs
+
+
+def plan_digest(jobs) -> str:
+    """sha256 of the jobs as planned: catches changed ${VAR} values, which the file hash cannot."""
+    import hashlib
+
+    return hashlib.sha256(repr(tuple(jobs)).encode("utf-8")).hexdigest()
 
 
 def target_record(target: Target) -> dict:
@@ -132,30 +140,56 @@ class Run:
         self.progress = progress
         self.target = options.target or plan.target
         self.jobs = select_jobs(plan, options.only, options.timeout)
+        self.lock_doc = self._read_lock() if options.check else None  # before anything runs
         if options.resume:
             self.folder = Path(options.resume)
             self.journal = Journal(self.folder)
             header = self.journal.header()
             if header is None:
                 raise UsageError(f"{self.folder} is not a run folder (no journal)")
-            if header.get("spec_sha256") != plan.sha256:
-                raise UsageError(f"the spec changed since run {self.folder.name}; resuming would mix two specs")
+            if header.get("spec_sha256") != plan.sha256 or header.get("plan_sha256") != plan_digest(self.jobs):
+                raise UsageError(f"the spec (or a variable it reads) changed since run {self.folder.name}; "
+                                 "resuming would mix two specs")
             if options.target is None:
                 self.target = target_from_record(header["target"])
             self.run_id = header["run_id"]
+            self._hold = self._hold_folder()
+            self.journal.repair()
         else:
             self.run_id = new_run_id()
             self.folder = Path(options.out) / plan.name / self.run_id
             self.folder.mkdir(parents=True, exist_ok=False)
             self.journal = Journal(self.folder)
+            self._hold = self._hold_folder()
         self.started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+    def _hold_folder(self):
+        try:
+            return hold_run_folder(self.folder)
+        except RunFolderBusy as exc:
+            raise UsageError(str(exc)) from None
+
+    def _read_lock(self) -> dict:
+        from c2d_runner.engine.lock import read_lock
+
+        try:
+            return read_lock(self.plan.path)
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"--check needs a readable lock file: {exc}") from None
 
     def execute(self) -> RunOutcome:
         """Plan, run every job (bounded concurrency), write run.json; never leaves a job running."""
+        try:
+            return self._execute()
+        finally:
+            self._hold.close()  # releases the run folder
+
+    def _execute(self) -> RunOutcome:
         began = time.monotonic()
         if not self.options.resume:
             self.journal.write("run", run_id=self.run_id, spec=str(self.plan.path), spec_name=self.plan.name,
-                               spec_sha256=self.plan.sha256, target=target_record(self.target),
+                               spec_sha256=self.plan.sha256, plan_sha256=plan_digest(self.jobs),
+                               target=target_record(self.target),
                                jobs=[j.name for j in self.jobs],
                                consumer={"env": self.plan.consumer.env,
                                          "file": str(self.plan.consumer.file) if self.plan.consumer.file else None})
@@ -172,7 +206,7 @@ class Run:
                 self.journal.write("refused", problems=problems)
                 return self._record(began, conn, (), problems, resolved=[])
             with _signals_cancel(cancel):
-                outcomes = self._run_jobs(resolved, ctx)
+                outcomes = self._run_jobs(resolved, ctx, conn)
             if self.options.check:
                 outcomes = self._check_lock(outcomes)
             run = self._record(began, conn, outcomes, (), resolved, interrupted=cancel.is_set())
@@ -183,7 +217,7 @@ class Run:
                 self.journal.write("locked", path=str(path))
             return run
 
-    def _run_jobs(self, resolved: list[ResolvedJob], ctx: RunContext) -> tuple[JobOutcome, ...]:
+    def _run_jobs(self, resolved: list[ResolvedJob], ctx: RunContext, conn: Connection) -> tuple[JobOutcome, ...]:
         previous = self.journal.jobs() if self.options.resume else {}
         outcomes: dict[str, JobOutcome] = {}
         todo = []
@@ -192,8 +226,12 @@ class Run:
             if past is not None and past.done is not None and past.done.get("outcome") != ERROR:
                 outcomes[job.plan.name] = job_from_dict(past.done)  # finished before: not run again
                 self.progress.job_done(outcomes[job.plan.name])
+            elif past is not None and (past.job_id or past.orders) and not past.stopped and not conn.embedded_mock:
+                todo.append(JobRun(job, ctx, resume=past))  # find it again at the provider; never start twice
             else:
-                todo.append(JobRun(job, ctx, resume=past if past and (past.job_id or past.orders) else None))
+                # Never started, or stopped by the earlier attempt (a stopped job cannot pass), or it
+                # ran in an embedded mock that died with the earlier process: start it afresh.
+                todo.append(JobRun(job, ctx))
         with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, self.options.jobs),
                                                    thread_name_prefix="c2d-job") as pool:
             futures = {pool.submit(self._guarded, run): run for run in todo}
@@ -218,15 +256,11 @@ class Run:
                               error=f"internal error: {type(exc).__name__}: {exc}")
 
     def _check_lock(self, outcomes: tuple[JobOutcome, ...]) -> tuple[JobOutcome, ...]:
-        from c2d_runner.engine.lock import check_outputs, read_lock
+        from c2d_runner.engine.lock import check_outputs
 
-        try:
-            lock = read_lock(self.plan.path)
-        except (OSError, ValueError) as exc:
-            raise UsageError(f"--check needs a lock file: {exc}") from None
         checked = []
         for outcome in outcomes:
-            extra = tuple(check_outputs(lock, outcome)) if outcome.outcome not in (ERROR, SKIPPED) else ()
+            extra = tuple(check_outputs(self.lock_doc, outcome)) if outcome.outcome not in (ERROR, SKIPPED) else ()
             verdict = FAILED if any(not e.ok for e in extra) else outcome.outcome
             checked.append(replace(outcome, outcome=verdict, expectations=outcome.expectations + extra))
         return tuple(checked)

@@ -80,3 +80,19 @@ def test_logs(log, ok):
     expect = Expectations(logs_contains=("done",) if ok else (), logs_not_contains=("Traceback",))
     results = check_expectations(expect, status=70, duration=1, outputs={}, log_text=log)
     assert all(r.ok for r in results) is ok
+
+
+def test_a_stopped_job_is_not_finished():
+    results = check_expectations(Expectations(), status=70, duration=1, outputs={}, log_text="", stopreq=2)
+    assert failed(results) == ["status: expected finished (70), got 70 Job finished, killed at the environment's "
+                               "maxJobDuration (stopreq 2) [FAILED]"]
+
+
+def test_json_equality_keeps_booleans_apart_from_numbers(tmp_path):
+    out = record(tmp_path, "m.json", json.dumps({"flag": True, "one": 1, "list": [1, True]}).encode())
+    checks = (JsonExpectation("flag", equals=1, has_equals=True), JsonExpectation("one", equals=True, has_equals=True),
+              JsonExpectation("list", equals=freeze([1, 1]), has_equals=True),
+              JsonExpectation("one", equals=1.0, has_equals=True))
+    results = check_expectations(Expectations(outputs=(OutputExpectation("m.json", json=checks),)), status=70,
+                                 duration=1, outputs={"m.json": out}, log_text="")
+    assert [r.ok for r in results[2:]] == [False, False, False, True]
