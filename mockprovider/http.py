@@ -5,6 +5,9 @@ has any parameter, else the JSON body) and how replies are written.
 """
 from __future__ import annotations
 
+import re
+from urllib.parse import quote
+
 import json
 import os
 import stat
@@ -68,8 +71,20 @@ def to_response(reply: Reply | TextReply | FileReply) -> Response:
         return Response(reply.text, status=reply.status, content_type="text/plain; charset=utf-8")
     resp = Response(_chunks(reply.handle), status=200, content_type=reply.content_type, direct_passthrough=True)
     resp.headers["Content-Length"] = str(reply.size)
-    resp.headers["Content-Disposition"] = f"attachment;filename={reply.filename}"
+    resp.headers["Content-Disposition"] = content_disposition(reply.filename)
     return resp
+
+
+_PLAIN_NAME = re.compile(r"^[A-Za-z0-9._+-]+$")
+
+
+def content_disposition(filename: str) -> str:
+    """The Provider's `attachment;filename=NAME`; names it cannot carry as is (spaces, ';', quotes,
+    non-ASCII) get an ASCII fallback and RFC 6266's `filename*` (headers are Latin-1 on the wire)."""
+    if _PLAIN_NAME.match(filename):
+        return f"attachment;filename={filename}"
+    fallback = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in filename)
+    return f"attachment;filename=\"{fallback}\";filename*=UTF-8''{quote(filename, safe='')}"
 
 
 def _chunks(handle: BinaryIO) -> Iterator[bytes]:

@@ -157,24 +157,30 @@ class JobRun:
     def download(self, final: dict) -> tuple[list[ResultRecord], list[str]]:
         """Stream every result to outputs/ or logs/; problems are collected, not raised."""
         from c2d_runner.ocean.errors import OceanError
-        from c2d_runner.ocean.messages import results_of
+        from c2d_runner.ocean.messages import clean_filename, results_of
 
         job, ctx = self.job, self.ctx
         items = results_of(final)
         records, problems = [], []
+        taken: set[Path] = set()
         if items:
             ctx.progress.job_message(self.name, f"downloading {len(items)} result{'s' if len(items) != 1 else ''}")
         for index, item in enumerate(items):
             kind = str(item.get("type") or "output")
             dest = self.folder / ("outputs" if kind == "output" else "logs")
             dest.mkdir(parents=True, exist_ok=True)
+            # Named from the provider's results listing (a header may mangle ';' or quotes), made
+            # safe, and never written over another result of the same job.
+            name = clean_filename(str(item.get("filename") or ""), f"result-{index}")
+            target = dest / name if dest / name not in taken else dest / f"{index}-{name}"
+            taken.add(target)
             try:
                 got = ctx.compute.download_result(job.dataset.ddo, job.dataset.service, self.job_id, index,
-                                                  ctx.wallet, dest)
+                                                  ctx.wallet, target)
             except OceanError as exc:
                 problems.append(f"result {index} ({item.get('filename')}) could not be downloaded: {exc}")
                 continue
-            record = ResultRecord(index, got.filename, kind, dest / got.filename, got.size, got.sha256)
+            record = ResultRecord(index, name, kind, target, got.size, got.sha256)
             records.append(record)
             ctx.journal.write("result", job=self.name, index=index, filename=got.filename, type=kind,
                               size=got.size, sha256=got.sha256)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
+import secrets
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -381,7 +381,9 @@ class OceanCompute:
             target.parent.mkdir(parents=True, exist_ok=True)
             digest = hashlib.sha256()
             size = 0
-            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+            # Not mkstemp: its 0600 mode would stick to the result; this one honours the umask.
+            tmp = str(target.parent / f".{target.name}.{secrets.token_hex(4)}.part")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
             try:
                 with os.fdopen(fd, "wb") as out:
                     for chunk in response.iter_content(_CHUNK):

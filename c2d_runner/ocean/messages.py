@@ -278,20 +278,37 @@ def results_of(job: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [dict(r) for r in results if isinstance(r, Mapping)] if isinstance(results, list) else []
 
 
-_FILENAME_RE = re.compile(r"""filename\*?=(?:UTF-8'')?["']?([^"';]+)""", re.IGNORECASE)
+def clean_filename(name: str | None, fallback: str) -> str:
+    """`name` reduced to a bare file name that is safe to create in a folder; `fallback` if nothing is left.
+
+    Any path is dropped (both separators), and '.', '..', empty names and names with control
+    characters are refused: a provider's file name must never place a file elsewhere.
+    """
+    name = (name or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
+    if name in ("", ".", "..") or any(ord(c) < 32 or ord(c) == 127 for c in name):
+        return fallback
+    return name
 
 
 def safe_filename(content_disposition: str | None, fallback: str) -> str:
-    """A bare file name from Content-Disposition, stripped of any path; `fallback` if unusable."""
-    name = ""
-    if content_disposition:
-        match = _FILENAME_RE.search(content_disposition)
-        if match:
-            name = match.group(1).strip()
-    name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    if name in ("", ".", "..") or name.startswith(".") or "\x00" in name:
+    """The file name a Content-Disposition header carries (RFC 6266: quoted, or filename*=UTF-8''...),
+    made safe with clean_filename."""
+    if not content_disposition:
         return fallback
-    return name
+    from email.message import Message
+
+    from email.utils import collapse_rfc2231_value
+
+    header = Message()
+    header["Content-Disposition"] = content_disposition
+    names = [value for key, value in header.get_params([], header="content-disposition") if key == "filename"]
+    # RFC 6266: prefer filename* (parsed into a (charset, language, text) triple) over the plain one.
+    encoded = [v for v in names if isinstance(v, tuple)]
+    try:
+        name = collapse_rfc2231_value(encoded[0]) if encoded else (names[0] if names else None)
+    except (ValueError, LookupError):  # a malformed RFC 2231 value
+        name = names[0] if names and not isinstance(names[0], tuple) else None
+    return clean_filename(name, fallback)
 
 
 def _int_or_none(value: Any) -> int | None:

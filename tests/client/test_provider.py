@@ -644,3 +644,18 @@ def test_download_into_a_new_folder_given_with_a_trailing_slash(httpserver, oc, 
         b"1", headers={"Content-Disposition": 'attachment; filename="out.txt"'})
     name, size, _ = oc.download_result(ddo, service, JOB_ID, 0, wallet, f"{tmp_path}/new/")
     assert (name, size) == ("out.txt", 1) and (tmp_path / "new" / "out.txt").read_bytes() == b"1"
+
+
+@pytest.mark.parametrize("header,expected", [
+    ("attachment;filename=out.txt", "out.txt"),
+    ('attachment;filename="a;b.txt"', "a;b.txt"),
+    ("attachment;filename=\"__.txt\";filename*=UTF-8''%E6%97%A5%E6%9C%AC.txt", "日本.txt"),
+    ("attachment;filename=../../etc/passwd", "passwd"),
+    ('attachment;filename=".."', "fallback"),
+    ("attachment;filename=\"a\\x01b\"".replace("\\x01", "\x01"), "fallback"),
+    (None, "fallback"),
+])
+def test_safe_filename_reads_rfc6266_and_never_leaves_the_folder(header, expected):
+    from c2d_runner.ocean.messages import safe_filename
+
+    assert safe_filename(header, "fallback") == expected

@@ -184,3 +184,22 @@ def test_job_commands_read_the_run_record(tmp_path):
     assert c2d("stop", job_id, cwd=tmp_path).exit_code == 0
     missing = c2d("status", "0" * 32, cwd=tmp_path)
     assert missing.exit_code == 2 and "no run under runs started job" in missing.output
+
+
+def test_awkward_result_names_arrive_intact_and_readable(tmp_path, world):
+    code = """
+    import os
+    for name in ["a;b.txt", "a;c.txt", 'q"uote.txt', "日本.txt", ".hidden", "plain.txt"]:
+        open(os.path.join(os.environ["OUTPUTS"], name), "w").write(name)
+    """
+    expect = "    expect:\n      outputs:\n" + "".join(
+        f"        - {{name: {n!r}, contains: {n!r}}}\n" for n in ["a;b.txt", "a;c.txt", 'q"uote.txt', "日本.txt"])
+    spec = write_spec(tmp_path, "names", "  j:\n" + raw_job(world.table, code, extra=expect))
+    result = c2d("run", spec, "--json", tmp_path / "r.json", cwd=tmp_path)
+    assert result.exit_code == 0, result.output
+    [job] = json.loads((tmp_path / "r.json").read_text())["jobs"]
+    outputs = {r["filename"]: Path(r["path"]) for r in job["results"] if r["type"] == "output"}
+    assert sorted(outputs) == sorted([".hidden", "a;b.txt", "a;c.txt", "plain.txt", 'q"uote.txt', "日本.txt"])
+    for name, path in outputs.items():
+        assert (tmp_path / path).read_text() == name
+        assert (tmp_path / path).stat().st_mode & 0o044  # not left at a temp file's 0600
