@@ -253,6 +253,8 @@ def verify(spec, target, chain_id):
         differences, problems = verify_spec(plan_, _target(target, chain_id))
     except FileNotFoundError:
         _fail(f"no lock file {lock_path(plan_.path)}; write one with `c2d run --lock {spec}`", exitcodes.INVALID)
+    except (OSError, ValueError) as exc:  # unreadable, not JSON, not a lock
+        _fail(f"cannot read the lock file {lock_path(plan_.path)}: {exc}", exitcodes.INVALID)
     for line in problems + differences:
         click.echo(f"changed: {line}" if line in differences else f"cannot verify: {line}")
     if problems or differences:

@@ -58,9 +58,21 @@ def build_lock(plan: SpecPlan, resolved: list[ResolvedJob], outcomes: dict[str, 
 
 
 def write_lock(plan: SpecPlan, resolved: list[ResolvedJob], outcomes: dict[str, JobOutcome]) -> Path:
-    """Write the lock next to the spec; returns its path."""
+    """Write the lock next to the spec; returns its path.
+
+    Jobs this run did not run (--only) keep their entries from the existing lock, if it is for
+    the same spec file.
+    """
     path = lock_path(plan.path)
-    write_json_atomic(path, build_lock(plan, resolved, outcomes))
+    lock = build_lock(plan, resolved, outcomes)
+    try:
+        old = read_lock(plan.path)
+    except (OSError, ValueError):
+        old = None
+    if old and old.get("spec_sha256") == plan.sha256:
+        known = {job.name for job in plan.jobs}
+        lock["jobs"] = {**{k: v for k, v in old["jobs"].items() if k in known}, **lock["jobs"]}
+    write_json_atomic(path, lock)
     return path
 
 

@@ -140,7 +140,23 @@ def _lookup(job: dict, dotted: str):
     return value
 
 
+def assign(job: dict, dotted: str, value) -> None:
+    """Set the value at a dotted path of a job (list items by index), in place."""
+    parts = dotted.split(".")
+    target = job
+    for part in parts[:-1]:
+        target = target[int(part)] if isinstance(target, list) else target[part]
+    if isinstance(target, list):
+        target[int(parts[-1])] = value
+    else:
+        target[parts[-1]] = value
+
+
 def _check_matrix(doc: LoadedDocument, base: tuple, job: dict) -> list[Diagnostic]:
+    import copy
+
+    from c2d_runner.spec.schema import definition_problems
+
     out = []
     combinations = 1
     for key, values in job["matrix"].items():
@@ -155,6 +171,19 @@ def _check_matrix(doc: LoadedDocument, base: tuple, job: dict) -> list[Diagnosti
         except KeyError:
             out.append(doc.diagnostic(where, f"matrix key {key!r} does not exist in job {base[1]!r}; "
                                       "give it a default value in the job first", key=True))
+            continue
+        # Each value stands where the job's own value stood, so it is held to the same rules.
+        parts = tuple(int(p) if p.isdigit() else p for p in key.split("."))
+        for i, value in enumerate(values):
+            variant = copy.deepcopy({k: v for k, v in job.items() if k != "matrix"})
+            assign(variant, key, value)
+            problems = [m for m, path in definition_problems(variant, "spec", "job") if path[:len(parts)] == parts]
+            if parts[-1] == "timeout" and not problems:
+                try:
+                    parse_duration(value)
+                except ValueError as exc:
+                    problems.append(str(exc))
+            out += [doc.diagnostic(where + (i,), f"matrix value for {key}: {m}") for m in problems]
     if combinations > MAX_MATRIX_JOBS:
         out.append(doc.diagnostic(base + ("matrix",), f"the matrix expands to {combinations:,} jobs; "
                                   f"at most {MAX_MATRIX_JOBS:,} are allowed"))

@@ -1,9 +1,11 @@
 """Durations as people write them: 30s, 10m, 1h30m, 500ms, or a number of seconds."""
 from __future__ import annotations
 
+import math
 import re
 
 _PART = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)\s*")
+MAX_SECONDS = 366 * 24 * 3600
 _UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
@@ -26,8 +28,12 @@ def parse_duration(value: object) -> float:
             raise ValueError("empty duration")
     else:
         raise ValueError(f"a duration must be text or a number, got {type(value).__name__}")
+    if not math.isfinite(seconds):
+        raise ValueError(f"duration {value!r} must be a finite number of seconds")
     if seconds <= 0:
         raise ValueError(f"duration {value!r} must be longer than zero")
+    if seconds > MAX_SECONDS:
+        raise ValueError(f"duration {value!r} is longer than a year; no provider keeps a job that long")
     return seconds
 
 

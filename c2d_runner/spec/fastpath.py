@@ -25,7 +25,9 @@ from functools import lru_cache
 FAST_PATH_MIN_BYTES = 32 * 1024
 
 # Bytes after which the document may read differently in the two parsers.
-_UNSAFE_BYTES = (b"!", b"&", b"*", b"<<", b"---", b"...", b"\t", b"\\", b"%", b"\r", b"\x00")
+_UNSAFE_BYTES = (b"!", b"&", b"*", b"<<", b"---", b"...", b"\t", b"\\", b"%", b"\r", b"\x00",
+                 # Unicode line breaks (NEL, LS, PS) and a BOM: PyYAML folds or drops them in places.
+                 b"\xc2\x85", b"\xe2\x80\xa8", b"\xe2\x80\xa9", b"\xef\xbb\xbf")
 # PyYAML 1.1's implicit resolvers for non-string plain scalars (SafeLoader): if a string from the
 # fast parser matches one of these, PyYAML might have read a number, boolean or null instead.
 _NOT_TEXT = re.compile(r"""^(?:

@@ -5,7 +5,7 @@ import copy
 import itertools
 import re
 
-from c2d_runner.spec.checks import KEY_REF
+from c2d_runner.spec.checks import KEY_REF, assign
 from c2d_runner.spec.diagnostics import SpecInvalid
 from c2d_runner.spec.documents import LoadedDocument
 from c2d_runner.spec.durations import parse_duration
@@ -66,21 +66,9 @@ def _expand(name: str, job: dict):
     for combo in itertools.product(*(matrix[k] for k in keys)):
         variant = copy.deepcopy({k: v for k, v in job.items() if k != "matrix"})
         for key, value in zip(keys, combo):
-            _assign(variant, key, value)
+            assign(variant, key, value)
         label = ",".join(f"{lab}={_UNSAFE.sub('_', str(v))}" for lab, v in zip(labels, combo))
         yield f"{name}[{label}]", tuple(zip(keys, combo)), variant
-
-
-def _assign(job: dict, dotted: str, value) -> None:
-    parts = dotted.split(".")
-    target = job
-    for part in parts[:-1]:
-        target = target[int(part)] if isinstance(target, list) else target[part]
-    last = parts[-1]
-    if isinstance(target, list):
-        target[int(last)] = value
-    else:
-        target[last] = value
 
 
 def _dataset(data: dict) -> DatasetRef:

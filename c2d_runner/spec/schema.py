@@ -30,6 +30,23 @@ def _validator(kind: str):
     return Draft202012Validator(load_schema(kind))
 
 
+@lru_cache(maxsize=None)
+def _definition_validator(kind: str, definition: str):
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator({"$defs": load_schema(kind)["$defs"], "$ref": f"#/$defs/{definition}"})
+
+
+def definition_problems(value: object, kind: str, definition: str) -> list[tuple[str, tuple]]:
+    """(message, path within `value`) for each way `value` fails the schema's `$defs/<definition>`."""
+    out = []
+    for error in _definition_validator(kind, definition).iter_errors(value):
+        found = _unknown_keys(error) if error.validator == "additionalProperties" else \
+            [_property_name_error(error) or _message(error)]
+        out += [(message, path) for message, path, _ in found]
+    return out
+
+
 def _describe(value: object) -> str:
     return _TYPE_NAMES.get(type(value), type(value).__name__)
 

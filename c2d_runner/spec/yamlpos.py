@@ -79,12 +79,16 @@ class _Builder:
         self.seen: dict[int, int] = {}  # id(node) -> subtree size, to price aliases
         self.built = 0
         self.expanded = 0
+        self.active: set[int] = set()  # nodes being built: meeting one again is a cycle
 
     def error(self, node, message: str, path: tuple) -> None:
         line, col = _pos(node.start_mark)
         self.errors.append(Diagnostic(self.filename, line, col, message, format_path(path)))
 
     def build(self, node, path: tuple):
+        if id(node) in self.active:  # `a: &x {b: *x}`: an alias inside the node it names
+            raise SpecInvalid([Diagnostic(self.filename, *_pos(node.start_mark),
+                                          "recursive alias: this node contains an alias to itself", format_path(path))])
         size = self.seen.get(id(node))
         if size is not None:  # an alias: the same node object reached again
             self.expanded += size
@@ -96,7 +100,11 @@ class _Builder:
         self.positions.values.setdefault(path, _pos(node.start_mark))
         before = self.built
         self.built += 1
-        value = self._build(node, path)
+        self.active.add(id(node))
+        try:
+            value = self._build(node, path)
+        finally:
+            self.active.discard(id(node))
         self.seen.setdefault(id(node), self.built - before)
         return value
 

@@ -203,3 +203,22 @@ def test_awkward_result_names_arrive_intact_and_readable(tmp_path, world):
     for name, path in outputs.items():
         assert (tmp_path / path).read_text() == name
         assert (tmp_path / path).stat().st_mode & 0o044  # not left at a temp file's 0600
+
+
+def test_verify_reports_a_corrupt_lock_without_a_traceback(tmp_path, world):
+    spec = write_spec(tmp_path, "corrupt", f"  j:\n    dataset: {{did: \"{world.table}\"}}\n"
+                                           f"    algorithm: {{did: \"{world.stats}\"}}\n")
+    for content in ("{bad", "[]"):
+        (tmp_path / "corrupt.lock.json").write_text(content)
+        result = c2d("verify", spec, cwd=tmp_path)
+        assert result.exit_code == 2 and result.output.startswith("Error: cannot read the lock file")
+
+
+def test_lock_with_only_keeps_the_other_jobs(tmp_path, world):
+    jobs = "".join(f"  {n}:\n    dataset: {{did: \"{world.table}\"}}\n    algorithm: {{did: \"{world.stats}\"}}\n"
+                   for n in ("a", "b"))
+    spec = write_spec(tmp_path, "partial", jobs)
+    assert c2d("run", spec, "--lock", cwd=tmp_path).exit_code == 0
+    assert c2d("run", spec, "--lock", "--only", "a", cwd=tmp_path).exit_code == 0
+    assert sorted(json.loads((tmp_path / "partial.lock.json").read_text())["jobs"]) == ["a", "b"]
+    assert c2d("verify", spec, cwd=tmp_path).exit_code == 0

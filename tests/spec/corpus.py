@@ -225,4 +225,19 @@ CASES = [
     ("wrong-type-additional", job("    additional_datasets: {did: x}\n"), [
         'spec.yaml:7:26: error: expected a list, got a mapping [jobs.j.additional_datasets]',
     ]),
+    ("recursive-alias", "version: 1\nname: t\njobs: &a\n  j: *a\n", [
+        "spec.yaml:3:7: error: recursive alias: this node contains an alias to itself [jobs.j]",
+    ]),
+    ("matrix-value-bad-did", job("    matrix:\n      dataset.did: [x]\n"), [
+        "spec.yaml:8:21: error: matrix value for dataset.did: must be a DID: 'did:op:' followed by 64 lowercase hex digits (got 'x') [jobs.j.matrix['dataset.did'][0]]",
+    ]),
+    ("matrix-value-bad-timeout", job("    timeout: 1m\n    matrix: {timeout: [5m, soon]}\n"), [
+        "spec.yaml:8:28: error: matrix value for timeout: must be a duration such as '30s', '10m', '1h30m' or a number of seconds (got 'soon') [jobs.j.matrix.timeout[1]]",
+    ]),
+    ("infinite-timeout", job("    timeout: .inf\n"), [
+        "spec.yaml:7:14: error: duration inf must be a finite number of seconds [jobs.j.timeout]",
+    ]),
+    ("huge-timeout", job("    timeout: 99999h\n"), [
+        "spec.yaml:7:14: error: duration '99999h' is longer than a year; no provider keeps a job that long [jobs.j.timeout]",
+    ]),
 ]

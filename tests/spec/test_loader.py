@@ -214,3 +214,9 @@ def test_help_and_validate_do_not_import_heavy_packages(tmp_path):
             "print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize("char", ["\u0085", "\u2028", "\u2029", "\ufeff"])
+def test_fast_path_declines_unicode_line_breaks(char):
+    raw = (big_spec(150) + f"extra: x{char}y\n").encode()
+    assert fastpath.fast_yaml(raw) is None
