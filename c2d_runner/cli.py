@@ -194,7 +194,9 @@ def run(spec, target, chain_id, parallel, only, out, junit, json_path, lock, che
         write_junit(outcome, junit)
     if json_path:
         write_json(outcome, json_path)
-    sys.exit(exitcodes.OK if outcome.ok else exitcodes.FAILED)
+    if outcome.ok:
+        sys.exit(exitcodes.OK)
+    sys.exit(exitcodes.INFRASTRUCTURE if outcome.infrastructure_failure else exitcodes.FAILED)
 
 
 @main.command(short_help="Show what a run would do; start nothing.")

@@ -73,6 +73,7 @@ class JobRun:
         self.history: list[StatusChange] = []
         self.job_id: str | None = resume.job_id if resume else None
         self.began: float | None = None
+        self.unreachable = False  # a download failed for want of an answer
 
     # -- the pieces ------------------------------------------------------------------------
     def _inputs(self, orders: dict | None):
@@ -179,6 +180,7 @@ class JobRun:
                                                   ctx.wallet, target)
             except OceanError as exc:
                 problems.append(f"result {index} ({item.get('filename')}) could not be downloaded: {exc}")
+                self.unreachable = self.unreachable or _unreachable(exc)
                 continue
             record = ResultRecord(index, name, kind, target, got.size, got.sha256)
             records.append(record)
@@ -195,11 +197,13 @@ class JobRun:
         began = self.began = ctx.clock()
         final: dict | None = None
         error = ""
+        timed_out = False
         try:
             if self.job_id is None:
                 self.job_id = self.start()
             final = self.wait(plan.timeout)
         except ComputeTimeout as exc:
+            timed_out = True
             self.stop_remote("timeout")
             last = exc.last_status or {}
             error = (f"timed out after {plan.timeout:g} s; stopped at the provider; last status "
@@ -212,7 +216,7 @@ class JobRun:
         except OceanError as exc:
             # The provider could not be asked (or refused): a job we started must not run on unwatched.
             self.stop_remote(f"runner error: {type(exc).__name__}")
-            return self._finish(ERROR, error=str(exc), began=began)
+            return self._finish(ERROR, error=str(exc), began=began, infrastructure=_unreachable(exc))
         duration = ctx.clock() - began
         try:
             records, problems = self.download(final) if final else ([], [])
@@ -230,7 +234,7 @@ class JobRun:
         verdict = ERROR if error else (PASSED if all(e.ok for e in expectations) else FAILED)
         return self._finish(verdict, final=final, duration=duration, results=records,
                             expectations=expectations, error=error, log_tail=log_text[-LOG_TAIL_BYTES:],
-                            began=began)
+                            began=began, infrastructure=self.unreachable and not timed_out)
 
     def _after_stop(self) -> dict | None:
         """After a timeout stop, give the provider a moment to publish the stopped job's logs."""
@@ -242,7 +246,8 @@ class JobRun:
             return None
 
     def _finish(self, verdict: str, *, began: float, final: dict | None = None, duration: float | None = None,
-                results=(), expectations=(), error: str = "", log_tail: str = "") -> JobOutcome:
+                results=(), expectations=(), error: str = "", log_tail: str = "",
+                infrastructure: bool = False) -> JobOutcome:
         last = final or {}
         if not last and self.history:
             last = {"status": self.history[-1].status, "statusText": self.history[-1].text}
@@ -251,10 +256,17 @@ class JobRun:
             status=last.get("status"), status_text=str(last.get("statusText") or ""),
             stopreq=int(last.get("stopreq") or 0), duration=duration if duration is not None else None,
             history=tuple(self.history), results=tuple(results), expectations=tuple(expectations),
-            error=error, log_tail=log_tail, folder=self.folder,
+            error=error, infrastructure=infrastructure, log_tail=log_tail, folder=self.folder,
         )
         self.ctx.journal.write("done", job=self.name, outcome=job_to_dict(outcome))
         return outcome
+
+
+def _unreachable(exc: Exception) -> bool:
+    """True for a service that gave no answer or a 5xx, rather than one that refused."""
+    from c2d_runner.ocean.errors import ServiceError
+
+    return isinstance(exc, ServiceError) and (exc.status is None or exc.status >= 500)
 
 
 def _log_text(records: list[ResultRecord]) -> str:

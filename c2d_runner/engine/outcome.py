@@ -63,6 +63,7 @@ class JobOutcome:
     results: tuple[ResultRecord, ...] = ()
     expectations: tuple[ExpectationResult, ...] = ()
     error: str = ""  # why it is ERROR (or extra context)
+    infrastructure: bool = False  # ERROR because a service could not be reached or answered 5xx
     log_tail: str = ""  # the end of algorithm.log, for reports
     folder: Path | None = None
 
@@ -92,6 +93,13 @@ class RunOutcome:
         """True when every job that ran passed and nothing was refused or interrupted."""
         return (not self.problems and not self.interrupted
                 and all(j.outcome in (PASSED, SKIPPED) for j in self.jobs))
+
+    @property
+    def infrastructure_failure(self) -> bool:
+        """True when the run failed only because services could not be reached (exit code 3)."""
+        bad = [j for j in self.jobs if j.outcome not in (PASSED, SKIPPED)]
+        return not self.ok and not self.problems and not self.interrupted and bool(bad) and \
+            all(j.infrastructure for j in bad)
 
 
 def job_to_dict(job: JobOutcome) -> dict:

@@ -129,6 +129,22 @@ class OceanCompute:
             raise WalletError(f"cannot sign with the consumer wallet ({type(exc).__name__})") from None
         return nonce, signature
 
+    def _send_signed(self, provider_url: str, wallet: Any, message: str, send: Callable[[int, str], Any]) -> Any:
+        """Sign `message` with a fresh nonce and `send(nonce, signature)` under the consumer's lock.
+
+        A refusal of the nonce itself means the provider did nothing: another process signing with
+        the same key got in between. That one case is signed again, once, above the new nonce.
+        """
+        for attempt in (1, 2):
+            floor = self._nonce_floor(provider_url, wallet)
+            with self._nonce_lock(provider_url, wallet):
+                nonce, signature = self._sign(provider_url, wallet, message, floor)
+                try:
+                    return send(nonce, signature)
+                except ProviderError as exc:
+                    if attempt == 2 or not _stale_nonce(exc):
+                        raise
+
     def _nonce_lock(self, provider_url: str, wallet: Any):
         return self._nonces.lock_for(base_url(provider_url), _address(wallet))
 
@@ -211,14 +227,15 @@ class OceanCompute:
         address = _address(consumer_wallet)
         extra = list(additional_datasets)
         require_orders(dataset, extra, algorithm)  # before a nonce is spent on a hopeless request
-        floor = self._nonce_floor(provider_url, consumer_wallet)
-        with self._nonce_lock(provider_url, consumer_wallet):
-            nonce, signature = self._sign(provider_url, consumer_wallet, address + dataset.did, floor)
+
+        def send(nonce: int, signature: str):
             body = start_body(
                 dataset, compute_environment, algorithm, algorithm_meta, algorithm_algocustomdata,
                 extra, address, nonce, signature, output,
             )
-            answer, endpoint = self._provider.start(provider_url, body)
+            return self._provider.start(provider_url, body)
+
+        answer, endpoint = self._send_signed(provider_url, consumer_wallet, address + dataset.did, send)
         job = first_job(answer, None, endpoint)
         job_id = job.get("jobId")
         if not job_id:
@@ -440,13 +457,19 @@ class OceanCompute:
         provider_url = _provider_url(service)
         did = _did(ddo)
         address = _address(wallet)
-        floor = self._nonce_floor(provider_url, wallet)
-        with self._nonce_lock(provider_url, wallet):
-            nonce, signature = self._sign(provider_url, wallet, address + job_id + did, floor)
-            params = {"consumerAddress": address, "documentId": did, "jobId": job_id,
-                      "nonce": nonce, "signature": signature}
-            call = self._provider.stop if action == "stop" else self._provider.delete
-            return call(provider_url, params)
+        call = self._provider.stop if action == "stop" else self._provider.delete
+
+        def send(nonce: int, signature: str):
+            return call(provider_url, {"consumerAddress": address, "documentId": did, "jobId": job_id,
+                                       "nonce": nonce, "signature": signature})
+
+        return self._send_signed(provider_url, wallet, address + job_id + did, send)
+
+
+def _stale_nonce(exc: ProviderError) -> bool:
+    """The provider refused the nonce as not above its stored one (Provider 400, Ocean Node 401)."""
+    text = f"{exc.detail} {exc.body}".lower()
+    return exc.status in (400, 401) and ("expected nonce" in text or "not a valid nonce" in text)
 
 
 def _address(wallet: Any) -> str:

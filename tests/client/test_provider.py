@@ -456,8 +456,6 @@ def test_paths_come_from_the_root_map(httpserver, oc, ddo, service, wallet):
         (400, {"errors": {"signature": ["Invalid signature provided. Please check the nonce or documentId."]},
                "message": "Validation error", "success": False}, "application/json",
          r"HTTP 400 .*: signature: Invalid signature provided"),
-        (400, {"errors": {"signature": "Invalid signature expected nonce (5) > current nonce (3)."}}, "application/json",
-         r"signature: Invalid signature expected nonce \(5\)"),
         (401, "consumer address and nonce signature mismatch", "application/json", r"HTTP 401 .*: consumer address and nonce"),
         (404, {"error": "404 Not Found: The requested URL was not found", "context": {}}, "application/json", r"HTTP 404 .*: 404 Not Found"),
         (502, "<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html", r"HTTP 502 .*: <html><body><h1>502 Bad Gateway"),
@@ -659,3 +657,45 @@ def test_safe_filename_reads_rfc6266_and_never_leaves_the_folder(header, expecte
     from c2d_runner.ocean.messages import safe_filename
 
     assert safe_filename(header, "fallback") == expected
+
+
+def test_start_refused_for_a_stale_nonce_is_signed_again_once(httpserver, oc, ddo, service, wallet):
+    # Another process with the same key stored nonce 9 between our nonce call and our start.
+    expect_root(httpserver)
+    expect_nonce(httpserver, wallet.address, "5")
+    httpserver.expect_ordered_request("/api/services/compute", method="POST").respond_with_json(
+        {"errors": {"signature": "Invalid signature expected nonce (6) > current nonce (9)."},
+         "message": "Validation error", "success": False}, status=400)
+    expect_nonce(httpserver, wallet.address, "9")
+    httpserver.expect_ordered_request("/api/services/compute", method="POST").respond_with_json([job(1)])
+    assert oc.start_job(wallet, ComputeInput(ddo, service, transfer_tx_id="0xd1"), "ocean-compute",
+                        algorithm_meta=AlgorithmMetadata({"rawcode": "print(1)", "container": {
+                            "entrypoint": "python $ALGO", "image": "python", "tag": "3.11",
+                            "checksum": "sha256:" + "0" * 64}})) == JOB_ID
+    nonces = [r.get_json()["nonce"] for r in sent(httpserver, "/api/services/compute", "POST")]
+    assert nonces == [6, 10]
+
+
+def test_start_refused_for_another_reason_is_not_retried(httpserver, oc, ddo, service, wallet):
+    expect_root(httpserver)
+    expect_nonce(httpserver, wallet.address, "5")
+    httpserver.expect_ordered_request("/api/services/compute", method="POST").respond_with_json(
+        {"error": {"order": "order_invalid"}}, status=400)
+    with pytest.raises(ProviderError, match="order_invalid"):
+        oc.start_job(wallet, ComputeInput(ddo, service, transfer_tx_id="0xd1"), "ocean-compute",
+                     algorithm_meta=AlgorithmMetadata({"rawcode": "print(1)", "container": {
+                         "entrypoint": "python $ALGO", "image": "python", "tag": "3.11",
+                         "checksum": "sha256:" + "0" * 64}}))
+    assert len(sent(httpserver, "/api/services/compute", "POST")) == 1
+
+
+def test_a_nonce_refused_twice_raises_with_the_provider_text(httpserver, oc, ddo, service, wallet):
+    stale = {"errors": {"signature": "Invalid signature expected nonce (5) > current nonce (3)."}}
+    expect_root(httpserver)
+    for _ in range(2):
+        expect_nonce(httpserver, wallet.address)
+        httpserver.expect_ordered_request("/api/services/compute", method="POST").respond_with_json(stale, status=400)
+    meta = AlgorithmMetadata(rawcode="x", entrypoint="python $ALGO", image="python")
+    with pytest.raises(ProviderError, match=r"signature: Invalid signature expected nonce \(5\)"):
+        oc.start_job(wallet, ComputeInput(ddo, service, "0xd"), "ocean-compute", algorithm_meta=meta)
+    assert len(sent(httpserver, "/api/services/compute", "POST")) == 2
