@@ -22,7 +22,8 @@ def test_round_trips_through_json_with_every_field():
         "ok": False}
     job = data["jobs"][0]
     assert set(job) == {"name", "outcome", "job_id", "environment", "status", "status_text", "stopreq",
-                        "duration", "history", "results", "expectations", "error", "log_tail", "folder"}
+                        "duration", "history", "results", "expectations", "error", "infrastructure", "log_tail",
+                        "folder"}
     assert job["history"][1] == {"at": 0.5, "status": 40, "text": "Running algorithm"}
     assert job["results"][0] == {"index": 0, "filename": "stats.json", "type": "output",
                                  "path": "runs/demo/20261125-010203/stats/outputs/stats.json", "size": 42,
