@@ -15,6 +15,7 @@ from ._text import first_line, last_lines, outcome_counts, plural, printable, sh
 MODES = ("auto", "live", "plain", "quiet")
 LOG_TAIL_LINES = 10  # lines of algorithm.log shown per failed job in the summary
 _REDRAW_INTERVAL = 0.1  # seconds; redrawing on every poll of every job would flood a slow terminal
+_TICK = 0.5  # seconds between redraws when nothing happens, so elapsed times and spinners move
 _LIVE_ROWS = 20  # running jobs shown at once; a block taller than the screen cannot be redrawn
 _SPINNER = "|/-\\"
 _COLORS = {PASSED: "32", FAILED: "31", ERROR: "31", SKIPPED: "33"}
@@ -130,6 +131,8 @@ class ConsoleProgress:
         self._timer: threading.Timer | None = None  # a redraw put off by the throttle
         self._closed = False
         self._broken = False
+        self._ticker: threading.Thread | None = None
+        self._stop_ticking = threading.Event()
 
     # -- engine callbacks -------------------------------------------------------------------
 
@@ -145,6 +148,9 @@ class ConsoleProgress:
             elif self.mode == "live":
                 self._write(line + "\n")
                 self._redraw()
+                # A job may stay in one status for minutes with no call from the engine.
+                self._ticker = threading.Thread(target=self._tick, name="c2d-progress", daemon=True)
+                self._ticker.start()
 
     def job_status(self, name: str, status: int, status_text: str, elapsed: float) -> None:
         """A job was seen in `status`, `elapsed` seconds after it started."""
@@ -185,6 +191,7 @@ class ConsoleProgress:
                 if not self._job(job.name).done and job.outcome != SKIPPED:
                     self._finish(job)
             self._closed = True
+            self._stop_ticking.set()
             if self._timer is not None:
                 self._timer.cancel()
             if self.mode == "live":
@@ -259,6 +266,13 @@ class ConsoleProgress:
             self._timer = threading.Timer(wait, self._deferred_redraw)
             self._timer.daemon = True
             self._timer.start()
+
+    def _tick(self) -> None:
+        while not self._stop_ticking.wait(_TICK):
+            with self._lock:
+                if self._closed:
+                    return
+                self._redraw()
 
     def _deferred_redraw(self) -> None:
         with self._lock:

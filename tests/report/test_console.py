@@ -2,6 +2,7 @@
 import io
 import re
 import threading
+import time
 
 import pytest
 
@@ -307,3 +308,20 @@ def test_many_threads_at_once(mode):
         assert sorted(final[1:9]) == sorted(f"{n}: PASSED (70 Job finished, 1.8s, 2 results)" for n in names)
     else:
         assert sum("PASSED (70" in line for line in output.splitlines()) == len(names)
+
+
+def test_live_rows_keep_ticking_without_engine_calls():
+    # A job can sit in "Running algorithm" for minutes: its elapsed time must still move on screen.
+    now = [100.0]
+    stream = FakeTTY()
+    progress = ConsoleProgress(stream, mode="live", clock=lambda: now[0])
+    progress.run_started("spec", "mock", ["slow"])
+    progress.job_status("slow", 40, "Running algorithm ", 0.5)
+    time.sleep(0.3)  # past the throttle's own deferred redraw
+    now[0] += 42.0  # no engine call from here on
+    mark = len(stream.getvalue())
+    deadline = time.monotonic() + 10
+    while "(42.5s)" not in stream.getvalue()[mark:] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "slow: 40 Running algorithm (42.5s)" in stream.getvalue()[mark:]
+    progress.run_done(run(passed()))
