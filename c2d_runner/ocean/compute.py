@@ -275,7 +275,7 @@ class OceanCompute:
         return self.start_job(
             consumer_wallet, dataset, compute_environment, algorithm, algorithm_meta,
             algorithm_algocustomdata, extra,
-            )
+        )
 
     # -- status ----------------------------------------------------------------------------
     def status(self, ddo: DDO | str, service: Service | str, job_id: str, wallet: Any) -> dict[str, Any]:
@@ -285,11 +285,10 @@ class OceanCompute:
         address = _address(wallet)
         params: dict[str, Any] = {"consumerAddress": address, "documentId": did, "jobId": job_id}
         if self.config.sign_status:
-            floor = self._nonce_floor(provider_url, wallet)
-            with self._nonce_lock(provider_url, wallet):
-                nonce, signature = self._sign(provider_url, wallet, address + job_id + did, floor)
-                params.update(nonce=nonce, signature=signature)
-                answer, endpoint = self._provider.status(provider_url, params)
+            answer, endpoint = self._send_signed(
+                provider_url, wallet, address + job_id + did,
+                lambda nonce, signature: self._provider.status(provider_url, {**params, "nonce": nonce,
+                                                                              "signature": signature}))
         else:
             # The provider ignores status signatures; skipping them saves a nonce round trip.
             answer, endpoint = self._provider.status(provider_url, params)
