@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import click
 
@@ -181,8 +182,6 @@ def run(spec, target, chain_id, parallel, only, out, junit, json_path, lock, che
     By default the spec runs on the bundled mock Ocean, started in-process on a loopback port:
     no chain, no Docker, no account. Results and logs are streamed to the run folder.
     """
-    from pathlib import Path
-
     from c2d_runner.engine.runner import RunOptions, run_spec
     from c2d_runner.report import ConsoleProgress, write_json, write_junit
 
@@ -265,8 +264,8 @@ def verify(spec, target, chain_id):
     click.echo(f"{spec}: the lock holds ({lock_path(plan_.path).name})")
 
 
-RUNS_OPTION = click.option("--out", "runs", type=click.Path(file_okay=False), default="runs", show_default=True,
-                           help="The runs folder where the job's run was recorded.")
+RUNS_OPTION = click.option("--out", "runs", type=click.Path(file_okay=False, path_type=Path), default="runs",
+                           show_default=True, help="The runs folder where the job's run was recorded.")
 
 
 @main.command(short_help="Status of a job from an earlier run.")
@@ -275,11 +274,9 @@ RUNS_OPTION = click.option("--out", "runs", type=click.Path(file_okay=False), de
 @_engine_errors
 def status(job_id, runs):
     """Show the provider's status of a job from an earlier run."""
-    from pathlib import Path
-
     from c2d_runner.engine.commands import job_session
 
-    with job_session(job_id, Path(runs)) as (record, compute, wallet):
+    with job_session(job_id, runs) as (record, compute, wallet):
         job = compute.status(record.dataset_did, record.provider, job_id, wallet)
     click.echo(json.dumps(job, indent=2, default=str))
 
@@ -292,11 +289,9 @@ def status(job_id, runs):
 @_engine_errors
 def logs(job_id, runs, log_type):
     """Print the logs of a job from an earlier run."""
-    from pathlib import Path
-
     from c2d_runner.engine.commands import job_session
 
-    with job_session(job_id, Path(runs)) as (record, compute, wallet):
+    with job_session(job_id, runs) as (record, compute, wallet):
         chunks = compute.compute_job_result_logs(record.dataset_did, record.provider, job_id, wallet, log_type)
     for chunk in chunks:
         click.echo(chunk.decode("utf-8", errors="replace"), nl=False)
@@ -310,19 +305,20 @@ def logs(job_id, runs, log_type):
 @_engine_errors
 def results(job_id, runs, dest):
     """Download every result of a job from an earlier run (streamed to disk)."""
-    from pathlib import Path
-
     from c2d_runner.engine.commands import job_session
+    from c2d_runner.engine.jobrun import result_target
     from c2d_runner.engine.journal import job_folder_name
     from c2d_runner.ocean.messages import results_of
 
-    with job_session(job_id, Path(runs)) as (record, compute, wallet):
+    with job_session(job_id, runs) as (record, compute, wallet):
         folder = Path(dest) if dest else record.run_folder / job_folder_name(record.job_name)
         folder.mkdir(parents=True, exist_ok=True)
         job = compute.status(record.dataset_did, record.provider, job_id, wallet)
+        taken: set = set()
         for index, item in enumerate(results_of(job)):
-            got = compute.download_result(record.dataset_did, record.provider, job_id, index, wallet, folder)
-            click.echo(f"{folder / got.filename}  {got.size} bytes  sha256 {got.sha256}  ({item.get('type')})")
+            _, target = result_target(folder, item, index, taken)
+            got = compute.download_result(record.dataset_did, record.provider, job_id, index, wallet, target)
+            click.echo(f"{target}  {got.size} bytes  sha256 {got.sha256}  ({item.get('type')})")
 
 
 @main.command(short_help="Stop a job from an earlier run.")
@@ -331,11 +327,9 @@ def results(job_id, runs, dest):
 @_engine_errors
 def stop(job_id, runs):
     """Ask the provider to stop a job from an earlier run."""
-    from pathlib import Path
-
     from c2d_runner.engine.commands import job_session
 
-    with job_session(job_id, Path(runs)) as (record, compute, wallet):
+    with job_session(job_id, runs) as (record, compute, wallet):
         job = compute.stop(record.dataset_did, record.provider, job_id, wallet)
     click.echo(f"stop requested for {job_id}: status {job.get('status')} {str(job.get('statusText', '')).strip()}")
 

@@ -158,7 +158,7 @@ class JobRun:
     def download(self, final: dict) -> tuple[list[ResultRecord], list[str]]:
         """Stream every result to outputs/ or logs/; problems are collected, not raised."""
         from c2d_runner.ocean.errors import OceanError
-        from c2d_runner.ocean.messages import clean_filename, results_of
+        from c2d_runner.ocean.messages import results_of
 
         job, ctx = self.job, self.ctx
         items = results_of(final)
@@ -170,11 +170,7 @@ class JobRun:
             kind = str(item.get("type") or "output")
             dest = self.folder / ("outputs" if kind == "output" else "logs")
             dest.mkdir(parents=True, exist_ok=True)
-            # Named from the provider's results listing (a header may mangle ';' or quotes), made
-            # safe, and never written over another result of the same job.
-            name = clean_filename(str(item.get("filename") or ""), f"result-{index}")
-            target = dest / name if dest / name not in taken else dest / f"{index}-{name}"
-            taken.add(target)
+            name, target = result_target(dest, item, index, taken)
             try:
                 got = ctx.compute.download_result(job.dataset.ddo, job.dataset.service, self.job_id, index,
                                                   ctx.wallet, target)
@@ -260,6 +256,17 @@ class JobRun:
         )
         self.ctx.journal.write("done", job=self.name, outcome=job_to_dict(outcome))
         return outcome
+
+
+def result_target(folder: Path, item: dict, index: int, taken: set[Path]) -> tuple[str, Path]:
+    """(name, path) for result `index` in `folder`: named from the provider's results listing (a
+    header may mangle ';' or quotes), made safe, and never over another result of the same job."""
+    from c2d_runner.ocean.messages import clean_filename
+
+    name = clean_filename(str(item.get("filename") or ""), f"result-{index}")
+    target = folder / name if folder / name not in taken else folder / f"{index}-{name}"
+    taken.add(target)
+    return name, target
 
 
 def _unreachable(exc: Exception) -> bool:
