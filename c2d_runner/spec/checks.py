@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from c2d_runner.spec.diagnostics import Diagnostic
 from c2d_runner.spec.documents import LoadedDocument

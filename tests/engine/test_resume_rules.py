@@ -2,7 +2,6 @@
 import json
 import signal
 import subprocess
-import sys
 
 from c2d_runner.engine.journal import Journal, RunFolderBusy, hold_run_folder
 

@@ -2,16 +2,14 @@
 import contextlib
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import pytest
-
 from c2d_runner.wire import TEST_CONSUMER_KEY
+from tests.mock.helpers import served_mock
 
 from .conftest import raw_job, write_spec
 from .test_run import c2d
@@ -30,22 +28,9 @@ print("echo", custom["n"])
 
 @contextlib.contextmanager
 def mock_server(world: Path, state: Path):
-    """`c2d mock serve` in a subprocess on a free port; yields its URL; always stopped."""
-    proc = subprocess.Popen(C2D + ["mock", "serve", "--port", "0", "--world", str(world), "--state-dir", str(state)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        line = proc.stdout.readline()
-        match = re.search(r"(http://127\.0\.0\.1:\d+)", line)
-        assert match, line + (proc.stdout.read() if proc.poll() is not None else "")
-        yield match.group(1)
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        proc.stdout.close()
+    """`c2d mock serve` for the test world in a subprocess; yields its URL; always stopped."""
+    with served_mock(state, world) as (url, _):
+        yield url
 
 
 def consumer_jobs(url: str) -> list[dict]:

@@ -170,7 +170,7 @@ def test_multiword_runtime_key_and_shebang_algorithm(executors, make_request):
                            entrypoint="python -u $ALGO", command_map={"python": "/nonexistent",
                                                                       "python -u": sys.executable})
     assert [r.filename for r in executors["none"].run(request).results][0] == "x"
-    shebang = make_request(f"#!/bin/sh\necho from-shebang > \"$OUTPUTS/s\"\n", entrypoint="$ALGO",
+    shebang = make_request("#!/bin/sh\necho from-shebang > \"$OUTPUTS/s\"\n", entrypoint="$ALGO",
                            command_map={})
     result = executors["none"].run(shebang)
     assert result.results[0].path.read_text() == "from-shebang\n"

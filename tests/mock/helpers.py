@@ -1,8 +1,15 @@
 """A tiny signing client for the mock's tests: requests + wire.sign_request, nothing from c2d_runner.ocean."""
 from __future__ import annotations
 
+import contextlib
+import os
+import re
+import signal
+import subprocess
+import sys
 import time
-from typing import Any
+from pathlib import Path
+from typing import Any, Iterator
 
 import requests
 from eth_account import Account
@@ -118,3 +125,32 @@ def sleeper_meta(seconds: float = 30) -> dict:
             "language": "python", "version": "0.1",
             "container": {"entrypoint": "python $ALGO", "image": "python", "tag": "3.11",
                           "checksum": "sha256:" + "0" * 64}}
+
+
+@contextlib.contextmanager
+def served_mock(state_dir: Path, world: Path | None = None) -> Iterator[tuple[str, dict[str, str]]]:
+    """`c2d mock serve` in a subprocess on a free port: yields (url, {asset name: DID}); always stopped."""
+    command = [sys.executable, "-m", "c2d_runner.cli", "mock", "serve", "--port", "0", "--state-dir", str(state_dir)]
+    if world is not None:
+        command += ["--world", str(world)]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        first = proc.stdout.readline()
+        match = re.search(r"ready at (http://\S+)", first)
+        assert match, first + (proc.stdout.read() if proc.poll() is not None else "")
+        dids = {}
+        for line in iter(proc.stdout.readline, ""):  # one "name kind did" row per asset, then the sandbox line
+            parts = line.split()
+            if len(parts) != 3 or not parts[2].startswith("did:op:"):
+                break
+            dids[parts[0]] = parts[2]
+        yield match.group(1), dids
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()

@@ -69,7 +69,6 @@ def test_oceanjs_style_flow(mock, dids):
         job = http.get(path["computeStatus"], params={"consumerAddress": me, "jobId": job_id}).json()[0]
         if job["status"] == 70:
             break
-        import time
         time.sleep(0.05)
     n = nonce()
     url = (f"{path['computeResult']}?consumerAddress={me}&jobId={job_id}&index=0&nonce={n}"

@@ -9,14 +9,12 @@ from __future__ import annotations
 import json
 import os
 import pathlib
-import re
-import signal
 import subprocess
-import sys
 
 import pytest
 
 from c2d_runner import wire
+from tests.mock import helpers
 
 OCEAN_LIB = "3.1.2"
 PYTHON310 = pathlib.Path(os.environ.get("C2D_PYTHON310", "/root/.pyenv/versions/3.10.13/bin/python"))
@@ -47,24 +45,8 @@ def _oceanlib_python() -> pathlib.Path:
 @pytest.fixture()
 def served_mock(tmp_path):
     """`c2d mock serve` as a subprocess on an ephemeral port; stopped with SIGTERM."""
-    proc = subprocess.Popen([sys.executable, "-m", "c2d_runner.cli", "mock", "serve", "--port", "0",
-                             "--state-dir", str(tmp_path / "state")],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    try:
-        url = re.search(r"ready at (http://\S+)", proc.stdout.readline()).group(1)
-        dids = {}
-        for _ in range(6):
-            name, kind, did = proc.stdout.readline().split()
-            dids[name] = did
-        yield url, dids
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with helpers.served_mock(tmp_path / "state") as served:
+        yield served
 
 
 def test_oceanpy_runs_the_whole_flow(served_mock):
