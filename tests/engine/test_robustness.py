@@ -131,7 +131,7 @@ def test_sigterm_stops_the_remote_jobs_and_exits_non_zero(tmp_path, world):
     with mock_server(world.path, tmp_path / "mock-state") as url:
         spec = remote_spec(tmp_path, world, url, "term", count=2, seconds=60)
         proc = subprocess.Popen(C2D + ["run", str(spec), "--jobs", "2", "-q"], cwd=tmp_path, env=runner_env(),
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             folder = wait_for(lambda: run_folder(tmp_path, "term"))
             wait_for(lambda: len([e for e in events(folder) if e["event"] == "started"]) == 2)
