@@ -149,12 +149,3 @@ def _fsync_dir(folder: Path) -> None:
     finally:
         os.close(fd)
 
-
-def write_json_atomic(path: Path, data) -> None:
-    """Write JSON via a temporary file, fsync and rename, so readers never see half a file."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as out:
-        out.write(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(tmp, path)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from c2d_runner.engine.journal import write_json_atomic
+from c2d_runner.atomic import write_json
 from c2d_runner.engine.outcome import ExpectationResult, JobOutcome
 from c2d_runner.engine.resolve import ResolvedJob, custom_data_hash
 from c2d_runner.spec.model import RawAlgorithm, SpecPlan
@@ -72,7 +72,7 @@ def write_lock(plan: SpecPlan, resolved: list[ResolvedJob], outcomes: dict[str, 
     if old and old.get("spec_sha256") == plan.sha256:
         known = {job.name for job in plan.jobs}
         lock["jobs"] = {**{k: v for k, v in old["jobs"].items() if k in known}, **lock["jobs"]}
-    write_json_atomic(path, lock)
+    write_json(path, lock)
     return path
 
 

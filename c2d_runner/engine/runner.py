@@ -12,8 +12,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
-from c2d_runner.engine.journal import (MOCK_STATE, RECORD, Journal, RunFolderBusy, hold_run_folder, new_run_id,
-                                       write_json_atomic)
+from c2d_runner.atomic import write_json
+from c2d_runner.engine.journal import MOCK_STATE, RECORD, Journal, RunFolderBusy, hold_run_folder, new_run_id
 from c2d_runner.engine.jobrun import JobRun, RunContext, interruptible_sleep
 from c2d_runner.engine.outcome import ERROR, FAILED, SKIPPED, JobOutcome, RunOutcome, job_from_dict, job_to_dict
 from c2d_runner.engine.resolve import InfrastructureError, ResolvedJob, Resolver
@@ -270,7 +270,7 @@ class Run:
                          folder=self.folder, target=conn.description, started_at=self.started_at,
                          duration=time.monotonic() - began, jobs=tuple(outcomes), problems=tuple(problems),
                          interrupted=interrupted)
-        write_json_atomic(self.folder / RECORD, {
+        write_json(self.folder / RECORD, {
             "run_id": self.run_id, "spec": {"path": str(self.plan.path), "name": self.plan.name,
                                              "sha256": self.plan.sha256},
             "target": target_record(self.target), "provider": conn.provider, "aquarius": conn.aquarius,

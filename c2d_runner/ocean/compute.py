@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import secrets
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import Any, Callable, Mapping, NamedTuple, Sequence
 import requests
 
 from c2d_runner import wire
+from c2d_runner.atomic import atomic_file
 from c2d_runner.ocean.aquarius import Aquarius
 from c2d_runner.ocean.config import ClientConfig
 from c2d_runner.ocean.consumable import ConsumableCodes, consumable_code, fileinfo_ok
@@ -397,28 +397,20 @@ class OceanCompute:
             target.parent.mkdir(parents=True, exist_ok=True)
             digest = hashlib.sha256()
             size = 0
-            # Not mkstemp: its 0600 mode would stick to the result; this one honours the umask.
-            tmp = str(target.parent / f".{target.name}.{secrets.token_hex(4)}.part")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
             try:
-                with os.fdopen(fd, "wb") as out:
+                with atomic_file(target) as out:
                     for chunk in response.iter_content(_CHUNK):
                         out.write(chunk)
                         digest.update(chunk)
                         size += len(chunk)
-                expected = response.headers.get("Content-Length")
-                encoded = response.headers.get("Content-Encoding")
-                if expected and not encoded and expected.isdigit() and int(expected) != size:
-                    raise ProviderError(f"result truncated: {size} of {expected} bytes",
-                                        status=response.status_code, endpoint=endpoint)
-                os.replace(tmp, target)
+                    expected = response.headers.get("Content-Length")
+                    encoded = response.headers.get("Content-Encoding")
+                    if expected and not encoded and expected.isdigit() and int(expected) != size:
+                        raise ProviderError(f"result truncated: {size} of {expected} bytes",
+                                            status=response.status_code, endpoint=endpoint)
             except requests.RequestException as exc:
-                _unlink(tmp)
                 raise ProviderError(f"result download interrupted after {size} bytes: {type(exc).__name__}",
                                     status=response.status_code, endpoint=endpoint) from None
-            except BaseException:
-                _unlink(tmp)
-                raise
         finally:
             response.close()
         return ResultFile(filename, size, digest.hexdigest())
@@ -494,9 +486,3 @@ def _provider_url(service: Service | str) -> str:
         raise InvalidComputeRequest(f"expected a Service or a provider URL, got {url!r}")
     return url.rstrip("/")
 
-
-def _unlink(path: str) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass

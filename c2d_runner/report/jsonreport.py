@@ -9,9 +9,9 @@ import sys
 from pathlib import Path, PurePath
 from typing import Any
 
+from c2d_runner.atomic import write_text
 from c2d_runner.engine.outcome import ERROR, FAILED, PASSED, SKIPPED, RunOutcome
 
-from ._atomic import atomic_write_text
 from ._text import outcome_counts
 
 REPORT_VERSION = 1
@@ -55,4 +55,4 @@ def write_json(run: RunOutcome, path: str | os.PathLike[str]) -> Path | None:
         sys.stdout.write(text)
         sys.stdout.flush()
         return None
-    return atomic_write_text(path, text)
+    return write_text(path, text)

@@ -6,9 +6,9 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from c2d_runner.atomic import write_text
 from c2d_runner.engine.outcome import ERROR, FAILED, SKIPPED, JobOutcome, RunOutcome
 
-from ._atomic import atomic_write_text
 from ._text import ANSI, first_line, outcome_counts, plural
 
 # Characters XML 1.0 forbids outright (most C0 controls, lone surrogates, U+FFFE/U+FFFF).
@@ -128,4 +128,4 @@ def junit_xml(run: RunOutcome) -> str:
 
 def write_junit(run: RunOutcome, path: str | os.PathLike[str]) -> Path:
     """Write `junit_xml(run)` to `path` atomically and return the path."""
-    return atomic_write_text(path, junit_xml(run))
+    return write_text(path, junit_xml(run))

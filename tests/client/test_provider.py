@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from urllib.parse import quote
 
 import pytest
 from werkzeug import Response
@@ -396,6 +397,20 @@ def test_download_result_to_a_file_path_without_content_disposition(httpserver, 
     filename, size, digest = oc.download_result(ddo, service, JOB_ID, 1, wallet, target)
     assert (filename, size) == ("result-1", 9) and target.read_bytes() == b"log line\n"
     assert digest == hashlib.sha256(b"log line\n").hexdigest()
+
+
+def test_download_result_with_a_name_of_250_bytes(httpserver, oc, ddo, service, wallet, tmp_path):
+    # The temporary file must not be named after the result: ".<250 bytes>.part" exceeds NAME_MAX.
+    name = "é" * 123 + ".csv"  # 250 bytes in UTF-8
+    assert len(name.encode()) == 250
+    expect_root(httpserver)
+    expect_nonce(httpserver, wallet.address)
+    httpserver.expect_ordered_request("/api/services/computeResult").respond_with_data(
+        b"a,b\n", headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
+    got = oc.download_result(ddo, service, JOB_ID, 0, wallet, tmp_path)
+    assert got.filename == name
+    assert [p.name for p in tmp_path.iterdir()] == [name]
+    assert (tmp_path / name).read_bytes() == b"a,b\n"
 
 
 def test_truncated_download_leaves_nothing_behind(httpserver, oc, ddo, service, wallet, tmp_path):
