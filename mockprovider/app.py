@@ -16,33 +16,17 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from mockprovider import aquarius, faults, provider
+from mockprovider import aquarius, endpoints, faults, provider
 from mockprovider.errors import GlobalError, MockError
 from mockprovider.http import json_response, request_data, to_response
 from mockprovider.state import MockState
 
 log = logging.getLogger(__name__)
 
-S = "/api/services"
 A = "/api/aquarius"
 URL_MAP = Map([
     Rule("/", endpoint="root", methods=["GET"]),
-    Rule(f"{S}/nonce", endpoint="nonce", methods=["GET"]),
-    Rule(f"{S}/computeEnvironments", endpoint="computeEnvironments", methods=["GET"]),
-    Rule(f"{S}/initializeCompute", endpoint="initializeCompute", methods=["POST"]),
-    Rule(f"{S}/compute", endpoint="computeStart", methods=["POST"]),
-    Rule(f"{S}/compute", endpoint="computeStatus", methods=["GET"]),
-    Rule(f"{S}/compute", endpoint="computeStop", methods=["PUT"]),
-    Rule(f"{S}/compute", endpoint="computeDelete", methods=["DELETE"]),
-    Rule(f"{S}/computeResult", endpoint="computeResult", methods=["GET"]),
-    Rule(f"{S}/fileinfo", endpoint="fileinfo", methods=["POST"]),
-    Rule(f"{S}/initialize", endpoint="initialize", methods=["GET"]),
-    Rule(f"{S}/download", endpoint="download", methods=["GET"]),
-    Rule(f"{S}/validateContainer", endpoint="validateContainer", methods=["POST"]),
-    Rule(f"{S}/encrypt", endpoint="encrypt", methods=["POST"]),
-    Rule(f"{S}/decrypt", endpoint="decrypt", methods=["POST"]),
-    Rule(f"{S}/createAuthToken", endpoint="create_auth_token", methods=["GET"]),
-    Rule(f"{S}/deleteAuthToken", endpoint="delete_auth_token", methods=["DELETE"]),
+    *(Rule(e.path, endpoint=e.name, methods=[e.method]) for e in endpoints.PROVIDER),
     Rule("/health", endpoint="health", methods=["GET"]),
     Rule(A, endpoint="aquarius", methods=["GET"]),
     Rule(f"{A}/assets/ddo/validate", endpoint="validate", methods=["POST"]),

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any, Mapping
 
 from c2d_runner import wire
-from mockprovider import trust
+from mockprovider import endpoints, trust
 from mockprovider.errors import ResourceError, RouteError, ValidationError, not_a_number, not_an_integer
 from mockprovider.http import FileReply, Reply, open_regular_file
 from mockprovider.state import MockState
@@ -22,24 +22,6 @@ from mockprovider.store import EnvironmentFull, Job, NonceRejected, OrderInvalid
 from mockprovider.world import WorldAsset, algorithm_checksums
 
 PROVIDER_VERSION = "2.1.5"
-SERVICE_ENDPOINTS = {
-    "nonce": ["GET", "/api/services/nonce"],
-    "fileinfo": ["POST", "/api/services/fileinfo"],
-    "initialize": ["GET", "/api/services/initialize"],
-    "download": ["GET", "/api/services/download"],
-    "initializeCompute": ["POST", "/api/services/initializeCompute"],
-    "computeStart": ["POST", "/api/services/compute"],
-    "computeStatus": ["GET", "/api/services/compute"],
-    "computeStop": ["PUT", "/api/services/compute"],
-    "computeDelete": ["DELETE", "/api/services/compute"],
-    "computeResult": ["GET", "/api/services/computeResult"],
-    "computeEnvironments": ["GET", "/api/services/computeEnvironments"],
-    "validateContainer": ["POST", "/api/services/validateContainer"],
-    "encrypt": ["POST", "/api/services/encrypt"],
-    "decrypt": ["POST", "/api/services/decrypt"],
-    "create_auth_token": ["GET", "/api/services/createAuthToken"],
-    "delete_auth_token": ["DELETE", "/api/services/deleteAuthToken"],
-}
 MISSING_SIGNATURE = "Invalid signature provided. Please check the nonce or documentId."
 
 
@@ -133,7 +115,7 @@ def root(state: MockState, data: Mapping[str, Any]) -> Reply:
         "version": PROVIDER_VERSION,
         "providerAddresses": {str(state.world.chain_id): state.world.provider_address},
         "chainIds": [state.world.chain_id],
-        "serviceEndpoints": SERVICE_ENDPOINTS,
+        "serviceEndpoints": endpoints.service_endpoints(endpoints.PROVIDER),
     })
 
 

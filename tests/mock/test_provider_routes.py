@@ -23,6 +23,17 @@ def test_root_map_has_the_real_endpoint_names(mock):
     assert body["serviceEndpoints"]["computeStop"] == ["PUT", "/api/services/compute"]
 
 
+def test_every_announced_endpoint_is_routed_to_its_handler_by_the_same_name(mock):
+    # The root document and the routing come from one table, so neither can name a route the other lacks.
+    from mockprovider import app
+
+    announced = requests.get(mock.url + "/", timeout=5).json()["serviceEndpoints"]
+    adapter = app.URL_MAP.bind("127.0.0.1")
+    for name, (method, path) in announced.items():
+        assert adapter.match(path, method=method)[0] == name
+        assert name in app.DATA_HANDLERS
+
+
 def test_unknown_route_405_and_crash_are_json(mock, monkeypatch):
     r = requests.get(mock.url + "/api/services/nope", timeout=5)
     assert r.status_code == 404 and r.json()["error"].startswith("404 Not Found") and r.json()["context"] == {}
