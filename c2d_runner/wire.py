@@ -2,7 +2,8 @@
 
 The client (`c2d_runner.ocean`) and the mock (`mockprovider`) never import each other, so that a
 bug cannot cancel itself out on both sides; this module is the one place both may use.  It holds
-facts, not policy: DID derivation, the signed-message rule, checksums and the v1 status table.
+facts, not policy: DID derivation, the signed-message rules (Provider and Ocean Node), checksums
+and the v1 status table.
 eth-account is imported lazily so that `c2d --help` and `c2d validate` stay fast.
 """
 from __future__ import annotations
@@ -80,7 +81,7 @@ def _digest(message: str, nonce: object) -> bytes:
     """keccak(message + nonce), then the EIP-191 personal-message hash of those 32 bytes."""
     from eth_utils import keccak
 
-    return keccak(b"\x19Ethereum Signed Message:\n32" + keccak(text=message + str(nonce)))
+    return _personal_digest(keccak(text=message + str(nonce)))
 
 
 def _key_bytes(key) -> bytes:
@@ -133,9 +134,7 @@ def sign_request(account, message: str, nonce: object) -> str:
         return sig if sig.startswith("0x") else "0x" + sig
     from eth_keys import keys
 
-    signature = keys.PrivateKey(_key_bytes(key)).sign_msg_hash(_digest(message, nonce))
-    return "0x" + signature.r.to_bytes(32, "big").hex() + signature.s.to_bytes(32, "big").hex() + \
-        bytes([signature.v + 27]).hex()
+    return _rsv_hex(keys.PrivateKey(_key_bytes(key)).sign_msg_hash(_digest(message, nonce)))
 
 
 def recover_signer(message: str, nonce: object, signature: str) -> str:
@@ -143,6 +142,15 @@ def recover_signer(message: str, nonce: object, signature: str) -> str:
 
     Raises ValueError when the signature cannot be decoded or recovered.
     """
+    parsed = _parse_signature(signature)
+    try:
+        return parsed.recover_public_key_from_msg_hash(_digest(message, nonce)).to_checksum_address()
+    except Exception as exc:  # eth_keys raises several types for bad values and curve points
+        raise ValueError(f"cannot recover signer: {exc}") from exc
+
+
+def _parse_signature(signature: str):
+    """An eth_keys Signature from `0x` + r + s + v hex (v 0/1 or 27/28); ValueError when malformed."""
     from eth_keys import keys
 
     try:
@@ -153,7 +161,100 @@ def recover_signer(message: str, nonce: object, signature: str) -> str:
         raise ValueError(f"signature must be 65 bytes, got {len(raw)}")
     v = raw[64] - 27 if raw[64] >= 27 else raw[64]
     try:
-        parsed = keys.Signature(vrs=(v, int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:64], "big")))
-        return parsed.recover_public_key_from_msg_hash(_digest(message, nonce)).to_checksum_address()
+        return keys.Signature(vrs=(v, int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:64], "big")))
+    except Exception as exc:  # eth_keys raises ValidationError for out-of-range values
+        raise ValueError(f"cannot decode signature: {exc}") from exc
+
+
+def _rsv_hex(signature) -> str:
+    """`0x` + r + s + v hex with v = 27/28, the form ethers and eth-account produce."""
+    return "0x" + signature.r.to_bytes(32, "big").hex() + signature.s.to_bytes(32, "big").hex() + \
+        bytes([signature.v + 27]).hex()
+
+
+# --- Ocean Node (C2D v2) signed messages ---------------------------------------------------------
+# The node signs `consumerAddress + nonce + command` (ocean-node nonceHandler.ts): keccak256 of the
+# UTF-8 text, then EIP-191 personal-sign of the hash as *bytes* after ethers' `toBeArray`, which drops
+# leading zero bytes (so a hash starting 0x00 is signed as 31 bytes, with length "31" in the prefix).
+# The node also accepts a signature over the 66-character hex text of the hash; recovery tries both.
+
+NODE_COMMANDS = frozenset({
+    "freeStartCompute", "startCompute", "stopCompute", "getComputeResult", "getComputeStreamableLogs",
+})
+
+
+def node_message(address: str, nonce: object, command: str) -> str:
+    """The text an Ocean Node signs: the address exactly as sent, the nonce, the command name."""
+    return f"{address}{nonce}{command}"
+
+
+def node_message_hash(address: str, nonce: object, command: str) -> bytes:
+    """keccak256 of the node message (32 bytes, leading zeros kept)."""
+    from eth_utils import keccak
+
+    return keccak(text=node_message(address, nonce, command))
+
+
+def _personal_digest(payload: bytes) -> bytes:
+    """EIP-191 version 0x45 digest of `payload` (the prefix carries its decimal length)."""
+    from eth_utils import keccak
+
+    return keccak(b"\x19Ethereum Signed Message:\n" + str(len(payload)).encode("ascii") + payload)
+
+
+def _node_digests(address: str, nonce: object, command: str) -> tuple[bytes, bytes]:
+    """The two digests a node accepts: over the stripped hash bytes, and over its `0x…` hex text."""
+    digest = node_message_hash(address, nonce, command)
+    return _personal_digest(digest.lstrip(b"\0")), _personal_digest(("0x" + digest.hex()).encode("ascii"))
+
+
+def node_sign_request(account, nonce: object, command: str, address: str | None = None) -> str:
+    """Sign a node command the ocean.js way (v = 27/28); `address` defaults to the wallet's own.
+
+    Works with a KeyWallet or an eth-account LocalAccount (both expose `.key`); any other wallet
+    object is asked to personal-sign the stripped hash bytes through its own `sign_message`.
+    """
+    address = account.address if address is None else address
+    key = getattr(account, "key", None)
+    if key is None:
+        from eth_account.messages import encode_defunct
+
+        primitive = node_message_hash(address, nonce, command).lstrip(b"\0")
+        sig = account.sign_message(encode_defunct(primitive=primitive)).signature.hex()
+        return sig if sig.startswith("0x") else "0x" + sig
+    from eth_keys import keys
+
+    return _rsv_hex(keys.PrivateKey(_key_bytes(key)).sign_msg_hash(_node_digests(address, nonce, command)[0]))
+
+
+def node_signature_matches(address: str, nonce: object, command: str, signature: str) -> bool:
+    """True when `signature` recovers to `address` (case-insensitive) in either form a node accepts.
+
+    The message is rebuilt with `address` exactly as the request carried it; a mixed-case and a
+    lowercase address therefore sign different messages, as on the node.
+    """
+    try:
+        parsed = _parse_signature(signature)
+    except ValueError:
+        return False
+    for digest in _node_digests(address, nonce, command):
+        try:
+            signer = parsed.recover_public_key_from_msg_hash(digest).to_checksum_address()
+        except Exception:  # a bad curve point: this form does not match
+            continue
+        if signer.lower() == str(address).lower():
+            return True
+    return False
+
+
+def node_recover_signer(address: str, nonce: object, command: str, signature: str) -> str:
+    """The checksummed signer of the node message over the stripped hash bytes (ocean.js's form).
+
+    Raises ValueError when the signature cannot be decoded or recovered.
+    """
+    parsed = _parse_signature(signature)
+    try:
+        return parsed.recover_public_key_from_msg_hash(
+            _node_digests(address, nonce, command)[0]).to_checksum_address()
     except Exception as exc:  # eth_keys raises several types for bad values and curve points
         raise ValueError(f"cannot recover signer: {exc}") from exc
