@@ -19,7 +19,7 @@ class ClientConfig:
     retries: int = 3
     retry_backoff: float = 0.25
     retry_backoff_max: float = 8.0
-    retry_after_max: float = 30.0
+    retry_after_max: float = 60.0  # an Ocean Node's rate limit counts per minute
     # Status polling in `wait`; None = 0.02 s on loopback, 0.5 s elsewhere.
     poll_interval_min: float | None = None
     poll_interval_max: float = 5.0

@@ -15,7 +15,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 from urllib.parse import urlsplit
 
 import requests
@@ -23,7 +23,12 @@ from requests.adapters import HTTPAdapter
 
 from c2d_runner.ocean.errors import ServiceError
 
+if TYPE_CHECKING:
+    from c2d_runner.ocean.budget import RequestBudget
+
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# A 429 is refused before any handler runs, so even a start may be sent again after it.
+RATE_LIMITED = 429
 _MAX_DETAIL = 500
 _UNCERTAIN = "; not retried: the request may have taken effect, check before sending it again"
 
@@ -35,7 +40,7 @@ class RetryPolicy:
     retries: int = 3
     backoff: float = 0.25
     backoff_max: float = 8.0
-    retry_after_max: float = 30.0
+    retry_after_max: float = 60.0  # an Ocean Node's rate limit counts per minute
 
     def delay(self, attempt: int, retry_after: float | None) -> float:
         """Seconds to wait before retry number `attempt` (1-based)."""
@@ -133,6 +138,17 @@ class HttpClient:
         self._lock = threading.Lock()
         self._count = 0
         self._by_endpoint: Counter[str] = Counter()
+        self._budgets: dict[str, "RequestBudget"] = {}
+
+    def set_budget(self, url: str, budget: "RequestBudget") -> None:
+        """Send every request to this URL's base through `budget` (requests per minute, 429 pauses)."""
+        with self._lock:
+            self._budgets[base_url(url)] = budget
+
+    def budget(self, url: str) -> "RequestBudget | None":
+        """The request budget of this URL's base, if one was set."""
+        with self._lock:
+            return self._budgets.get(base_url(url))
 
     @property
     def request_count(self) -> int:
@@ -189,11 +205,17 @@ class HttpClient:
         """
         endpoint = f"{method} {url}"
         attempts = 1 + (self.retry.retries if idempotent else 0)
-        for attempt in range(1, attempts + 1):
+        budget = self.budget(url)
+        rate_limited = 0
+        attempt = 0
+        while attempt < attempts:
+            attempt += 1
             last = attempt == attempts
             try:
                 if before_attempt is not None:
                     before_attempt()
+                if budget is not None:
+                    budget.acquire()
                 with attempt_lock if attempt_lock is not None else contextlib.nullcontext():
                     with self._lock:
                         self._count += 1
@@ -233,6 +255,15 @@ class HttpClient:
                 raise error_cls(f"request failed: {_short(exc)}", endpoint=endpoint) from None
             if response.status_code in ok_statuses:
                 return response
+            if response.status_code == RATE_LIMITED and rate_limited < self.retry.retries:
+                rate_limited += 1
+                attempt -= 1  # a refusal before any handler ran: not an attempt of the call
+                wait = self._rate_limit_wait(response, rate_limited)
+                if budget is not None:
+                    budget.pause(wait)  # every caller on this target waits, not only this one
+                else:
+                    self._sleep(wait)
+                continue
             if idempotent and not last and response.status_code in RETRY_STATUSES:
                 wait = self.retry.delay(attempt, parse_retry_after(response.headers.get("Retry-After")))
                 response.close()
@@ -244,6 +275,21 @@ class HttpClient:
                 response.close()
             raise error_cls(detail, status=response.status_code, endpoint=endpoint, body=body)
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+    def _rate_limit_wait(self, response: "requests.Response", attempt: int) -> float:
+        """The wait a 429 asks for: Retry-After, or an Ocean Node's "Try again in N seconds" text."""
+        from c2d_runner.ocean.node.replies import try_again_seconds
+
+        try:
+            wait = parse_retry_after(response.headers.get("Retry-After"))
+            if wait is None:
+                wait = try_again_seconds(response.text)
+        finally:
+            response.close()
+        if wait is None:
+            return self.retry.delay(attempt, None)
+        return min(wait, self.retry.retry_after_max)
 
 
 def _timeout_text(timeout: tuple[float, float] | float) -> str:
