@@ -1,0 +1,251 @@
+"""Free compute on one Ocean Node: request bodies, start, watch, fetch results, stop, follow logs.
+
+Sits on NodeClient (the routes) and the pure rules (status, environments, results, outputs); the
+OceanCompute facade and the runner call this for node targets.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+from c2d_runner.ocean.errors import ComputeTimeout, OceanError
+from c2d_runner.ocean.node.client import NodeClient, NodeError, raw_job_id
+from c2d_runner.ocean.node.environments import Choice, NodeEnvironment, parse_node_environments
+from c2d_runner.ocean.node.outputs import UnpackedFile, unpack_outputs
+from c2d_runner.ocean.node.results import (ALGORITHM_LOG, OUTPUT, LogDemuxer, NodeResult, demux_log,
+                                           frames_to_text, parse_results, pick_result)
+from c2d_runner.ocean.node.status import NodeVerdict, judge, with_log_tail
+
+_CHUNK = 1 << 20
+
+
+class NeedsPayment(OceanError):
+    """A paid start on an Ocean Node: it needs an on-chain escrow payment this client cannot make yet."""
+
+
+@dataclass(frozen=True)
+class UrlDataset:
+    """A dataset given by URL (a node `fileObject` of type url)."""
+
+    url: str
+    method: str = "get"
+    headers: Mapping[str, str] | None = None
+
+    def as_file_object(self) -> dict[str, Any]:
+        """The node's `{type: "url", url, method, headers?}`."""
+        obj: dict[str, Any] = {"type": "url", "url": self.url, "method": self.method.lower()}
+        if self.headers:
+            obj["headers"] = dict(self.headers)
+        return obj
+
+
+def dataset_entry(item: Any) -> dict[str, Any]:
+    """One `datasets[]` entry: a URL fileObject, or a DDO's {documentId, serviceId, userdata?}."""
+    if isinstance(item, UrlDataset):
+        return {"fileObject": item.as_file_object()}
+    entry: dict[str, Any] = {"documentId": item.did, "serviceId": item.service_id}
+    if getattr(item, "userdata", None):
+        entry["userdata"] = dict(item.userdata)
+    return entry
+
+
+def algorithm_entry(meta: Any = None, published: Any = None, custom_data: Mapping[str, Any] | None = None,
+                    envs: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The `algorithm` object: raw `{meta}` or published `{documentId, serviceId, meta}`.
+
+    A free start does not fill `meta` from the algorithm's DDO (the node then fails with "Unable
+    to extract docker image"), so a published algorithm's metadata.algorithm is sent as its meta.
+    """
+    if published is not None:
+        algo: dict[str, Any] = {"documentId": published.did, "serviceId": published.service_id,
+                                "meta": dict(published.ddo.metadata.get("algorithm") or {})}
+    elif meta is not None:
+        algo = {"meta": meta.as_dictionary() if hasattr(meta, "as_dictionary") else dict(meta)}
+    else:
+        raise ValueError("an algorithm needs raw metadata or a published algorithm")
+    if custom_data is not None:
+        algo["algocustomdata"] = dict(custom_data)
+    if envs:
+        algo["envs"] = {str(k): str(v) for k, v in envs.items()}
+    return algo
+
+
+def free_start_body(choice: Choice, algorithm: Mapping[str, Any], datasets: Sequence[Mapping[str, Any]],
+                    queue_max_wait: float | None = None) -> dict[str, Any]:
+    """The freeCompute body without its signature fields."""
+    body: dict[str, Any] = {
+        "environment": choice.env.id,
+        "algorithm": dict(algorithm),
+        "datasets": [dict(d) for d in datasets],
+        "resources": [{"id": rid, "amount": amount} for rid, amount in choice.resources],
+    }
+    if choice.duration:
+        body["maxJobDuration"] = int(choice.duration)
+    if queue_max_wait:
+        body["queueMaxWaitTime"] = int(queue_max_wait)
+    return body
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A result stored on disk: where, how many bytes came, and the unpacked outputs for outputs.tar."""
+
+    result: NodeResult
+    path: Path
+    size: int
+    unpacked: tuple[UnpackedFile, ...] = ()
+
+
+class NodeCompute:
+    """Jobs on one node for one run; thread-safe (jobs of a run share it)."""
+
+    def __init__(self, client: NodeClient, *, sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.monotonic, coalesce: float = 1.0) -> None:
+        self.client = client
+        self._sleep = sleep
+        self._clock = clock
+        self._coalesce = coalesce
+        self._watching: set[str] = set()
+        self._listing: tuple[float, dict[str, dict]] | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        """The node's base URL."""
+        return self.client.url
+
+    def environments(self) -> tuple[NodeEnvironment, ...]:
+        """The node's environments (live: counters change)."""
+        try:
+            return parse_node_environments(self.client.environments())
+        except ValueError as exc:
+            raise NodeError(str(exc), status=200, endpoint=" ".join(self.client.endpoint("computeEnvironments"))) from None
+
+    def start(self, wallet: Any, choice: Choice, algorithm: Mapping[str, Any],
+              datasets: Sequence[Mapping[str, Any]], queue_max_wait: float | None = None) -> str:
+        """Start a job in the chosen environment; the prefixed job id. A paid choice sends nothing."""
+        if not choice.free:
+            raise NeedsPayment(
+                f"environment {choice.env.id} of {self.url} is paid: a paid start on an Ocean Node needs an "
+                "on-chain escrow payment, which this client cannot make yet; nothing was sent")
+        job = self.client.free_start(wallet, free_start_body(choice, algorithm, datasets, queue_max_wait))
+        return str(job["jobId"])
+
+    # -- status ----------------------------------------------------------------------------
+    def status(self, wallet: Any, job_id: str) -> tuple[dict[str, Any], NodeVerdict]:
+        """The job object and what it means.
+
+        While several jobs of this run are watched on the node, one listing of the consumer's jobs
+        answers all of them (fetched at most once per `coalesce` seconds): ten jobs cost one
+        request per poll round, not ten.
+        """
+        with self._lock:
+            shared = len(self._watching) > 1 and job_id in self._watching
+        job = self._from_listing(wallet.address, job_id) if shared else None
+        if job is None:
+            job = self.client.status(wallet.address, job_id)
+        return job, judge(job)
+
+    def _from_listing(self, address: str, job_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            listing = self._listing
+            if listing is None or self._clock() - listing[0] > self._coalesce:
+                jobs = {str(j.get("jobId")): j for j in self.client.jobs(address)}
+                self._listing = listing = (self._clock(), jobs)
+        return listing[1].get(raw_job_id(job_id))
+
+    def wait(self, wallet: Any, job_id: str, timeout: float,
+             on_status: Callable[[dict[str, Any], NodeVerdict], None] | None = None,
+             interval_min: float = 1.0, interval_max: float = 5.0) -> tuple[dict[str, Any], NodeVerdict]:
+        """Poll until the job is over (dateFinished set); ComputeTimeout after `timeout` seconds."""
+        with self._lock:
+            self._watching.add(job_id)
+        try:
+            deadline = self._clock() + timeout
+            interval, last = interval_min, None
+            while True:
+                job, verdict = self.status(wallet, job_id)
+                if last is None or verdict.status != last.status:
+                    interval = interval_min
+                    if on_status is not None:
+                        on_status(job, verdict)
+                last = verdict
+                if verdict.over:
+                    return job, verdict
+                remaining = deadline - self._clock()
+                if remaining <= 0:
+                    raise ComputeTimeout(job_id, timeout, job)
+                self._sleep(min(interval, remaining))
+                interval = min(interval * 1.5, interval_max)
+        finally:
+            with self._lock:
+                self._watching.discard(job_id)
+
+    def failure_reason(self, wallet: Any, job_id: str, job: Mapping[str, Any], verdict: NodeVerdict) -> str:
+        """The verdict's reason, with the tail of the log that explains it (configuration.log for 31-33)."""
+        if not verdict.reason_log:
+            return verdict.reason
+        entry = pick_result(parse_results(job.get("results")), verdict.reason_log)
+        if entry is None:
+            return verdict.reason
+        try:
+            return with_log_tail(verdict.reason, demux_log(self.fetch(wallet, job_id, entry.index)))
+        except OceanError:
+            return verdict.reason
+
+    # -- results ---------------------------------------------------------------------------
+    def fetch(self, wallet: Any, job_id: str, index: int) -> bytes:
+        """The bytes of result `index`, as served."""
+        with self.client.result(wallet, job_id, index) as response:
+            return response.content
+
+    def download(self, wallet: Any, job_id: str, result: NodeResult, folder: str | os.PathLike[str]) -> Fetched:
+        """Store one result in the job folder: logs under logs/ (algorithm.log as plain text),
+        outputs.tar beside outputs/, into which it is unpacked safely."""
+        folder = Path(folder)
+        if result.type == OUTPUT:
+            tar = folder / (result.filename or "outputs.tar")
+            size = self._stream(wallet, job_id, result.index, tar, None)
+            return Fetched(result, tar, size, unpack_outputs(tar, folder / "outputs"))
+        target = folder / "logs" / (Path(result.filename).name or f"result-{result.index}.log")
+        demux = LogDemuxer() if result.type == ALGORITHM_LOG else None
+        return Fetched(result, target, self._stream(wallet, job_id, result.index, target, demux))
+
+    def _stream(self, wallet: Any, job_id: str, index: int, target: Path, demux: LogDemuxer | None) -> int:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.parent / f".{target.name}.{secrets.token_hex(4)}.part"
+        size = 0
+        try:
+            with self.client.result(wallet, job_id, index) as response, open(tmp, "wb") as out:
+                for chunk in response.iter_content(_CHUNK):
+                    size += len(chunk)
+                    out.write(frames_to_text(demux.feed(chunk)).encode() if demux else chunk)
+                if demux:
+                    out.write(frames_to_text(demux.close()).encode())
+            os.replace(tmp, target)
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+        return size
+
+    # -- stop and logs ---------------------------------------------------------------------
+    def stop(self, wallet: Any, job_id: str) -> dict[str, Any] | None:
+        """Ask the node to stop the job (it stops on its next loop, ~2 s; the job then ends at 71)."""
+        return self.client.stop(wallet, job_id)
+
+    def follow_logs(self, wallet: Any, job_id: str, write: Callable[[str], None]) -> None:
+        """Stream a running job's output as text until the algorithm ends (404 once it is not running)."""
+        demux = LogDemuxer()
+        with self.client.streamable_logs(wallet, job_id) as response:
+            for chunk in response.iter_content(None):
+                text = frames_to_text(demux.feed(chunk))
+                if text:
+                    write(text)
+        rest = frames_to_text(demux.close())
+        if rest:
+            write(rest)
