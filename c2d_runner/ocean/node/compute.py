@@ -6,7 +6,6 @@ OceanCompute facade and the runner call this for node targets.
 from __future__ import annotations
 
 import os
-import secrets
 import threading
 import time
 from dataclasses import dataclass
@@ -217,20 +216,16 @@ class NodeCompute:
         return Fetched(result, target, self._stream(wallet, job_id, result.index, target, demux))
 
     def _stream(self, wallet: Any, job_id: str, index: int, target: Path, demux: LogDemuxer | None) -> int:
+        from c2d_runner.atomic import atomic_file
+
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.parent / f".{target.name}.{secrets.token_hex(4)}.part"
         size = 0
-        try:
-            with self.client.result(wallet, job_id, index) as response, open(tmp, "wb") as out:
-                for chunk in response.iter_content(_CHUNK):
-                    size += len(chunk)
-                    out.write(frames_to_text(demux.feed(chunk)).encode() if demux else chunk)
-                if demux:
-                    out.write(frames_to_text(demux.close()).encode())
-            os.replace(tmp, target)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
+        with self.client.result(wallet, job_id, index) as response, atomic_file(target) as out:
+            for chunk in response.iter_content(_CHUNK):
+                size += len(chunk)
+                out.write(frames_to_text(demux.feed(chunk)).encode() if demux else chunk)
+            if demux:
+                out.write(frames_to_text(demux.close()).encode())
         return size
 
     # -- stop and logs ---------------------------------------------------------------------
