@@ -48,7 +48,7 @@ def main() -> None:
         spec.write_text(big_spec(args.jobs))
         size = spec.stat().st_size
         validate = timed(c2d + ["validate", str(spec)], args.runs)
-        exact_code = ("import sys; from c2d_runner.spec import fastpath; fastpath.FAST_PATH_MIN_BYTES = 1 << 40;"
+        exact_code = ("import sys; from c2d_runner.yamldoc import fastpath; fastpath.FAST_PATH_MIN_BYTES = 1 << 40;"
                       "from c2d_runner.cli import main; sys.argv = ['c2d', 'validate', sys.argv[1]]; main()")
         exact = timed([sys.executable, "-c", exact_code, str(spec)], max(1, args.runs // 2))
         baseline = timed([sys.executable, "-c", "pass"], args.runs)

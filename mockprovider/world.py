@@ -1,6 +1,6 @@
 """The world a mock Ocean serves: datasets, algorithms, environments, runtimes, read from YAML.
 
-Loading is: document (YAML + JSON Schema, one function, `_load_document`) -> semantic checks
+Loading is: document (YAML + JSON Schema, through the shared `c2d_runner.yamldoc` loader) -> semantic checks
 (names, references, files) -> frozen objects.  Nothing here does HTTP; DDOs are built from these
 objects in `ddo.py`.  Bad worlds raise `WorldInvalid` listing every problem at once.
 """
@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from c2d_runner import wire
+from c2d_runner.yamldoc import LoadedDocument, SpecInvalid, load_checked, parse_document
 
 DEFAULT_WORLD = pathlib.Path(__file__).parent / "worlds" / "default" / "world.yaml"
 TRUST_POLICIES = ("provider-py", "ocean-node")
@@ -195,84 +196,38 @@ def provider_address() -> str:
 
 # --- loading --------------------------------------------------------------------------------------
 
-Position = Callable[[tuple], "tuple[int, int] | None"]
-
-
-def _load_document(path: pathlib.Path) -> tuple[Any, Position]:
-    """YAML + world.schema.json -> (plain data, position lookup); raises WorldInvalid.
-
-    The project's spec loader (`c2d_runner.spec.documents.load_checked`) is used when present,
-    for ${VAR} substitution and line:col positions; a small private loader stands in otherwise.
-    """
-    try:
-        from c2d_runner.spec.documents import load_checked
-        from c2d_runner.spec.diagnostics import SpecInvalid
-    except ImportError:
-        return _fallback_load(path)
-    try:
-        doc = load_checked(path, "world")
-    except SpecInvalid as exc:
-        raise WorldInvalid(path, [d.format() for d in exc.diagnostics]) from None
-    except OSError as exc:
-        raise WorldInvalid(path, [f"{path}: error: cannot read: {exc.strerror or exc}"]) from None
-
-    def position(p: tuple):
-        try:
-            return doc.position(p)
-        except Exception:  # a path that is not in the document has no position
-            return None
-
-    return doc.data, position
-
-
-def _fallback_load(path: pathlib.Path) -> tuple[Any, Position]:
-    import json
-
-    import jsonschema
-    import yaml
-
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise WorldInvalid(path, [f"{path}: error: cannot read: {exc.strerror or exc}"]) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        raise WorldInvalid(path, [f"{where}: error: not valid YAML: {getattr(exc, 'problem', exc)}"]) from None
-    schema_path = pathlib.Path(wire.__file__).parent / "schemas" / "world.schema.json"
-    schema = json.loads(schema_path.read_text(encoding="utf-8"))
-    validator = jsonschema.Draft202012Validator(schema)
-    errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
-    if errors:
-        raise WorldInvalid(path, [f"{path}: error: {e.message} [{json_path(tuple(e.absolute_path))}]" for e in errors])
-    return data, lambda p: None
-
-
-def json_path(where: tuple) -> str:
-    """`datasets[0].files[1]`: the path notation of the spec diagnostics."""
-    out = ""
-    for part in where:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
 def load_world(path: str | os.PathLike | None = None) -> World:
     """Load and check a world file (None = the bundled default world)."""
     path = pathlib.Path(path) if path is not None else DEFAULT_WORLD
-    data, position = _load_document(path)
-    problems: list[str] = []
-
-    def problem(where: tuple, message: str) -> None:
-        pos = position(where)
-        loc = f"{path}:{pos[0]}:{pos[1]}" if pos else str(path)
-        problems.append(f"{loc}: error: {message} [{json_path(where)}]")
-
-    world = _build(path, data, problem)
+    doc = _document(path, exact=False)
+    world, problems = _checked(path, doc)
+    if problems and not doc.positions.values:  # read by the fast path, which keeps no positions
+        world, problems = _checked(path, _document(path, exact=True))
     if problems:
         raise WorldInvalid(path, problems)
     return world
+
+
+def _document(path: pathlib.Path, *, exact: bool) -> LoadedDocument:
+    """YAML + ${VAR} + world.schema.json through the shared loader; WorldInvalid on any problem."""
+    try:
+        if not exact:
+            return load_checked(path, "world")
+        doc, problems = parse_document(path, "world")
+        if problems:
+            raise SpecInvalid(problems)
+        return doc
+    except SpecInvalid as exc:
+        raise WorldInvalid(path, [d.format() for d in exc.diagnostics]) from None
+
+
+def _checked(path: pathlib.Path, doc: LoadedDocument) -> tuple[World, list[str]]:
+    problems: list[str] = []
+
+    def problem(where: tuple, message: str) -> None:
+        problems.append(doc.diagnostic(where, message).format())
+
+    return _build(path, doc.data, problem), problems
 
 
 def _build(path: pathlib.Path, data: dict, problem: Callable[[tuple, str], None]) -> World:

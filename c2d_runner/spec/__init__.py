@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Mapping
 
-from c2d_runner.spec.diagnostics import Diagnostic, SpecInvalid
+from c2d_runner.yamldoc.diagnostics import Diagnostic, SpecInvalid
 from c2d_runner.spec.model import SpecPlan
 
 __all__ = ["Diagnostic", "SpecInvalid", "SpecPlan", "load_spec", "check_file"]
@@ -16,7 +16,7 @@ _KEEP_LITERAL = frozenset({("consumer", "key")})
 def load_spec(path: str | Path, env: Mapping[str, str] | None = None) -> SpecPlan:
     """Load, validate and plan a spec file; raise SpecInvalid listing every problem."""
     from c2d_runner.spec.checks import check_spec
-    from c2d_runner.spec.documents import fast_document, parse_document, read_bytes
+    from c2d_runner.yamldoc.documents import fast_document, parse_document, read_bytes
     from c2d_runner.spec.plan import build_plan
 
     path = Path(path)

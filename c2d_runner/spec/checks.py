@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import re
 
-from c2d_runner.spec.diagnostics import Diagnostic
-from c2d_runner.spec.documents import LoadedDocument
+from c2d_runner.yamldoc.diagnostics import Diagnostic
+from c2d_runner.yamldoc.documents import LoadedDocument
 from c2d_runner.spec.durations import parse_duration
 
 KEY_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
@@ -154,7 +154,7 @@ def assign(job: dict, dotted: str, value) -> None:
 def _check_matrix(doc: LoadedDocument, base: tuple, job: dict) -> list[Diagnostic]:
     import copy
 
-    from c2d_runner.spec.schema import definition_problems
+    from c2d_runner.yamldoc.schema import definition_problems
 
     out = []
     combinations = 1

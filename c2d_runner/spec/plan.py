@@ -6,8 +6,8 @@ import itertools
 import re
 
 from c2d_runner.spec.checks import KEY_REF, assign
-from c2d_runner.spec.diagnostics import SpecInvalid
-from c2d_runner.spec.documents import LoadedDocument
+from c2d_runner.yamldoc.diagnostics import SpecInvalid
+from c2d_runner.yamldoc.documents import LoadedDocument
 from c2d_runner.spec.durations import parse_duration
 from c2d_runner.spec.model import (DEFAULT_ENVIRONMENT, DEFAULT_SERVICE, DEFAULT_TIMEOUT, DatasetRef, Expectations,
                                    JobPlan, JsonExpectation, KeySource, MockTarget, OutputExpectation,

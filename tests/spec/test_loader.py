@@ -8,11 +8,11 @@ from click.testing import CliRunner
 
 from c2d_runner.cli import main
 from c2d_runner.spec import SpecInvalid, load_spec
-from c2d_runner.spec import fastpath
+from c2d_runner.yamldoc import fastpath
 from c2d_runner.spec.durations import format_duration, parse_duration
-from c2d_runner.spec.envsubst import MissingVariable, substitute
+from c2d_runner.yamldoc.envsubst import MissingVariable, substitute
 from c2d_runner.spec.model import MockTarget, PublishedAlgorithm, RawAlgorithm, RemoteTarget, thaw
-from c2d_runner.spec.yamlpos import load_yaml
+from c2d_runner.yamldoc.yamlpos import load_yaml
 
 from .corpus import AL, DS, KEY, VALID
 

@@ -6,8 +6,8 @@ import json
 from functools import lru_cache
 from importlib import resources
 
-from c2d_runner.spec.diagnostics import Diagnostic, format_path
-from c2d_runner.spec.yamlpos import Positions
+from c2d_runner.yamldoc.diagnostics import Diagnostic, format_path
+from c2d_runner.yamldoc.yamlpos import Positions
 
 SCHEMAS = {"spec": "job-spec.schema.json", "world": "world.schema.json"}
 _TYPE_NAMES = {dict: "a mapping", list: "a list", str: "text", bool: "a boolean", int: "an integer",

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
-from c2d_runner.spec.diagnostics import Diagnostic, SpecInvalid, format_path
-from c2d_runner.spec.envsubst import substitute_tree
-from c2d_runner.spec.schema import check_schema
-from c2d_runner.spec.yamlpos import Positions, load_yaml
+from c2d_runner.yamldoc.diagnostics import Diagnostic, SpecInvalid, format_path
+from c2d_runner.yamldoc.envsubst import substitute_tree
+from c2d_runner.yamldoc.schema import check_schema
+from c2d_runner.yamldoc.yamlpos import Positions, load_yaml
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ def fast_document(path: Path, raw: bytes, schema: str, *, env: Mapping[str, str]
 
     Its positions are empty: it is only used when nothing is wrong with it.
     """
-    from c2d_runner.spec.fastpath import fast_schema_ok, fast_yaml
+    from c2d_runner.yamldoc.fastpath import fast_schema_ok, fast_yaml
 
     data = fast_yaml(raw)
     if data is None:

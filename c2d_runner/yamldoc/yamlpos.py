@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from c2d_runner.spec.diagnostics import Diagnostic, SpecInvalid, format_path
+from c2d_runner.yamldoc.diagnostics import Diagnostic, SpecInvalid, format_path
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _TAG = "tag:yaml.org,2002:"

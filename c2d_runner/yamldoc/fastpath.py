@@ -131,7 +131,7 @@ def _compiled(kind: str):
         import fastjsonschema
     except ImportError:
         return None
-    from c2d_runner.spec.schema import load_schema
+    from c2d_runner.yamldoc.schema import load_schema
 
     return fastjsonschema.compile(load_schema(kind))
 
