@@ -90,15 +90,15 @@ def hello_vs_direct(runs: int) -> None:
 
 
 def run_on(mock, spec: Path, jobs: int, out: Path):
-    from c2d_runner.engine.runner import RunOptions, run_spec
-    from c2d_runner.engine.target import Connection
+    from c2d_runner.connect import Endpoint, run_spec
+    from c2d_runner.engine.runner import RunOptions
     from c2d_runner.report import ConsoleProgress
     from c2d_runner.spec import load_spec
 
-    conn = Connection(mock.url, mock.url, mock.chain_id, "bench mock", embedded_mock=True)
+    endpoint = Endpoint(mock.url, mock.url, mock.chain_id, "bench mock", embedded_mock=True)
     start = time.perf_counter()
-    run = run_spec(load_spec(spec), RunOptions(jobs=jobs, out=out, connection=conn),
-                   ConsoleProgress(mode="quiet", stream=open(os.devnull, "w")))
+    run = run_spec(load_spec(spec), RunOptions(jobs=jobs, out=out),
+                   ConsoleProgress(mode="quiet", stream=open(os.devnull, "w")), endpoint=endpoint)
     assert run.ok, [j.error or j.failed_expectations for j in run.jobs if j.outcome != "passed"]
     return run, time.perf_counter() - start
 

@@ -120,7 +120,7 @@ def _load(spec: str):
 def _target(value: str | None, chain_id: int | None):
     if value is None:
         return None
-    from c2d_runner.engine.target import TargetError, parse_target
+    from c2d_runner.connect import TargetError, parse_target
 
     try:
         return parse_target(value, chain_id)
@@ -137,7 +137,7 @@ def _engine_errors(func):
         from c2d_runner.engine.records import JobRecordNotFound
         from c2d_runner.engine.resolve import InfrastructureError
         from c2d_runner.engine.runner import UsageError
-        from c2d_runner.engine.target import TargetError
+        from c2d_runner.connect import TargetError
         from c2d_runner.ocean.errors import OceanError, ServiceError, WalletError
 
         try:
@@ -182,13 +182,19 @@ def run(spec, target, chain_id, parallel, only, out, junit, json_path, lock, che
     By default the spec runs on the bundled mock Ocean, started in-process on a loopback port:
     no chain, no Docker, no account. Results and logs are streamed to the run folder.
     """
-    from c2d_runner.engine.runner import RunOptions, run_spec
+    import threading
+
+    from c2d_runner.connect import run_spec
+    from c2d_runner.engine.runner import RunOptions
+    from c2d_runner.interrupts import cancel_on_signals
     from c2d_runner.report import ConsoleProgress, write_json, write_junit
 
     plan = _load(spec)
     options = RunOptions(target=_target(target, chain_id), jobs=parallel, only=tuple(only), out=Path(out),
-                         timeout=timeout, resume=Path(resume) if resume else None, lock=lock, check=check)
-    outcome = run_spec(plan, options, ConsoleProgress(mode="quiet" if quiet else "auto"))
+                         timeout=timeout, resume=Path(resume) if resume else None, lock=lock, check=check,
+                         cancel=threading.Event())
+    with cancel_on_signals(options.cancel):  # Ctrl-C / SIGTERM: the run stops its remote jobs, records, exits 1
+        outcome = run_spec(plan, options, ConsoleProgress(mode="quiet" if quiet else "auto"))
     if junit:
         write_junit(outcome, junit)
     if json_path:
@@ -210,7 +216,7 @@ def plan(spec, target, chain_id, only, fmt):
 
     Exits 0 when every job can run, 1 when any cannot (each reason is listed).
     """
-    from c2d_runner.engine.commands import plan_spec
+    from c2d_runner.connect import plan_spec
 
     report = plan_spec(_load(spec), _target(target, chain_id), tuple(only))
     if fmt == "json":
@@ -246,7 +252,7 @@ def verify(spec, target, chain_id):
 
     Exits 0 when it holds, 1 when anything changed (each difference listed).
     """
-    from c2d_runner.engine.commands import verify_spec
+    from c2d_runner.connect import verify_spec
     from c2d_runner.engine.lock import lock_path
 
     plan_ = _load(spec)
@@ -274,10 +280,10 @@ RUNS_OPTION = click.option("--out", "runs", type=click.Path(file_okay=False, pat
 @_engine_errors
 def status(job_id, runs):
     """Show the provider's status of a job from an earlier run."""
-    from c2d_runner.engine.commands import job_session
+    from c2d_runner.connect import job_session
 
-    with job_session(job_id, runs) as (record, compute, wallet):
-        job = compute.status(record.dataset_did, record.provider, job_id, wallet)
+    with job_session(job_id, runs) as (record, conn):
+        job = conn.compute.status(record.dataset_did, record.provider, job_id, conn.wallet)
     click.echo(json.dumps(job, indent=2, default=str))
 
 
@@ -289,10 +295,11 @@ def status(job_id, runs):
 @_engine_errors
 def logs(job_id, runs, log_type):
     """Print the logs of a job from an earlier run."""
-    from c2d_runner.engine.commands import job_session
+    from c2d_runner.connect import job_session
 
-    with job_session(job_id, runs) as (record, compute, wallet):
-        chunks = compute.compute_job_result_logs(record.dataset_did, record.provider, job_id, wallet, log_type)
+    with job_session(job_id, runs) as (record, conn):
+        chunks = conn.compute.compute_job_result_logs(record.dataset_did, record.provider, job_id, conn.wallet,
+                                                      log_type)
     for chunk in chunks:
         click.echo(chunk.decode("utf-8", errors="replace"), nl=False)
 
@@ -305,19 +312,20 @@ def logs(job_id, runs, log_type):
 @_engine_errors
 def results(job_id, runs, dest):
     """Download every result of a job from an earlier run (streamed to disk)."""
-    from c2d_runner.engine.commands import job_session
+    from c2d_runner.connect import job_session
     from c2d_runner.engine.jobrun import result_target
     from c2d_runner.engine.journal import job_folder_name
     from c2d_runner.ocean.messages import results_of
 
-    with job_session(job_id, runs) as (record, compute, wallet):
+    with job_session(job_id, runs) as (record, conn):
         folder = Path(dest) if dest else record.run_folder / job_folder_name(record.job_name)
         folder.mkdir(parents=True, exist_ok=True)
-        job = compute.status(record.dataset_did, record.provider, job_id, wallet)
+        job = conn.compute.status(record.dataset_did, record.provider, job_id, conn.wallet)
         taken: set = set()
         for index, item in enumerate(results_of(job)):
             _, target = result_target(folder, item, index, taken)
-            got = compute.download_result(record.dataset_did, record.provider, job_id, index, wallet, target)
+            got = conn.compute.download_result(record.dataset_did, record.provider, job_id, index, conn.wallet,
+                                               target)
             click.echo(f"{target}  {got.size} bytes  sha256 {got.sha256}  ({item.get('type')})")
 
 
@@ -327,10 +335,10 @@ def results(job_id, runs, dest):
 @_engine_errors
 def stop(job_id, runs):
     """Ask the provider to stop a job from an earlier run."""
-    from c2d_runner.engine.commands import job_session
+    from c2d_runner.connect import job_session
 
-    with job_session(job_id, runs) as (record, compute, wallet):
-        job = compute.stop(record.dataset_did, record.provider, job_id, wallet)
+    with job_session(job_id, runs) as (record, conn):
+        job = conn.compute.stop(record.dataset_did, record.provider, job_id, conn.wallet)
     click.echo(f"stop requested for {job_id}: status {job.get('status')} {str(job.get('statusText', '')).strip()}")
 
 
@@ -355,10 +363,11 @@ def serve(world: str | None, port: int, host: str, state_dir: str | None, faults
     import signal
     import threading
 
-    from mockprovider import MockOcean, WorldInvalid
+    from c2d_runner.connect import mock_ocean
+    from mockprovider import WorldInvalid
 
     try:
-        server = MockOcean(world=world, state_dir=state_dir, faults=faults, host=host, port=port, seed=seed)
+        server = mock_ocean(world, faults, seed, state_dir, host=host, port=port)
         server.start()
     except WorldInvalid as exc:
         click.echo(f"Error: {exc}", err=True)

@@ -57,17 +57,22 @@ class SpecJobItem(pytest.Item):
 
     def runtest(self) -> None:
         """Run this job alone and fail with its expectations when it does not pass."""
+        import threading
+
+        from c2d_runner.connect import run_spec
         from c2d_runner.engine.outcome import ERROR, FAILED, SKIPPED
-        from c2d_runner.engine.runner import RunOptions, run_spec
+        from c2d_runner.engine.runner import RunOptions
+        from c2d_runner.interrupts import cancel_on_signals
         from c2d_runner.report import ConsoleProgress
         from c2d_runner.spec.model import MockTarget
 
         target = spec_settings(self.config).target or self.plan.target
-        connection = mock_pool(self.config).connection(target) if isinstance(target, MockTarget) else None
+        endpoint = mock_pool(self.config).endpoint(target) if isinstance(target, MockTarget) else None
         options = RunOptions(target=target, jobs=1, only=(self.job.name,), out=runs_folder(self.config),
-                             connection=connection)
+                             cancel=threading.Event())
         # The failure report says what matters; the console summary would only repeat it.
-        run = run_spec(self.plan, options, ConsoleProgress(io.StringIO(), mode="quiet"))
+        with cancel_on_signals(options.cancel):
+            run = run_spec(self.plan, options, ConsoleProgress(io.StringIO(), mode="quiet"), endpoint=endpoint)
         job = run.jobs[0] if run.jobs else None
         self.user_properties.append(("c2d_run_folder", str(job.folder if job and job.folder else run.folder)))
         if job is not None and job.job_id:
@@ -165,7 +170,7 @@ def describe_failure(run: Any, job: Any) -> str:
 def _is_library_error(exc: BaseException) -> bool:
     from c2d_runner.engine.resolve import InfrastructureError
     from c2d_runner.engine.runner import UsageError
-    from c2d_runner.engine.target import TargetError
+    from c2d_runner.connect import TargetError
     from c2d_runner.ocean.errors import OceanError
 
     return isinstance(exc, (InfrastructureError, UsageError, TargetError, OceanError))

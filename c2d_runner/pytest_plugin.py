@@ -78,7 +78,7 @@ def _target_option(config: pytest.Config) -> Any:
     value = config.getoption("c2d_target", None)
     if not value:
         return None
-    from c2d_runner.engine.target import TargetError, parse_target
+    from c2d_runner.connect import TargetError, parse_target
 
     try:
         return parse_target(value, config.getoption("c2d_chain_id", None))
@@ -214,13 +214,12 @@ def c2d_seed(request: pytest.FixtureRequest) -> int:
 def c2d_mock(request: pytest.FixtureRequest, c2d_world: Path | None, c2d_faults: str | None, c2d_seed: int,
              tmp_path: Path):
     """A mock Ocean of its own for this test (state under tmp_path), with a test consumer and a client."""
-    from mockprovider import MockOcean
-
+    from c2d_runner.connect import mock_ocean
     from c2d_runner.testing import C2DMock
 
     with _setting_errors():
         world = mock_pool(request.config).world(c2d_world)  # loaded once per session, started fresh per test
-        ocean = MockOcean(world=world, state_dir=tmp_path / "c2d-mock", faults=c2d_faults, seed=c2d_seed)
+        ocean = mock_ocean(world, c2d_faults, c2d_seed, tmp_path / "c2d-mock")
     with C2DMock(ocean.start(), runs_dir=tmp_path / "c2d-runs") as mock:
         yield mock
 

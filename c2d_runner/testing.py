@@ -31,9 +31,9 @@ class C2DMock:
     def start(cls, world: Any = None, faults: str | None = None, seed: int = 0,
               state_dir: str | os.PathLike | None = None, runs_dir: str | os.PathLike | None = None) -> "C2DMock":
         """Start a mock Ocean on a loopback port (world: a path, a loaded World or None for the default)."""
-        from mockprovider import MockOcean
+        from c2d_runner.connect import mock_ocean
 
-        return cls(MockOcean(world=world, state_dir=state_dir, faults=faults, seed=seed).start(), runs_dir)
+        return cls(mock_ocean(world, faults, seed, state_dir).start(), runs_dir)
 
     # -- what a test reads ----------------------------------------------------------------------
     @property
@@ -84,11 +84,11 @@ class C2DMock:
         return self._compute
 
     @property
-    def connection(self) -> Any:
-        """The engine's Connection to this mock, for RunOptions(connection=...)."""
-        from c2d_runner.engine.target import Connection
+    def endpoint(self) -> Any:
+        """This mock as a running target, for `c2d_runner.connect.run_spec(..., endpoint=...)`."""
+        from c2d_runner.connect import Endpoint
 
-        return Connection(self.url, self.url, self.chain_id, f"mock at {self.url}", embedded_mock=True)
+        return Endpoint(self.url, self.url, self.chain_id, f"mock at {self.url}", embedded_mock=True)
 
     # -- running specs --------------------------------------------------------------------------
     def run(self, spec: str | os.PathLike, *, only: tuple[str, ...] = (), out: str | os.PathLike | None = None,
@@ -96,14 +96,17 @@ class C2DMock:
         """Run a spec's jobs (all, or `only`) on this mock, whatever its target says; the RunOutcome."""
         import io
 
-        from c2d_runner.engine.runner import RunOptions, run_spec
+        from c2d_runner.connect import run_spec
+        from c2d_runner.engine.runner import RunOptions
+        from c2d_runner.interrupts import cancel_on_signals
         from c2d_runner.report import ConsoleProgress
         from c2d_runner.spec import load_spec
 
         plan = load_spec(spec, env)
         folder = Path(out) if out is not None else self.runs_dir or Path(tempfile.mkdtemp(prefix="c2d-runs-"))
-        options = RunOptions(only=tuple(only), out=folder, connection=self.connection)
-        return run_spec(plan, options, ConsoleProgress(io.StringIO(), mode="quiet"))
+        options = RunOptions(only=tuple(only), out=folder, cancel=threading.Event())
+        with cancel_on_signals(options.cancel):  # Ctrl-C stops the jobs at the mock before the test ends
+            return run_spec(plan, options, ConsoleProgress(io.StringIO(), mode="quiet"), endpoint=self.endpoint)
 
     # -- lifecycle ------------------------------------------------------------------------------
     def close(self) -> None:
@@ -159,7 +162,8 @@ class MockPool:
 
     def mock(self, world: str | os.PathLike | None = None, faults: str | None = None, seed: int = 0) -> C2DMock:
         """The session's running mock for this world and fault profile, started on first use."""
-        from mockprovider import MockOcean, WorldInvalid
+        from c2d_runner.connect import mock_ocean
+        from mockprovider import WorldInvalid
 
         key = (Path(world).resolve() if world is not None else None, faults, seed)
         if key in self._broken:  # a world that failed once fails the same way: do not pay again
@@ -168,15 +172,15 @@ class MockPool:
             loaded = self.world(world)
             with self._lock:
                 if key not in self._mocks:
-                    self._mocks[key] = C2DMock(MockOcean(world=loaded, faults=faults, seed=seed).start())
+                    self._mocks[key] = C2DMock(mock_ocean(loaded, faults, seed).start())
                 return self._mocks[key]
         except (WorldInvalid, KeyError, ValueError) as exc:  # KeyError: an unknown fault profile
             self._broken[key] = exc
             raise
 
-    def connection(self, target: Any) -> Any:
-        """A Connection to the session's mock for a MockTarget; TargetError when it cannot start."""
-        from c2d_runner.engine.target import Connection, TargetError
+    def endpoint(self, target: Any) -> Any:
+        """The session's mock for a MockTarget, as a running Endpoint; TargetError when it cannot start."""
+        from c2d_runner.connect import Endpoint, TargetError
         from mockprovider import WorldInvalid
 
         try:
@@ -185,7 +189,7 @@ class MockPool:
             raise TargetError(str(exc)) from None
         except (KeyError, ValueError) as exc:
             raise TargetError(f"cannot start the mock Ocean: {exc}") from None
-        return Connection(mock.url, mock.url, mock.chain_id, target.describe(), embedded_mock=True)
+        return Endpoint(mock.url, mock.url, mock.chain_id, target.describe(), embedded_mock=True)
 
     def close(self) -> list[str]:
         """Stop every mock; the crash reports of those that had any (never raises)."""

@@ -1,7 +1,6 @@
 """Server lifecycle: MockOcean, one threaded WSGI server on a daemon thread (pytest-httpserver style)."""
 from __future__ import annotations
 
-import logging
 import os
 import pathlib
 import shutil
@@ -225,5 +224,3 @@ def _wait_until_listening(host: str, port: int, timeout: float = 10.0) -> None:
                 raise MockOceanError(f"the mock Ocean did not start listening on port {port}")
             time.sleep(0.01)
 
-
-logging.getLogger("werkzeug").setLevel(logging.WARNING)

@@ -1,24 +1,27 @@
-"""Plan then run a spec: the engine behind `c2d run`, `c2d plan` and `c2d verify`."""
+"""Plan then run a spec on an open connection: the engine behind `c2d run`.
+
+The connection comes from `c2d_runner.connect` (which alone opens targets); signals are the
+front end's: it sets `RunOptions.cancel`, and the run stops its remote jobs.
+"""
 from __future__ import annotations
 
 import concurrent.futures
-import contextlib
-import functools
-import signal
 import threading
 import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING
 
 from c2d_runner.atomic import write_json
 from c2d_runner.engine.journal import MOCK_STATE, RECORD, Journal, RunFolderBusy, hold_run_folder, new_run_id
-from c2d_runner.engine.jobrun import JobRun, RunContext, interruptible_sleep
+from c2d_runner.engine.jobrun import JobRun, RunContext
 from c2d_runner.engine.outcome import ERROR, FAILED, SKIPPED, JobOutcome, RunOutcome, job_from_dict, job_to_dict
 from c2d_runner.engine.resolve import InfrastructureError, ResolvedJob, Resolver
-from c2d_runner.engine.target import Connection, TargetError, consumer_wallet, open_target
 from c2d_runner.spec.model import MockTarget, RemoteTarget, SpecPlan, Target
+
+if TYPE_CHECKING:  # the connect layer sits above the engine: a type only, never imported at run time
+    from c2d_runner.connect import Connection
 
 
 RUN_RETRIES = {"RETRIES": 8, "RETRY_BACKOFF": 0.1, "RETRY_BACKOFF_MAX": 4.0}
@@ -40,7 +43,7 @@ class RunOptions:
     resume: Path | None = None  # an earlier run folder to continue
     lock: bool = False  # write the lock file after a passing run
     check: bool = False  # fail when outputs differ from the lock
-    connection: Connection | None = None  # an already running target (e.g. a pytest session's mock)
+    cancel: threading.Event | None = None  # set by the front end (Ctrl-C, SIGTERM): stop the jobs, record, return
 
 
 def select_jobs(plan: SpecPlan, only: tuple[str, ...], timeout: float | None) -> tuple:
@@ -80,43 +83,6 @@ def target_from_record(data: dict) -> Target:
         return RemoteTarget(data["provider"], data["aquarius"], int(data["chain_id"]))
     return MockTarget(world=Path(data["world"]) if data.get("world") else None, faults=data.get("faults"),
                       seed=int(data.get("seed") or 0))
-
-
-@contextlib.contextmanager
-def _signals_cancel(cancel: threading.Event) -> Iterator[None]:
-    """SIGINT / SIGTERM set `cancel` (so jobs are stopped at the provider) instead of killing us."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = {}
-
-    def handler(signum, frame):
-        cancel.set()
-
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        previous[sig] = signal.signal(sig, handler)
-    try:
-        yield
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
-
-
-@contextlib.contextmanager
-def connect(plan: SpecPlan, target: Target, mock_state: Path | None, sleep=None,
-            connection: Connection | None = None):
-    """Open the target (or use `connection`) and yield (connection, OceanCompute, wallet)."""
-    from c2d_runner.ocean import OceanCompute
-
-    opened = contextlib.nullcontext(connection) if connection else open_target(target, mock_state)
-    with opened as conn:
-        wallet = consumer_wallet(plan.consumer, MockTarget() if conn.embedded_mock else target)
-        # A run rides out transient faults longer than a single client call would: at a 1-in-8 fault
-        # rate, 3 retries still lose about one call in 4,000, and a run makes hundreds of calls.
-        config = {"METADATA_CACHE_URI": conn.aquarius, "CHAIN_ID": conn.chain_id, **RUN_RETRIES}
-        compute = OceanCompute(config, sleep=sleep) if sleep else OceanCompute(config)
-        with compute:
-            yield conn, compute, wallet
 
 
 def resolve_all(jobs, compute, wallet, chain_id: int) -> tuple[list[ResolvedJob], list[str]]:
@@ -161,7 +127,26 @@ class Run:
             self.folder.mkdir(parents=True, exist_ok=False)
             self.journal = Journal(self.folder)
             self._hold = self._hold_folder()
+            # Written before the target is opened, so a run whose target failed can still be resumed.
+            self.journal.write("run", run_id=self.run_id, spec=str(plan.path), spec_name=plan.name,
+                               spec_sha256=plan.sha256, plan_sha256=plan_digest(self.jobs),
+                               target=target_record(self.target), jobs=[j.name for j in self.jobs],
+                               consumer={"env": plan.consumer.env,
+                                         "file": str(plan.consumer.file) if plan.consumer.file else None})
+        self.cancel = options.cancel or threading.Event()
         self.started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        self.began = time.monotonic()  # the run's duration includes opening its target
+
+    @property
+    def mock_state(self) -> Path | None:
+        """Where an embedded mock keeps this run's jobs (in the run folder), for a mock target."""
+        return self.folder / MOCK_STATE if isinstance(self.target, MockTarget) else None
+
+    def __enter__(self) -> "Run":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._hold.close()  # releases the run folder
 
     def _hold_folder(self):
         try:
@@ -177,45 +162,26 @@ class Run:
         except (OSError, ValueError) as exc:
             raise UsageError(f"--check needs a readable lock file: {exc}") from None
 
-    def execute(self) -> RunOutcome:
-        """Plan, run every job (bounded concurrency), write run.json; never leaves a job running."""
-        try:
-            return self._execute()
-        finally:
-            self._hold.close()  # releases the run folder
+    def execute(self, conn: Connection) -> RunOutcome:
+        """Plan, run every job on the open connection (bounded concurrency), write run.json;
+        never leaves a job running."""
+        began = self.began
+        self.progress.run_started(self.plan.name, conn.description, [j.name for j in self.jobs])
+        ctx = RunContext(conn.compute, conn.wallet, self.journal, self.folder, self.progress, self.cancel)
+        resolved, problems = resolve_all(self.jobs, conn.compute, conn.wallet, conn.chain_id)
+        if problems:
+            self.journal.write("refused", problems=problems)
+            return self._record(began, conn, (), problems, resolved=[])
+        outcomes = self._run_jobs(resolved, ctx, conn)
+        if self.options.check:
+            outcomes = self._check_lock(outcomes)
+        run = self._record(began, conn, outcomes, (), resolved, interrupted=self.cancel.is_set())
+        if self.options.lock and run.ok:
+            from c2d_runner.engine.lock import write_lock
 
-    def _execute(self) -> RunOutcome:
-        began = time.monotonic()
-        if not self.options.resume:
-            self.journal.write("run", run_id=self.run_id, spec=str(self.plan.path), spec_name=self.plan.name,
-                               spec_sha256=self.plan.sha256, plan_sha256=plan_digest(self.jobs),
-                               target=target_record(self.target),
-                               jobs=[j.name for j in self.jobs],
-                               consumer={"env": self.plan.consumer.env,
-                                         "file": str(self.plan.consumer.file) if self.plan.consumer.file else None})
-        cancel = threading.Event()
-        mock_state = self.folder / MOCK_STATE if isinstance(self.target, MockTarget) else None
-        # The client sleeps between polls and retries through this, so Ctrl-C cuts a wait short.
-        sleep = functools.partial(interruptible_sleep, cancel)
-        with connect(self.plan, self.target, mock_state, sleep=sleep,
-                     connection=self.options.connection) as (conn, compute, wallet):
-            self.progress.run_started(self.plan.name, conn.description, [j.name for j in self.jobs])
-            ctx = RunContext(compute, wallet, self.journal, self.folder, self.progress, cancel)
-            resolved, problems = resolve_all(self.jobs, compute, wallet, conn.chain_id)
-            if problems:
-                self.journal.write("refused", problems=problems)
-                return self._record(began, conn, (), problems, resolved=[])
-            with _signals_cancel(cancel):
-                outcomes = self._run_jobs(resolved, ctx, conn)
-            if self.options.check:
-                outcomes = self._check_lock(outcomes)
-            run = self._record(began, conn, outcomes, (), resolved, interrupted=cancel.is_set())
-            if self.options.lock and run.ok:
-                from c2d_runner.engine.lock import write_lock
-
-                path = write_lock(self.plan, resolved, {o.name: o for o in outcomes})
-                self.journal.write("locked", path=str(path))
-            return run
+            path = write_lock(self.plan, resolved, {o.name: o for o in outcomes})
+            self.journal.write("locked", path=str(path))
+        return run
 
     def _run_jobs(self, resolved: list[ResolvedJob], ctx: RunContext, conn: Connection) -> tuple[JobOutcome, ...]:
         previous = self.journal.jobs() if self.options.resume else {}
@@ -285,10 +251,5 @@ class Run:
         return run
 
 
-def run_spec(plan: SpecPlan, options: RunOptions, progress) -> RunOutcome:
-    """Run a spec; raises UsageError, TargetError or InfrastructureError before any job starts."""
-    return Run(plan, options, progress).execute()
-
-
-__all__ = ["RunOptions", "Run", "run_spec", "select_jobs", "resolve_all", "connect", "UsageError",
-           "TargetError", "InfrastructureError", "target_from_record", "target_record"]
+__all__ = ["RunOptions", "Run", "select_jobs", "resolve_all", "UsageError", "InfrastructureError",
+           "target_from_record", "target_record"]

@@ -1,0 +1,183 @@
+"""Open a target: the one module that starts the embedded mock and builds the client and the wallet.
+
+Front ends (the CLI, the pytest plugin, `c2d_runner.testing`) come here; the engine receives an
+open `Connection` and never starts a mock itself (an import contract in pyproject.toml checks it).
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Iterator
+
+from c2d_runner.spec.model import KeySource, MockTarget, RemoteTarget, SpecPlan, Target
+
+
+class TargetError(Exception):
+    """The target cannot be used (bad --target value, mock world invalid, unreachable)."""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where a live target answers: base URLs, chain, and whether it is a mock started by us."""
+
+    provider: str
+    aquarius: str
+    chain_id: int
+    description: str
+    embedded_mock: bool = False
+
+
+@dataclass(frozen=True)
+class Connection:
+    """An open target as the engine gets it: where it answers, the client, and the consumer's wallet."""
+
+    provider: str
+    aquarius: str
+    chain_id: int
+    description: str
+    embedded_mock: bool
+    compute: Any  # OceanCompute, closed with the connection
+    wallet: Any  # the consumer's eth-account LocalAccount
+
+
+def parse_target(value: str, chain_id: int | None = None) -> Target:
+    """A --target value: 'mock', 'mock:WORLD.yaml', or 'PROVIDER_URL[,AQUARIUS_URL]'."""
+    if value == "mock":
+        return MockTarget()
+    if value.startswith("mock:"):
+        world = Path(value[5:]).expanduser()
+        if not world.is_file():
+            raise TargetError(f"mock world file {world} not found")
+        return MockTarget(world=world.resolve())
+    parts = [p.strip().rstrip("/") for p in value.split(",")]
+    if len(parts) > 2 or not all(p.startswith(("http://", "https://")) for p in parts):
+        raise TargetError(f"--target must be 'mock', 'mock:WORLD.yaml' or 'PROVIDER_URL[,AQUARIUS_URL]', "
+                          f"got {value!r}")
+    if chain_id is None:
+        raise TargetError("a provider target needs --chain-id (the chain of the assets)")
+    return RemoteTarget(provider=parts[0], aquarius=parts[-1], chain_id=chain_id)
+
+
+def mock_ocean(world: Any = None, faults: str | None = None, seed: int = 0, state_dir: Any = None,
+               host: str = "127.0.0.1", port: int = 0) -> Any:
+    """A mockprovider.MockOcean (not started yet), its server's request log kept to warnings."""
+    from mockprovider import MockOcean
+
+    # Set when a mock is made on a user's behalf, not at import: a library leaves logging to its host.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    return MockOcean(world=world, state_dir=state_dir, faults=faults, host=host, port=port, seed=seed)
+
+
+@contextlib.contextmanager
+def open_target(target: Target, mock_state: Path | None = None) -> Iterator[Endpoint]:
+    """Yield the target's Endpoint; an embedded mock is started here (state kept in `mock_state`) and stopped after."""
+    if isinstance(target, RemoteTarget):
+        yield Endpoint(target.provider, target.aquarius, target.chain_id, target.describe())
+        return
+    from mockprovider import WorldInvalid
+
+    try:
+        mock = mock_ocean(target.world, target.faults, target.seed, mock_state)
+    except WorldInvalid as exc:
+        raise TargetError(str(exc)) from None
+    except (KeyError, ValueError) as exc:  # e.g. an unknown fault profile name
+        raise TargetError(f"cannot start the mock Ocean: {exc}") from None
+    with mock:
+        yield Endpoint(mock.url, mock.url, mock.chain_id, target.describe(), embedded_mock=True)
+
+
+def consumer_wallet(source: KeySource, target: Target):
+    """The consumer's LocalAccount: from the environment, a key file, or the mock's test key."""
+    from c2d_runner.ocean import wallet_from_env, wallet_from_key_file
+    from c2d_runner.ocean.wallet import wallet_from_key
+
+    if source.env:
+        return wallet_from_env(source.env, light=True)
+    if source.file:
+        return wallet_from_key_file(source.file, light=True)
+    if isinstance(target, RemoteTarget):
+        raise TargetError("a real provider needs a consumer key: set consumer.key in the spec")
+    from c2d_runner.wire import TEST_CONSUMER_KEY
+
+    return wallet_from_key(TEST_CONSUMER_KEY, "the mock's well-known test key", light=True)
+
+
+@contextlib.contextmanager
+def connect(target: Target, consumer: KeySource, mock_state: Path | None = None, *,
+            endpoint: Endpoint | None = None, sleep=None, retries: dict | None = None) -> Iterator[Connection]:
+    """Open the target (or use a running `endpoint`) and yield the Connection; closed after.
+
+    `sleep` is the client's pause between polls and retries (a run passes one that a cancel cuts
+    short); `retries` overrides the client's retry settings.
+    """
+    from c2d_runner.ocean import OceanCompute
+
+    opened = contextlib.nullcontext(endpoint) if endpoint else open_target(target, mock_state)
+    with opened as where:
+        wallet = consumer_wallet(consumer, MockTarget() if where.embedded_mock else target)
+        config = {"METADATA_CACHE_URI": where.aquarius, "CHAIN_ID": where.chain_id, **(retries or {})}
+        with (OceanCompute(config, sleep=sleep) if sleep else OceanCompute(config)) as compute:
+            yield Connection(where.provider, where.aquarius, where.chain_id, where.description,
+                             where.embedded_mock, compute, wallet)
+
+
+def run_spec(plan: SpecPlan, options: Any, progress: Any, endpoint: Endpoint | None = None) -> Any:
+    """Run a spec (engine RunOptions) on its target, or on a running `endpoint`; the RunOutcome.
+
+    Raises UsageError, TargetError or InfrastructureError before any job starts.
+    """
+    from c2d_runner.engine.jobrun import interruptible_sleep
+    from c2d_runner.engine.runner import RUN_RETRIES, Run
+
+    with Run(plan, options, progress) as run:
+        # The client sleeps between polls and retries through this, so a cancel cuts a wait short.
+        sleep = functools.partial(interruptible_sleep, run.cancel)
+        with connect(run.target, plan.consumer, run.mock_state, endpoint=endpoint, sleep=sleep,
+                     retries=RUN_RETRIES) as conn:
+            return run.execute(conn)
+
+
+def plan_spec(plan: SpecPlan, target: Target | None = None, only: tuple[str, ...] = ()) -> Any:
+    """What `c2d run` would do on the target (an embedded mock runs in a temporary state); a PlanReport."""
+    from c2d_runner.engine.commands import plan_report
+    from c2d_runner.engine.runner import RUN_RETRIES, select_jobs
+
+    jobs = select_jobs(plan, only, None)
+    with connect(target or plan.target, plan.consumer, retries=RUN_RETRIES) as conn:
+        return plan_report(jobs, conn)
+
+
+def verify_spec(plan: SpecPlan, target: Target | None = None) -> tuple[list[str], list[str]]:
+    """(differences from the lock, plan problems); both empty means the lock still holds."""
+    from c2d_runner.engine.commands import verify_lock
+    from c2d_runner.engine.lock import read_lock
+    from c2d_runner.engine.runner import RUN_RETRIES
+
+    lock = read_lock(plan.path)
+    with connect(target or plan.target, plan.consumer, retries=RUN_RETRIES) as conn:
+        return verify_lock(plan, lock, conn)
+
+
+@contextlib.contextmanager
+def job_session(job_id: str, runs: Path) -> Iterator[tuple[Any, Connection]]:
+    """(JobRecord, Connection) for a job of an earlier run; an embedded mock is restarted on that
+    run's saved state, so its jobs still answer."""
+    from c2d_runner.engine.journal import RunFolderBusy, hold_run_folder
+    from c2d_runner.engine.records import find_job
+    from c2d_runner.engine.runner import UsageError
+
+    record = find_job(job_id, runs)
+    try:  # an embedded mock restarted on a live run's state would fail that run's jobs
+        hold = hold_run_folder(record.run_folder) if record.mock_state else contextlib.nullcontext()
+    except RunFolderBusy as exc:
+        raise UsageError(f"{exc} (its jobs run in that process's embedded mock)") from None
+    with hold, connect(record.target, record.consumer, record.mock_state) as conn:
+        provider = conn.provider if conn.embedded_mock else record.provider
+        yield replace(record, provider=provider), conn
+
+
+__all__ = ["Connection", "Endpoint", "TargetError", "parse_target", "mock_ocean", "open_target", "consumer_wallet",
+           "connect", "run_spec", "plan_spec", "verify_spec", "job_session"]
