@@ -182,18 +182,16 @@ def run(spec, target, chain_id, parallel, only, out, junit, json_path, lock, che
     By default the spec runs on the bundled mock Ocean, started in-process on a loopback port:
     no chain, no Docker, no account. Results and logs are streamed to the run folder.
     """
-    import threading
-
     from c2d_runner.connect import run_spec
     from c2d_runner.engine.runner import RunOptions
     from c2d_runner.interrupts import cancel_on_signals
     from c2d_runner.report import ConsoleProgress, write_json, write_junit
 
     plan = _load(spec)
-    options = RunOptions(target=_target(target, chain_id), jobs=parallel, only=tuple(only), out=Path(out),
-                         timeout=timeout, resume=Path(resume) if resume else None, lock=lock, check=check,
-                         cancel=threading.Event())
-    with cancel_on_signals(options.cancel):  # Ctrl-C / SIGTERM: the run stops its remote jobs, records, exits 1
+    with cancel_on_signals() as cancel:  # Ctrl-C / SIGTERM: the run stops its remote jobs, records, exits 1
+        options = RunOptions(target=_target(target, chain_id), jobs=parallel, only=tuple(only), out=Path(out),
+                             timeout=timeout, resume=Path(resume) if resume else None, lock=lock, check=check,
+                             cancel=cancel)
         outcome = run_spec(plan, options, ConsoleProgress(mode="quiet" if quiet else "auto"))
     if junit:
         write_junit(outcome, junit)

@@ -12,8 +12,12 @@ from typing import Iterator
 
 
 @contextlib.contextmanager
-def cancel_on_signals(cancel: threading.Event) -> Iterator[threading.Event]:
-    """While inside, SIGINT / SIGTERM set `cancel`; outside the main thread (no signals there) nothing changes."""
+def cancel_on_signals(cancel: threading.Event | None = None) -> Iterator[threading.Event]:
+    """Yield a cancel event (`cancel`, or a new one) that SIGINT / SIGTERM set while inside.
+
+    Outside the main thread (where Python delivers no signals) no handler is installed.
+    """
+    cancel = cancel or threading.Event()
     if threading.current_thread() is not threading.main_thread():
         yield cancel
         return

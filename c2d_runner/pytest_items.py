@@ -57,8 +57,6 @@ class SpecJobItem(pytest.Item):
 
     def runtest(self) -> None:
         """Run this job alone and fail with its expectations when it does not pass."""
-        import threading
-
         from c2d_runner.connect import run_spec
         from c2d_runner.engine.outcome import ERROR, FAILED, SKIPPED
         from c2d_runner.engine.runner import RunOptions
@@ -68,10 +66,10 @@ class SpecJobItem(pytest.Item):
 
         target = spec_settings(self.config).target or self.plan.target
         endpoint = mock_pool(self.config).endpoint(target) if isinstance(target, MockTarget) else None
-        options = RunOptions(target=target, jobs=1, only=(self.job.name,), out=runs_folder(self.config),
-                             cancel=threading.Event())
         # The failure report says what matters; the console summary would only repeat it.
-        with cancel_on_signals(options.cancel):
+        with cancel_on_signals() as cancel:
+            options = RunOptions(target=target, jobs=1, only=(self.job.name,), out=runs_folder(self.config),
+                                 cancel=cancel)
             run = run_spec(self.plan, options, ConsoleProgress(io.StringIO(), mode="quiet"), endpoint=endpoint)
         job = run.jobs[0] if run.jobs else None
         self.user_properties.append(("c2d_run_folder", str(job.folder if job and job.folder else run.folder)))

@@ -104,8 +104,8 @@ class C2DMock:
 
         plan = load_spec(spec, env)
         folder = Path(out) if out is not None else self.runs_dir or Path(tempfile.mkdtemp(prefix="c2d-runs-"))
-        options = RunOptions(only=tuple(only), out=folder, cancel=threading.Event())
-        with cancel_on_signals(options.cancel):  # Ctrl-C stops the jobs at the mock before the test ends
+        with cancel_on_signals() as cancel:  # Ctrl-C stops the jobs at the mock before the test ends
+            options = RunOptions(only=tuple(only), out=folder, cancel=cancel)
             return run_spec(plan, options, ConsoleProgress(io.StringIO(), mode="quiet"), endpoint=self.endpoint)
 
     # -- lifecycle ------------------------------------------------------------------------------
