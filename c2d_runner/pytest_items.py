@@ -16,9 +16,6 @@ import pytest
 
 from c2d_runner.pytest_plugin import mock_pool, runs_folder, spec_settings
 
-LOG_TAIL_LINES = 15  # lines of algorithm.log shown in a failure report
-
-
 class JobFailed(Exception):
     """A spec job did not pass; carries the run and the job outcome for repr_failure."""
 
@@ -130,8 +127,8 @@ class InvalidSpecItem(pytest.Item):
 
 def describe_failure(run: Any, job: Any) -> str:
     """A failed job told for a test report: verdict, expectations expected vs got, log tail, run folder."""
-    from c2d_runner.engine.outcome import FAILED
-    from c2d_runner.report._text import first_line, last_lines, printable
+    from c2d_runner.report._text import printable
+    from c2d_runner.report.failure import failure_lines
 
     # The first line is what pytest's short summary (-r) shows, so it names what went wrong.
     lines: list[str] = []
@@ -139,28 +136,7 @@ def describe_failure(run: Any, job: Any) -> str:
         lines.append(f"plan refused, nothing was started: {printable(run.problems[0])}")
         lines.extend(f"  {printable(p)}" for p in run.problems[1:])
     if job is not None:
-        failed = job.failed_expectations
-        name = printable(job.name)
-        if job.outcome == FAILED and failed:
-            lines.append(f"job {name} FAILED: {len(failed)} of {len(job.expectations)} expectations did not hold "
-                         f"({', '.join(printable(e.name) for e in failed)})")
-        else:
-            why = printable(first_line(job.error)) or f"status {job.status} {printable(job.status_text).strip()}"
-            lines.append(f"job {name} {job.outcome.upper()}: {why}")
-        facts = [f"status {job.status} {printable(job.status_text).strip()}" if job.status is not None else "",
-                 f"job id {job.job_id}" if job.job_id else "",
-                 f"{job.duration:.1f}s" if job.duration is not None else ""]
-        if any(facts):
-            lines.append(f"  ({', '.join(f for f in facts if f)})")
-        for e in failed if job.outcome == FAILED else ():
-            lines.append(f"  {printable(e.name)}")
-            lines.append(f"    expected: {printable(e.expected)}")
-            lines.append(f"    got:      {printable(e.got)}")
-        error = printable(job.error).strip().splitlines()
-        lines.extend(f"  {line}" for line in (error if job.outcome == FAILED and failed else error[1:]))
-        tail = last_lines(printable(job.log_tail), LOG_TAIL_LINES)
-        lines.append(f"algorithm.log (last {len(tail)} lines):" if tail else "algorithm.log: empty or absent")
-        lines.extend(f"  | {line}" for line in tail)
+        lines.extend(failure_lines(job))
     lines.append(f"run folder: {job.folder if job is not None and job.folder else run.folder}")
     return "\n".join(lines)
 

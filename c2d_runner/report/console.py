@@ -10,7 +10,8 @@ from typing import Callable, TextIO
 
 from c2d_runner.engine.outcome import ERROR, FAILED, PASSED, SKIPPED, JobOutcome, RunOutcome
 
-from ._text import first_line, last_lines, outcome_counts, plural, printable, shorten
+from ._text import first_line, outcome_counts, plural, printable, shorten
+from .failure import failure_lines
 
 MODES = ("auto", "live", "plain", "quiet")
 LOG_TAIL_LINES = 10  # lines of algorithm.log shown per failed job in the summary
@@ -53,27 +54,6 @@ def job_line(job: JobOutcome, *, color: bool = False) -> str:
     return f"{printable(job.name)}: {_label(job.outcome, color)}{details}"
 
 
-def _log_tail(job: JobOutcome) -> list[str]:
-    lines = last_lines(printable(job.log_tail), LOG_TAIL_LINES)
-    if not lines:
-        return []
-    return ["  algorithm.log (last lines):", *(f"    | {shorten(line, 300)}" for line in lines)]
-
-
-def _job_details(job: JobOutcome, color: bool) -> list[str]:
-    header = f"{_label(job.outcome, color)} {printable(job.name)}" + (f" (job {job.job_id})" if job.job_id else "")
-    lines = [header]
-    if job.outcome == FAILED:
-        for e in job.failed_expectations:
-            lines.append(f"  {printable(e.name)}: expected {printable(e.expected)}, got {printable(e.got)}")
-        if not job.failed_expectations:
-            lines.append(f"  {printable(first_line(job.error)) or f'ended with status {job.status} {job.status_text}'}")
-    else:
-        error = printable(job.error).strip() or f"status {job.status} {job.status_text}".strip()
-        lines.extend(f"  {line}" for line in error.splitlines())
-    return lines + _log_tail(job)
-
-
 def format_summary(run: RunOutcome, *, color: bool = False) -> str:
     """The end-of-run summary: what failed and why, the counts, the run folder and the verdict."""
     lines: list[str] = []
@@ -82,7 +62,7 @@ def format_summary(run: RunOutcome, *, color: bool = False) -> str:
         lines.extend(f"  {printable(problem)}" for problem in run.problems)
     for job in run.jobs:
         if job.outcome in (FAILED, ERROR):
-            lines.extend(_job_details(job, color))
+            lines.extend(failure_lines(job, label=_label(job.outcome, color), log_lines=LOG_TAIL_LINES))
     if run.interrupted:
         lines.append("interrupted before the run could finish")
     counts = outcome_counts(run)

@@ -10,6 +10,7 @@ from c2d_runner.atomic import write_text
 from c2d_runner.engine.outcome import ERROR, FAILED, SKIPPED, JobOutcome, RunOutcome
 
 from ._text import ANSI, first_line, outcome_counts, plural
+from .failure import failure_lines, failure_reason
 
 # Characters XML 1.0 forbids outright (most C0 controls, lone surrogates, U+FFFE/U+FFFF).
 # ElementTree escapes markup but writes these through, and every JUnit consumer then rejects
@@ -26,29 +27,11 @@ def _seconds(value: float | None) -> str:
     return f"{value or 0.0:.3f}"
 
 
-def _log_section(job: JobOutcome) -> str:
-    if not job.log_tail.strip():
-        return ""
-    return "\n\n--- algorithm.log (tail) ---\n" + job.log_tail.rstrip("\n")
-
-
 def _failure(case: ET.Element, job: JobOutcome) -> None:
-    failed = job.failed_expectations
-    if failed:
-        message = " ".join(failed[0].describe().splitlines())  # CI shows the message as one line
-        body = "\n".join(e.describe() for e in failed)
-    else:
-        # A job can fail on its status alone when the engine records no expectation for it.
-        message = first_line(job.error) or f"ended with status {job.status} {job.status_text}".rstrip()
-        body = job.error or message
-    element = ET.SubElement(case, "failure", message=_clean(message), type="expectation")
-    element.text = _clean(body + _log_section(job))
-
-
-def _error(case: ET.Element, job: JobOutcome) -> None:
-    message = first_line(job.error) or "job could not be run to the end"
-    element = ET.SubElement(case, "error", message=_clean(message), type="error")
-    element.text = _clean((job.error or message) + _log_section(job))
+    """<failure> for a job that ran but did not pass, <error> for one that could not be run to the end."""
+    tag, kind = ("failure", "expectation") if job.outcome == FAILED else ("error", "error")
+    element = ET.SubElement(case, tag, message=_clean(failure_reason(job)), type=kind)
+    element.text = _clean("\n".join(failure_lines(job)))
 
 
 def _system_out(job: JobOutcome) -> str:
@@ -79,10 +62,8 @@ def _system_out(job: JobOutcome) -> str:
 def _job_case(suite: ET.Element, run: RunOutcome, job: JobOutcome) -> None:
     case = ET.SubElement(suite, "testcase", classname=_clean(run.spec_name), name=_clean(job.name),
                          time=_seconds(job.duration))
-    if job.outcome == FAILED:
+    if job.outcome in (FAILED, ERROR):
         _failure(case, job)
-    elif job.outcome == ERROR:
-        _error(case, job)
     elif job.outcome == SKIPPED:
         skipped = ET.SubElement(case, "skipped")
         if job.error:

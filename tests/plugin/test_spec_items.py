@@ -32,9 +32,9 @@ def test_jobs_pass_and_fail_with_expectations_log_tail_diagnostics_and_junit(pro
         "    expected: 15",
         "    got:      14",
         "  logs.contains",
-        "algorithm.log (last 2 lines):",
-        "  | summary: * 14 rows",
-        "  | summary: done",
+        "  algorithm.log (last 2 lines):",
+        "    | summary: * 14 rows",
+        "    | summary: done",
         "run folder: *wrong-rows*",
     ])
     result.stdout.fnmatch_lines(["FAILED specs/failing.c2d.yaml::wrong-rows - job wrong-rows FAILED: 2 of 4*"])

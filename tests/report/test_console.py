@@ -38,17 +38,22 @@ def plain_environment(monkeypatch):
 
 FULL_RUN = run(passed(), failed(), errored(), skipped())
 SUMMARY = """\
-FAILED train (job 0xjob2)
-  outputs[stats.json].sha256: expected ab12, got cd34
-  logs.contains: expected "done", got not found
-  algorithm.log (last lines):
+job train FAILED: 2 of 3 expectations did not hold (outputs[stats.json].sha256, logs.contains)
+  (status 70 Job finished, job id 0xjob2, 3.2s)
+  outputs[stats.json].sha256
+    expected: ab12
+    got:      cd34
+  logs.contains
+    expected: "done"
+    got:      not found
+  algorithm.log (last 3 lines):
     | epoch 1
     | epoch 2
     | loss=nan
-ERROR big (job 0xjob3)
-  timeout after 10m; the job was stopped
+job big ERROR: timeout after 10m; the job was stopped
+  (status 40 Running algorithm, job id 0xjob3, 600.0s)
   stop answered 200
-  algorithm.log (last lines):
+  algorithm.log (last 2 lines):
     | step 1
     | step 2
 demo: 1 passed, 1 failed, 1 error, 1 skipped (4 jobs in 605.5s)
@@ -106,7 +111,7 @@ def test_summary_keeps_only_the_last_log_lines_and_neutralises_terminal_escapes(
 
 def test_summary_in_color_paints_the_verdicts():
     text = format_summary(FULL_RUN, color=True)
-    assert "\x1b[31mFAILED\x1b[0m train" in text
+    assert "job train \x1b[31mFAILED\x1b[0m: 2 of 3" in text
     assert text.endswith("\x1b[31mFAILED\x1b[0m")
 
 

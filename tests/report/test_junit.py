@@ -53,13 +53,18 @@ def test_failed_job_lists_every_failed_expectation_then_the_log_tail():
     _, suite = parse(junit_xml(run(failed())))
     failure = suite.find("testcase/failure")
     assert failure.get("type") == "expectation"
-    assert failure.get("message") == "outputs[stats.json].sha256: expected ab12, got cd34 [FAILED]"
+    assert failure.get("message") == "2 of 3 expectations did not hold (outputs[stats.json].sha256, logs.contains)"
     assert failure.text.splitlines() == [
-        "outputs[stats.json].sha256: expected ab12, got cd34 [FAILED]",
-        'logs.contains: expected "done", got not found [FAILED]',
-        "",
-        "--- algorithm.log (tail) ---",
-        "epoch 1", "epoch 2", "loss=nan"]
+        "job train FAILED: 2 of 3 expectations did not hold (outputs[stats.json].sha256, logs.contains)",
+        "  (status 70 Job finished, job id 0xjob2, 3.2s)",
+        "  outputs[stats.json].sha256",
+        "    expected: ab12",
+        "    got:      cd34",
+        "  logs.contains",
+        '    expected: "done"',
+        "    got:      not found",
+        "  algorithm.log (last 3 lines):",
+        "    | epoch 1", "    | epoch 2", "    | loss=nan"]
 
 
 def test_failed_job_without_expectations_says_why():
@@ -67,15 +72,21 @@ def test_failed_job_without_expectations_says_why():
     _, suite = parse(junit_xml(run(job)))
     failure = suite.find("testcase/failure")
     assert failure.get("message") == "ended with status 31 Failed"
-    assert failure.text == "ended with status 31 Failed"
+    assert failure.text.splitlines() == ["job train FAILED: ended with status 31 Failed",
+                                         "  (status 31 Failed, job id 0xjob2, 3.2s)",
+                                         "  algorithm.log: empty or absent"]
 
 
 def test_error_job_carries_the_error_and_the_log_tail():
     _, suite = parse(junit_xml(run(errored())))
     error = suite.find("testcase/error")
     assert error.get("message") == "timeout after 10m; the job was stopped"
-    assert error.text.startswith("timeout after 10m; the job was stopped\nstop answered 200\n\n")
-    assert error.text.endswith("step 1\nstep 2")
+    assert error.text.splitlines() == [
+        "job big ERROR: timeout after 10m; the job was stopped",
+        "  (status 40 Running algorithm, job id 0xjob3, 600.0s)",
+        "  stop answered 200",
+        "  algorithm.log (last 2 lines):",
+        "    | step 1", "    | step 2"]
     assert "stop requested: 1" in suite.find("testcase/system-out").text
 
 
@@ -112,16 +123,21 @@ def test_xml_hostile_log_text_is_escaped_or_stripped_and_parses():
     body = case.find("failure").text
     assert 'ok "quoted" & \'single\' <tag attr="x">' in body
     assert "]]> cdata end" in body
-    assert "bell nul escred vt ff del\x7f" in body  # DEL is legal XML 1.0; the ANSI colours are gone
+    # Control characters are shown as escapes, as on the console; the ANSI colours are gone.
+    assert r"bell\x07 nul\x00 escred vt\x0b ff\x0c del\x7f" in body
     assert "lone surrogate  and U+FFFE  and emoji \U0001f600" in body
     assert "tab\tcr" in body
     assert "]]>" not in text.replace("]]&gt;", "")
 
 
-def test_hostile_expectation_text_in_attributes():
-    job = replace(failed(), expectations=(ExpectationResult("logs.contains", False, '"a\x01<b>"', "x\ny"),))
+def test_hostile_expectation_text_in_attributes_and_body():
+    job = replace(failed(), expectations=(ExpectationResult('logs\x01<contains>', False, '"a\x1b[1m<b>"', "x\ny"),))
     _, suite = parse(junit_xml(run(job)))
-    assert suite.find("testcase/failure").get("message") == 'logs.contains: expected "a<b>", got x y [FAILED]'
+    failure = suite.find("testcase/failure")
+    assert failure.get("message") == r"1 of 1 expectation did not hold (logs\x01<contains>)"
+    assert failure.text.splitlines()[2:5] == [r"  logs\x01<contains>", '    expected: "a<b>"',
+                                              "    got:      x"]
+    assert failure.text.splitlines()[5] == "              y"
 
 
 def test_write_junit_writes_atomically_into_new_folders(tmp_path):
