@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterator
 
+from c2d_runner.redaction import Redactor
 from c2d_runner.spec.model import KeySource, MockTarget, RemoteTarget, SpecPlan, Target
 
 
@@ -119,9 +120,13 @@ def connect(target: Target, consumer: KeySource, mock_state: Path | None = None,
     with opened as where:
         wallet = consumer_wallet(consumer, MockTarget() if where.embedded_mock else target)
         config = {"METADATA_CACHE_URI": where.aquarius, "CHAIN_ID": where.chain_id, **(retries or {})}
-        with (OceanCompute(config, sleep=sleep) if sleep else OceanCompute(config)) as compute:
-            yield Connection(where.provider, where.aquarius, where.chain_id, where.description,
-                             where.embedded_mock, compute, wallet)
+        try:
+            with (OceanCompute(config, sleep=sleep) if sleep else OceanCompute(config)) as compute:
+                yield Connection(where.provider, where.aquarius, where.chain_id, where.description,
+                                 where.embedded_mock, compute, wallet)
+        except Exception as exc:  # what leaves the wallet's scope is printed by callers: no key in it
+            Redactor.of(wallet).scrub(exc)
+            raise
 
 
 def run_spec(plan: SpecPlan, options: Any, progress: Any, endpoint: Endpoint | None = None) -> Any:

@@ -3,7 +3,8 @@
 `journal.jsonl` is append-only, one JSON event per line, flushed and fsynced per event, so a run
 killed at any point (even SIGKILL) can be resumed: a job whose "starting" event has no
 "started" event is reconciled with the provider's list of the consumer's jobs before anything
-is started again. Private keys never reach it: events hold order ids, job ids and hashes.
+is started again. Private keys never reach it: events hold order ids, job ids and hashes, and every
+line passes through the run's Redactor on its way to disk.
 """
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+
+from c2d_runner.redaction import Redactor
 
 JOURNAL = "journal.jsonl"
 RECORD = "run.json"
@@ -71,6 +74,8 @@ class Journal:
     """Append-only event log of one run."""
 
     folder: Path
+    # The run's keys: set once the run has its wallet, so no event line can carry one.
+    redact: Redactor = field(default_factory=Redactor, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -80,7 +85,7 @@ class Journal:
 
     def write(self, event: str, **fields) -> None:
         """Append one event durably (flush + fsync) before returning."""
-        line = json.dumps({"event": event, "at": time.time(), **fields}, sort_keys=True, default=str)
+        line = self.redact(json.dumps({"event": event, "at": time.time(), **fields}, sort_keys=True, default=str))
         with self._lock:
             created = not self.path.exists()
             with open(self.path, "a", encoding="utf-8") as out:

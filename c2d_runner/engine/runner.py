@@ -18,6 +18,7 @@ from c2d_runner.engine.journal import MOCK_STATE, RECORD, Journal, RunFolderBusy
 from c2d_runner.engine.jobrun import JobRun, RunContext
 from c2d_runner.engine.outcome import ERROR, FAILED, SKIPPED, JobOutcome, RunOutcome, job_from_dict, job_to_dict
 from c2d_runner.engine.resolve import InfrastructureError, ResolvedJob, Resolver
+from c2d_runner.redaction import Redactor
 from c2d_runner.spec.model import MockTarget, RemoteTarget, SpecPlan, Target
 
 if TYPE_CHECKING:  # the connect layer sits above the engine: a type only, never imported at run time
@@ -167,6 +168,7 @@ class Run:
         never leaves a job running."""
         began = self.began
         self.progress.run_started(self.plan.name, conn.description, [j.name for j in self.jobs])
+        self.journal.redact = Redactor.of(conn.wallet)
         ctx = RunContext(conn.compute, conn.wallet, self.journal, self.folder, self.progress, self.cancel)
         resolved, problems = resolve_all(self.jobs, conn.compute, conn.wallet, conn.chain_id)
         if problems:
@@ -219,7 +221,7 @@ class Run:
         except Exception as exc:  # a bug must not leave the remote job running or hide other jobs
             run.stop_remote(f"runner error: {type(exc).__name__}")
             return JobOutcome(name=run.name, outcome=ERROR, job_id=run.job_id,
-                              error=f"internal error: {type(exc).__name__}: {exc}")
+                              error=self.journal.redact(f"internal error: {type(exc).__name__}: {exc}"))
 
     def _check_lock(self, outcomes: tuple[JobOutcome, ...]) -> tuple[JobOutcome, ...]:
         from c2d_runner.engine.lock import check_outputs

@@ -2,50 +2,24 @@
 
 Every error the client raises derives from `OceanError`, so a caller (the engine, the CLI) can
 translate them once at its boundary.  Messages are never empty and never carry a private key:
-keys loaded through `c2d_runner.ocean.wallet` are registered here and scrubbed from every message,
-so even a provider that echoes its request back (the Python provider's global error handler puts
-the request data in `context`) cannot make us print a secret.
+an error raised during a call made with a wallet leaves `OceanCompute` redacted with that wallet's
+key (`c2d_runner.redaction`), so even a provider that echoes its request back (the Python
+provider's global error handler puts the request data in `context`) cannot make us print a secret.
 """
 from __future__ import annotations
 
-import threading
 from typing import Any
-
-_SECRETS: set[str] = set()
-_SECRETS_LOCK = threading.Lock()
-REDACTED = "<redacted>"
-
-
-def register_secret(secret: str) -> None:
-    """Remember a secret (a private key) so that no error message can ever show it."""
-    if not secret:
-        return
-    forms = {secret, secret.lower()}
-    bare = secret[2:] if secret.lower().startswith("0x") else secret
-    forms |= {bare, bare.lower(), "0x" + bare.lower()}
-    with _SECRETS_LOCK:
-        _SECRETS.update(f for f in forms if len(f) >= 16)
-
-
-def redact(text: str) -> str:
-    """`text` with every registered secret replaced by <redacted>."""
-    with _SECRETS_LOCK:
-        secrets = sorted(_SECRETS, key=len, reverse=True)
-    for secret in secrets:
-        if secret in text:
-            text = text.replace(secret, REDACTED)
-    return text
 
 
 class OceanError(Exception):
     """Base of every error raised by the Ocean client."""
 
     def __init__(self, message: str) -> None:
-        super().__init__(redact(message) or self.__class__.__name__)
+        super().__init__(message or self.__class__.__name__)
 
     @property
     def message(self) -> str:
-        """The redacted one-line message."""
+        """The one-line message."""
         return str(self.args[0])
 
 
@@ -98,7 +72,7 @@ class ServiceError(OceanError):
         self.status = status
         self.uncertain = uncertain
         self.endpoint = endpoint
-        self.detail = redact(detail)
+        self.detail = detail
         self.body = body
         where = f" ({endpoint})" if endpoint else ""
         code = f"HTTP {status}" if status is not None else "no response"

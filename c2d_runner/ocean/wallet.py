@@ -1,7 +1,7 @@
 """Consumer wallets (eth-account LocalAccount, or a light KeyWallet) and the nonce high-water mark.
 
-Keys come from the environment or a key file, never from arguments that end up in logs.  Every
-loaded key is registered with `errors.register_secret`, so no OceanError message can show it.
+Keys come from the environment or a key file, never from arguments that end up in logs.  A wallet
+knows its own key (`.key`) and nothing else does: `Redactor.of(wallet)` keeps it out of text.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from c2d_runner.ocean.errors import ProviderError, WalletError, register_secret
+from c2d_runner.ocean.errors import ProviderError, WalletError
 
 DEFAULT_KEY_ENV = "C2D_PRIVATE_KEY"
 
@@ -26,7 +26,6 @@ def wallet_from_key(private_key: str, source: str = "the given key", *, light: b
     key = (private_key or "").strip()
     if not key:
         raise WalletError(f"no private key in {source}")
-    register_secret(key)
     hexpart = key[2:] if key.lower().startswith("0x") else key
     if len(hexpart) != 64 or any(c not in "0123456789abcdefABCDEF" for c in hexpart):
         raise WalletError(

@@ -1,6 +1,7 @@
 """Wallet loading (never leaking the key), nonce parsing and the thread-safe high-water mark."""
 from __future__ import annotations
 
+import json
 import threading
 
 import pytest
@@ -9,6 +10,8 @@ from c2d_runner import wire
 from c2d_runner.ocean import ClientConfig, ConfigError, OceanError, WalletError, wallet_from_env, wallet_from_key_file
 from c2d_runner.ocean.errors import ProviderError
 from c2d_runner.ocean.wallet import NonceTracker, parse_nonce
+
+from .conftest import DATASET_DID, root_document
 
 HARDHAT_0_ADDRESS = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"  # Hardhat dev account #0
 
@@ -55,12 +58,20 @@ def test_wallet_from_key_file(tmp_path):
         wallet_from_key_file(tmp_path / "empty")
 
 
-def test_loaded_keys_are_redacted_from_every_error(monkeypatch):
-    monkeypatch.setenv("C2D_PRIVATE_KEY", wire.TEST_CONSUMER_KEY)
-    wallet_from_env()
-    err = ProviderError(f"echo of request: {{'key': '{wire.TEST_CONSUMER_KEY}'}}", status=503, endpoint="POST x")
-    assert wire.TEST_CONSUMER_KEY not in str(err) and "<redacted>" in str(err)
-    assert wire.TEST_CONSUMER_KEY not in str(OceanError(wire.TEST_CONSUMER_KEY))
+def test_a_wallets_key_is_redacted_from_errors_of_calls_made_with_it(httpserver, oc, provider_url, wallet):
+    # The Python provider's global error handler echoes the request back; were a key in it, the
+    # error leaving the call made with that wallet must not show it.
+    httpserver.expect_request("/").respond_with_json(root_document())
+    httpserver.expect_request("/api/services/nonce").respond_with_json({"nonce": "1"})
+    httpserver.expect_request("/api/services/compute", method="PUT").respond_with_json(
+        {"error": f"echo of request: {{'key': '{wire.TEST_CONSUMER_KEY}'}}", "context": {"k": wire.TEST_CONSUMER_KEY}},
+        status=400)
+    with pytest.raises(ProviderError) as info:
+        oc.stop(DATASET_DID, provider_url, "job-1", wallet)
+    err = info.value
+    assert wire.TEST_CONSUMER_KEY[2:] not in str(err) and "<redacted>" in str(err)
+    assert wire.TEST_CONSUMER_KEY[2:] not in err.detail + json.dumps(err.body)
+    assert err.status == 400
 
 
 @pytest.mark.parametrize("value, expected", [("1", 1), (1, 1), ("3.2", 4), (7.0, 7), ("0", 0), (" 12 ", 12)])
