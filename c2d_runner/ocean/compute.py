@@ -520,4 +520,3 @@ def _provider_url(service: Service | str) -> str:
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
         raise InvalidComputeRequest(f"expected a Service or a provider URL, got {url!r}")
     return url.rstrip("/")
-
