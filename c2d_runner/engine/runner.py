@@ -89,12 +89,13 @@ def target_from_record(data: dict) -> Target:
 def resolve_all(jobs, compute, wallet, chain_id: int) -> tuple[list[ResolvedJob], list[str]]:
     """Resolve every job; all problems of all jobs at once."""
     resolver = Resolver(compute, wallet, chain_id)
+    redact = Redactor.of(wallet)  # a problem may quote a service's answer, which may echo anything
     resolved, problems = [], []
     for job in jobs:
         ready, found = resolver.resolve(job)
         if ready is not None:
             resolved.append(ready)
-        problems += [f"job {job.name}: {p}" for p in found]
+        problems += [f"job {job.name}: {redact(p)}" for p in found]
     return resolved, problems
 
 
@@ -238,7 +239,7 @@ class Run:
                          folder=self.folder, target=conn.description, started_at=self.started_at,
                          duration=time.monotonic() - began, jobs=tuple(outcomes), problems=tuple(problems),
                          interrupted=interrupted)
-        write_json(self.folder / RECORD, {
+        write_json(self.folder / RECORD, self.journal.redact.value({
             "run_id": self.run_id, "spec": {"path": str(self.plan.path), "name": self.plan.name,
                                              "sha256": self.plan.sha256},
             "target": target_record(self.target), "provider": conn.provider, "aquarius": conn.aquarius,
@@ -248,7 +249,7 @@ class Run:
                                        "environment": j.environment.id, "ddo_sha256": dict(j.ddo_hashes)}
                          for j in resolved},
             "jobs": [job_to_dict(o) for o in outcomes],
-        })
+        }))
         self.progress.run_done(run)
         return run
 

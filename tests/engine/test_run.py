@@ -139,6 +139,23 @@ def test_unreachable_provider_exits_3(tmp_path, world, monkeypatch):
     assert "Error: " in result.output and "11" * 32 not in result.output
 
 
+def test_a_key_echoed_by_a_service_reaches_no_output_record_or_report(tmp_path, monkeypatch, httpserver):
+    key = "0x" + "5e" * 32
+    monkeypatch.setenv("C2D_PRIVATE_KEY", key)
+    httpserver.expect_request("/api/aquarius/assets/ddo/" + "did:op:" + "ab" * 32).respond_with_json(
+        {"error": f"Asset not found; request was {{'key': '{key.upper()}'}}"}, status=404)
+    jobs = f"  j:\n    dataset: {{did: \"did:op:{'ab' * 32}\"}}\n    algorithm: {{did: \"did:op:{'cd' * 32}\"}}\n"
+    provider = httpserver.url_for("/").rstrip("/")
+    spec = write_spec(tmp_path, "echo", jobs, target=f"{{provider: '{provider}', chain_id: 8996}}",
+                      extra="consumer: {key: '${C2D_PRIVATE_KEY}'}\n")
+    result = c2d("run", spec, "--json", tmp_path / "report.json", "--junit", tmp_path / "junit.xml", cwd=tmp_path)
+    assert result.exit_code != 0 and "<redacted>" in result.output, result.output
+    written = [p for p in tmp_path.rglob("*") if p.is_file() and p.suffix in (".json", ".jsonl", ".xml")]
+    assert {p.name for p in written} >= {"journal.jsonl", "run.json", "report.json", "junit.xml"}
+    for text in [result.output] + [p.read_text() for p in written]:
+        assert key[2:] not in text.lower()
+
+
 def test_missing_key_variable_is_a_usage_error(tmp_path, world, monkeypatch):
     monkeypatch.delenv("C2D_TEST_KEY_UNSET", raising=False)
     jobs = f"  j:\n    dataset: {{did: \"{world.table}\"}}\n    algorithm: {{did: \"{world.stats}\"}}\n"
