@@ -66,10 +66,14 @@ def test_failed_expectations_exit_1_with_reasons(tmp_path, world):
     spec = write_spec(tmp_path, "expectations", jobs)
     result = c2d("run", spec, "--junit", tmp_path / "j.xml", cwd=tmp_path)
     assert result.exit_code == 1
-    assert "outputs[stats.json].sha256: expected " + "0" * 64 in result.output
-    assert "outputs[nothing.txt]: expected present, got missing" in result.output
-    assert "logs.contains: expected algorithm.log containing 'a line that is never printed', got not found" \
-        in result.output
+    assert "job stats FAILED: 3 of 5 expectations did not hold" in result.output
+    lines = result.output.splitlines()
+    for name, expected, got in [("outputs[stats.json].sha256", "0" * 64, None),
+                                ("outputs[nothing.txt]", "present", "missing"),
+                                ("logs.contains", "algorithm.log containing 'a line that is never printed'", "not found")]:
+        at = lines.index(f"  {name}")
+        assert lines[at + 1] == f"    expected: {expected}"
+        assert lines[at + 2].startswith("    got:      ") and (got is None or lines[at + 2].endswith(got))
     assert 'type="expectation"' in (tmp_path / "j.xml").read_text()
 
 
