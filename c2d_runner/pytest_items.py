@@ -16,6 +16,7 @@ import pytest
 
 from c2d_runner.pytest_plugin import mock_pool, runs_folder, spec_settings
 
+
 class JobFailed(Exception):
     """A spec job did not pass; carries the run and the job outcome for repr_failure."""
 
