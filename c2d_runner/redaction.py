@@ -7,9 +7,13 @@ nothing behind. Pure stdlib, so every layer may use it.
 """
 from __future__ import annotations
 
+import functools
+import inspect
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 REDACTED = "<redacted>"
 _MIN_SECRET = 16  # shorter "keys" would redact ordinary words and numbers
@@ -83,3 +87,24 @@ class Redactor:
                 setattr(current, name, self.value(attr))
             current = current.__cause__ or current.__context__
         return exc
+
+
+def redacts_wallet_key(method: F) -> F:
+    """Errors leaving `method` carry no text of the key of the wallet it was called with.
+
+    For client methods that take a `wallet` (or `consumer_wallet`) argument: the wallet is the only
+    holder of its key, so the call that has it in hand is the scope that redacts, and another
+    wallet's calls never see this key.
+    """
+    signature = inspect.signature(method)
+    name = "wallet" if "wallet" in signature.parameters else "consumer_wallet"
+
+    @functools.wraps(method)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except Exception as exc:
+            Redactor.of(signature.bind(*args, **kwargs).arguments.get(name)).scrub(exc)
+            raise
+
+    return call  # type: ignore[return-value]

@@ -5,12 +5,14 @@ import gc
 import json
 import weakref
 
+import pytest
+
 from c2d_runner import wire
 from c2d_runner.engine.journal import Journal
 from c2d_runner.ocean import OceanError, wallet_from_env
 from c2d_runner.ocean.errors import ProviderError
 from c2d_runner.ocean.wallet import wallet_from_key
-from c2d_runner.redaction import REDACTED, Redactor
+from c2d_runner.redaction import REDACTED, Redactor, redacts_wallet_key
 
 A = wire.TEST_CONSUMER_KEY
 B = wire.TEST_PROVIDER_KEY
@@ -60,3 +62,18 @@ def test_the_journal_redacts_every_line_with_the_run_keys(tmp_path):
     journal.write("stop_failed", job="j", error=f"provider echoed {A[2:]}")
     text = journal.path.read_text("utf-8")
     assert A[2:] not in text and json.loads(text)["error"] == f"provider echoed {REDACTED}"
+
+
+def test_a_client_call_redacts_the_key_of_its_own_wallet_only():
+    class Client:
+        @redacts_wallet_key
+        def stop(self, wallet, job_id, echo=""):
+            raise OceanError(f"provider echoed {echo}")
+
+    a, b = wallet_from_key(A, light=True), wallet_from_key(B, light=True)
+    with pytest.raises(OceanError) as info:
+        Client().stop(a, "j", echo=f"{A} and {B}")
+    assert str(info.value) == f"provider echoed {REDACTED} and {B}"
+    with pytest.raises(OceanError) as info:
+        Client().stop(job_id="j", wallet=b, echo=f"{A} and {B}")
+    assert str(info.value) == f"provider echoed {A} and {REDACTED}"

@@ -3,9 +3,7 @@ get_c2d_environments, get_free_c2d_environment) plus initialize, start_job, wait
 and a streaming result download."""
 from __future__ import annotations
 
-import functools
 import hashlib
-import inspect
 import os
 import time
 from dataclasses import replace
@@ -27,7 +25,6 @@ from c2d_runner.ocean.errors import (
     InvalidComputeRequest,
     JobNotFound,
     NoFreeEnvironment,
-    OceanError,
     ProviderError,
     WalletError,
 )
@@ -51,7 +48,7 @@ from c2d_runner.ocean.messages import (
 )
 from c2d_runner.ocean.provider import ProviderClient
 from c2d_runner.ocean.wallet import NonceTracker
-from c2d_runner.redaction import Redactor
+from c2d_runner.redaction import redacts_wallet_key
 
 _CHUNK = 1 << 20
 
@@ -62,26 +59,6 @@ class ResultFile(NamedTuple):
     filename: str
     size: int
     sha256: str
-
-
-def _redacts_wallet_key(method: Callable) -> Callable:
-    """Errors leaving `method` carry no text of the key of the wallet it was called with.
-
-    The wallet is the only holder of its key, so the call that has it in hand is the scope that
-    redacts: no process-wide registry, and another wallet's calls never see this key.
-    """
-    signature = inspect.signature(method)
-    name = "wallet" if "wallet" in signature.parameters else "consumer_wallet"
-
-    @functools.wraps(method)
-    def call(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return method(*args, **kwargs)
-        except OceanError as exc:
-            Redactor.of(signature.bind(*args, **kwargs).arguments.get(name)).scrub(exc)
-            raise
-
-    return call
 
 
 class OceanCompute:
@@ -206,7 +183,7 @@ class OceanCompute:
         return consumable_code(ddo, address, connectivity)
 
     # -- start -----------------------------------------------------------------------------
-    @_redacts_wallet_key
+    @redacts_wallet_key
     def initialize(
         self,
         consumer_wallet: Any,
@@ -232,7 +209,7 @@ class OceanCompute:
         answer, endpoint = self._provider.initialize_compute(dataset.service.service_endpoint, body)
         return parse_initialize(answer, len(datasets), endpoint)
 
-    @_redacts_wallet_key
+    @redacts_wallet_key
     def start_job(
         self,
         consumer_wallet: Any,
@@ -268,7 +245,7 @@ class OceanCompute:
             raise ProviderError("start answer has no jobId", status=200, endpoint=endpoint, body=answer)
         return str(job_id)
 
-    @_redacts_wallet_key
+    @redacts_wallet_key
     def start(
         self,
         consumer_wallet: Any,
@@ -305,7 +282,7 @@ class OceanCompute:
         )
 
     # -- status ----------------------------------------------------------------------------
-    @_redacts_wallet_key
+    @redacts_wallet_key
     def status(self, ddo: DDO | str, service: Service | str, job_id: str, wallet: Any) -> dict[str, Any]:
         """The job object with `ok` = status not in (31, 32, None)."""
         provider_url = _provider_url(service)
@@ -322,14 +299,14 @@ class OceanCompute:
             answer, endpoint = self._provider.status(provider_url, params)
         return with_ok(first_job(answer, job_id, endpoint))
 
-    @_redacts_wallet_key
+    @redacts_wallet_key
     def jobs(self, service_endpoint: Service | str, wallet: Any) -> list[dict[str, Any]]:
         """All of the consumer's jobs at this provider (GET compute without jobId)."""
         provider_url = _provider_url(service_endpoint)
         answer, endpoint = self._provider.status(provider_url, {"consumerAddress": _address(wallet)})
         return [with_ok(job) for job in job_list(answer, endpoint)]
 
-    @_redacts_wallet_key
+    @redacts_wallet_key
     def wait(
         self,
         ddo: DDO | str,
@@ -390,7 +367,7 @@ class OceanCompute:
         return self._provider.result(provider_url, signed_params, stream=True, before_attempt=fetch_nonce,
                                      attempt_lock=self._nonce_lock(provider_url, wallet))
 
-    @_redacts_wallet_key
+    @redacts_wallet_key
     def result(self, ddo: DDO | str, service: Service | str, job_id: str, index: int, wallet: Any) -> bytes:
         """The bytes of result `index` of the job (ocean.py's meaning; see download_result for big files)."""
         response = self._open_result(service, job_id, index, wallet)
@@ -402,7 +379,7 @@ class OceanCompute:
         finally:
             response.close()
 
-    @_redacts_wallet_key
+    @redacts_wallet_key
     def download_result(
         self,
         ddo: DDO | str,
@@ -447,7 +424,7 @@ class OceanCompute:
             response.close()
         return ResultFile(filename, size, digest.hexdigest())
 
-    @_redacts_wallet_key
+    @redacts_wallet_key
     def compute_job_result_logs(
         self, ddo: DDO | str, service: Service | str, job_id: str, wallet: Any, log_type: str = "output"
     ) -> list[bytes]:
@@ -463,7 +440,7 @@ class OceanCompute:
         ]
 
     # -- stop / delete ---------------------------------------------------------------------
-    @_redacts_wallet_key
+    @redacts_wallet_key
     def stop(self, ddo: DDO | str, service: Service | str, job_id: str, wallet: Any) -> dict[str, Any]:
         """Ask the provider to stop the job; the job object with `ok` (never retried)."""
         answer, endpoint = self._signed_job_call("stop", ddo, service, job_id, wallet)
@@ -473,7 +450,7 @@ class OceanCompute:
             # The stop was accepted (2xx) but the answer names no job: report what we know.
             return {"jobId": job_id, "ok": True}
 
-    @_redacts_wallet_key
+    @redacts_wallet_key
     def delete(self, ddo: DDO | str, service: Service | str, job_id: str, wallet: Any) -> dict[str, Any]:
         """Ask the provider to delete the job (operator-service answers ""); {"jobId", "ok"}."""
         answer, _ = self._signed_job_call("delete", ddo, service, job_id, wallet)

@@ -19,6 +19,7 @@ from c2d_runner.ocean.node.outputs import UnpackedFile, unpack_outputs
 from c2d_runner.ocean.node.results import (ALGORITHM_LOG, OUTPUT, LogDemuxer, NodeResult, demux_log,
                                            frames_to_text, parse_results, pick_result)
 from c2d_runner.ocean.node.status import NodeVerdict, judge, with_log_tail
+from c2d_runner.redaction import redacts_wallet_key
 
 _CHUNK = 1 << 20
 
@@ -125,6 +126,7 @@ class NodeCompute:
         except ValueError as exc:
             raise NodeError(str(exc), status=200, endpoint=" ".join(self.client.endpoint("computeEnvironments"))) from None
 
+    @redacts_wallet_key
     def start(self, wallet: Any, choice: Choice, algorithm: Mapping[str, Any],
               datasets: Sequence[Mapping[str, Any]], queue_max_wait: float | None = None) -> str:
         """Start a job in the chosen environment; the prefixed job id. A paid choice sends nothing."""
@@ -136,6 +138,7 @@ class NodeCompute:
         return str(job["jobId"])
 
     # -- status ----------------------------------------------------------------------------
+    @redacts_wallet_key
     def status(self, wallet: Any, job_id: str) -> tuple[dict[str, Any], NodeVerdict]:
         """The job object and what it means.
 
@@ -158,6 +161,7 @@ class NodeCompute:
                 self._listing = listing = (self._clock(), jobs)
         return listing[1].get(raw_job_id(job_id))
 
+    @redacts_wallet_key
     def wait(self, wallet: Any, job_id: str, timeout: float,
              on_status: Callable[[dict[str, Any], NodeVerdict], None] | None = None,
              interval_min: float = 1.0, interval_max: float = 5.0) -> tuple[dict[str, Any], NodeVerdict]:
@@ -185,6 +189,7 @@ class NodeCompute:
             with self._lock:
                 self._watching.discard(job_id)
 
+    @redacts_wallet_key
     def failure_reason(self, wallet: Any, job_id: str, job: Mapping[str, Any], verdict: NodeVerdict) -> str:
         """The verdict's reason, with the tail of the log that explains it (configuration.log for 31-33)."""
         if not verdict.reason_log:
@@ -198,11 +203,13 @@ class NodeCompute:
             return verdict.reason
 
     # -- results ---------------------------------------------------------------------------
+    @redacts_wallet_key
     def fetch(self, wallet: Any, job_id: str, index: int) -> bytes:
         """The bytes of result `index`, as served."""
         with self.client.result(wallet, job_id, index) as response:
             return response.content
 
+    @redacts_wallet_key
     def download(self, wallet: Any, job_id: str, result: NodeResult, folder: str | os.PathLike[str]) -> Fetched:
         """Store one result in the job folder: logs under logs/ (algorithm.log as plain text),
         outputs.tar beside outputs/, into which it is unpacked safely."""
@@ -229,10 +236,12 @@ class NodeCompute:
         return size
 
     # -- stop and logs ---------------------------------------------------------------------
+    @redacts_wallet_key
     def stop(self, wallet: Any, job_id: str) -> dict[str, Any] | None:
         """Ask the node to stop the job (it stops on its next loop, ~2 s; the job then ends at 71)."""
         return self.client.stop(wallet, job_id)
 
+    @redacts_wallet_key
     def follow_logs(self, wallet: Any, job_id: str, write: Callable[[str], None]) -> None:
         """Stream a running job's output as text until the algorithm ends (404 once it is not running)."""
         demux = LogDemuxer()
