@@ -165,7 +165,10 @@ def test_stop_sets_stopreq_and_job_still_finishes(consumer, dids):
     assert r.status_code == 200 and r.json()[0]["stopreq"] == 1
     done = consumer.wait(job["jobId"])
     assert done["status"] == 70 and done["stopreq"] == 1
-    assert "sleeping" in consumer.result(job["jobId"], [r["type"] for r in done["results"]].index("algorithmLog")).text
+    # The log is published even for a stopped job. Its text is not asserted: on a loaded machine the stop
+    # can land before the sleeper's interpreter has printed anything.
+    log = consumer.result(job["jobId"], [r["type"] for r in done["results"]].index("algorithmLog"))
+    assert log.status_code == 200
 
 
 def test_delete_answers_empty_string(consumer, dids):
