@@ -1,4 +1,9 @@
-"""Semantic checks a JSON Schema cannot express; each returns diagnostics, never raises."""
+"""Semantic checks a JSON Schema cannot express; each returns diagnostics.
+
+They also run on documents the schema refused (so a user sees every problem at once), so each
+check looks at the shape of what it reads and skips a part whose shape is wrong: the schema has
+already said what is wrong with it. A check that raises is a bug, and is left to show as one.
+"""
 from __future__ import annotations
 
 import re
@@ -17,23 +22,21 @@ _INLINE_KEY = ("a private key is inlined in the spec; keys never sit in a spec f
 
 
 def check_spec(doc: LoadedDocument) -> list[Diagnostic]:
-    """All semantic problems of a spec.
-
-    It also runs on specs with schema errors, so that a user sees every problem at once: a part
-    whose shape is wrong (already reported by the schema) is skipped rather than crashing.
-    """
-    data = doc.data if isinstance(doc.data, dict) else {}
-    problems = _tolerant(_check_consumer, doc)
-    problems += _tolerant(_check_target, doc)
-    if "timeout" in _mapping(data.get("defaults")):
-        problems += _tolerant(_check_duration, doc, ("defaults", "timeout"))
+    """All semantic problems of a spec (parts whose shape the schema refused are skipped)."""
+    data = _mapping(doc.data)
+    defaults = _mapping(data.get("defaults"))
+    problems = _check_consumer(doc, data)
+    problems += _check_target(doc, data)
+    if "timeout" in defaults:
+        problems += _check_duration(doc, ("defaults", "timeout"), defaults["timeout"])
     folded: dict[str, str] = {}
     for name, job in _mapping(data.get("jobs")).items():
         other = folded.setdefault(str(name).lower(), name)
         if other != name:
             problems.append(doc.diagnostic(("jobs", name), f"job {name!r} differs from {other!r} only by case; "
                                            "their run folders would clash on some systems", key=True))
-        problems += _tolerant(_check_job, doc, name, job, _mapping(data.get("defaults")))
+        if isinstance(job, dict):
+            problems += _check_job(doc, name, job, defaults)
     return problems
 
 
@@ -41,15 +44,21 @@ def _mapping(value) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-def _tolerant(check, *args) -> list[Diagnostic]:
-    try:
-        return check(*args)
-    except (KeyError, TypeError, AttributeError, IndexError, ValueError):
-        return []  # a malformed part; the schema check has already said what is wrong with it
+def _list(value) -> list:
+    return value if isinstance(value, list) else []
 
 
-def _check_consumer(doc: LoadedDocument) -> list[Diagnostic]:
-    consumer = _mapping(doc.data.get("consumer"))
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _inverted(low, high) -> bool:
+    """True when both bounds are numbers and low > high (other shapes are the schema's to report)."""
+    return _number(low) and _number(high) and low > high
+
+
+def _check_consumer(doc: LoadedDocument, data: dict) -> list[Diagnostic]:
+    consumer = _mapping(data.get("consumer"))
     out = []
     key = consumer.get("key")
     if isinstance(key, str) and not KEY_REF.match(key):
@@ -59,7 +68,7 @@ def _check_consumer(doc: LoadedDocument) -> list[Diagnostic]:
         out.append(doc.diagnostic(("consumer", "key"), message))
     if key is not None and "key_file" in consumer:
         out.append(doc.diagnostic(("consumer", "key_file"), "give consumer.key or consumer.key_file, not both", key=True))
-    target = doc.data.get("target", "mock")
+    target = data.get("target", "mock")
     if isinstance(target, dict) and "provider" in target and key is None and "key_file" not in consumer:
         out.append(doc.diagnostic(("target",), "a real provider needs a consumer key: add "
                                   "'consumer: {key: ${C2D_PRIVATE_KEY}}' (or key_file)"))
@@ -81,19 +90,16 @@ def _check_secrets(doc: LoadedDocument, value, path: tuple) -> list[Diagnostic]:
     return out
 
 
-def _check_target(doc: LoadedDocument) -> list[Diagnostic]:
-    target = doc.data.get("target")
-    if isinstance(target, dict) and target.get("mock"):
-        world = doc.path.parent / target["mock"]
+def _check_target(doc: LoadedDocument, data: dict) -> list[Diagnostic]:
+    mock = _mapping(data.get("target")).get("mock")
+    if isinstance(mock, str) and mock:
+        world = doc.path.parent / mock
         if not world.is_file():
-            return [doc.diagnostic(("target", "mock"), f"world file {target['mock']!r} not found (looked at {world})")]
+            return [doc.diagnostic(("target", "mock"), f"world file {mock!r} not found (looked at {world})")]
     return []
 
 
-def _check_duration(doc: LoadedDocument, path: tuple) -> list[Diagnostic]:
-    value = doc.data
-    for part in path:
-        value = value[part]
+def _check_duration(doc: LoadedDocument, path: tuple, value) -> list[Diagnostic]:
     try:
         parse_duration(value)
     except ValueError as exc:
@@ -110,19 +116,19 @@ def _check_job(doc: LoadedDocument, name: str, job: dict, defaults: dict) -> lis
         for part in free_form:
             value = _mapping(value.get(part))
         out += _check_secrets(doc, value, base + free_form)
-    for i, extra in enumerate(job.get("additional_datasets") or []):
+    for i, extra in enumerate(_list(job.get("additional_datasets"))):
         out += _check_secrets(doc, _mapping(_mapping(extra).get("userdata")), base + ("additional_datasets", i, "userdata"))
     if "timeout" in job:
-        out += _check_duration(doc, base + ("timeout",))
-    raw = job["algorithm"].get("raw")
-    if raw and "file" in raw:
-        source = doc.path.parent / raw["file"]
+        out += _check_duration(doc, base + ("timeout",), job["timeout"])
+    file = _mapping(_mapping(job.get("algorithm")).get("raw")).get("file")
+    if isinstance(file, str):
+        source = doc.path.parent / file
         if not source.is_file():
             out.append(doc.diagnostic(base + ("algorithm", "raw", "file"),
-                                      f"algorithm file {raw['file']!r} not found (looked at {source})"))
-    if "matrix" in job:
+                                      f"algorithm file {file!r} not found (looked at {source})"))
+    if isinstance(job.get("matrix"), dict):
         out += _check_matrix(doc, base, job)
-    if "expect" in job:
+    if isinstance(job.get("expect"), dict):
         out += _check_expect(doc, base, job, defaults)
     return out
 
@@ -159,6 +165,8 @@ def _check_matrix(doc: LoadedDocument, base: tuple, job: dict) -> list[Diagnosti
     out = []
     combinations = 1
     for key, values in job["matrix"].items():
+        if not isinstance(key, str) or not isinstance(values, list):
+            continue  # the schema says what is wrong
         where = base + ("matrix", key)
         combinations *= len(values)
         if key.split(".")[0] not in MATRIX_ROOTS:
@@ -193,25 +201,29 @@ def _check_expect(doc: LoadedDocument, base: tuple, job: dict, defaults: dict) -
     expect = job["expect"]
     where = base + ("expect",)
     out = []
-    if expect.get("status") == "failed" and any(o.get("present", True) for o in expect.get("outputs", [])):
+    outputs = [o for o in _list(expect.get("outputs")) if isinstance(o, dict)]
+    if expect.get("status") == "failed" and any(o.get("present", True) for o in outputs):
         out.append(doc.diagnostic(where + ("outputs",), "a job expected to fail publishes no outputs; "
                                   "expect status 'finished' or drop these output expectations"))
-    if "duration" in expect:
-        bad = _check_duration(doc, where + ("duration", "max"))
+    duration = _mapping(expect.get("duration"))
+    if "max" in duration:
+        bad = _check_duration(doc, where + ("duration", "max"), duration["max"])
         out += bad
         timeout_value = job.get("timeout", defaults.get("timeout"))
         if not bad and timeout_value is not None:
             try:
                 limit = parse_duration(timeout_value)
             except ValueError:
-                limit = None
-            if limit is not None and parse_duration(expect["duration"]["max"]) > limit:
+                limit = None  # reported where the timeout is written
+            if limit is not None and parse_duration(duration["max"]) > limit:
                 out.append(doc.diagnostic(where + ("duration", "max"), "expected duration is longer than the job's "
                                           "timeout, so it can never be the reason a job fails; lower it"))
     seen: dict[str, int] = {}
-    for i, output in enumerate(expect.get("outputs", [])):
+    for i, output in enumerate(_list(expect.get("outputs"))):
+        name = _mapping(output).get("name")
+        if not isinstance(name, str):
+            continue  # the schema says what is wrong
         here = where + ("outputs", i)
-        name = output["name"]
         if "/" in name or "\\" in name or name in (".", "..") or "\x00" in name:
             out.append(doc.diagnostic(here + ("name",), f"output name {name!r} must be a plain file name "
                                       "(outputs are the top-level files of /data/outputs)"))
@@ -220,10 +232,10 @@ def _check_expect(doc: LoadedDocument, base: tuple, job: dict, defaults: dict) -
         seen.setdefault(name, i)
         if output.get("present", True) is False and set(output) - {"name", "present"}:
             out.append(doc.diagnostic(here + ("present",), "an output expected to be absent cannot have content checks"))
-        size = output.get("size", {})
-        if size.get("min", 0) > size.get("max", float("inf")):
+        size = _mapping(output.get("size"))
+        if _inverted(size.get("min", 0), size.get("max", float("inf"))):
             out.append(doc.diagnostic(here + ("size",), "size.min is larger than size.max"))
-        for key, match in output.get("json", {}).items():
-            if isinstance(match, dict) and match.get("min", float("-inf")) > match.get("max", float("inf")):
+        for key, match in _mapping(output.get("json")).items():
+            if isinstance(match, dict) and _inverted(match.get("min", float("-inf")), match.get("max", float("inf"))):
                 out.append(doc.diagnostic(here + ("json", key), "min is larger than max"))
     return out
