@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+import traceback
 from pathlib import Path
 
 import click
@@ -17,14 +18,57 @@ EXIT_CODES_HELP = """\b
 Exit codes:
   0  all passed (all files valid)
   1  a job failed or an expectation did not hold
-  2  invalid spec or usage; nothing was started
-  3  provider, Aquarius or mock unreachable or misbehaving"""
+  2  invalid spec, world file or usage; nothing was started
+  3  provider, Aquarius or mock unreachable, answering 5xx, or not Ocean
+An internal error (a bug) prints its traceback and exits 1;
+--debug adds the traceback of every error, and of internal errors inside jobs."""
+DEBUG = "c2d.debug"  # ctx.meta key
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_CODES_HELP)
+class _Main(click.Group):
+    """The `c2d` group: translates the project's errors once, for every command."""
+
+    def invoke(self, ctx: click.Context):
+        """Run the command; a C2DError becomes `Error: <message>` and its exit code."""
+        from c2d_runner.errors import C2DError
+
+        try:
+            return super().invoke(ctx)
+        except C2DError as exc:
+            # Anything else is a bug and keeps its traceback (click lets it through).
+            if ctx.meta.get(DEBUG):
+                traceback.print_exc()
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_CODES_HELP)
 @click.version_option(__version__, prog_name="c2d")
-def main() -> None:
+@click.option("--debug", is_flag=True, help="Show tracebacks: of every error, and of internal errors inside jobs.")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
     """Run Ocean Compute-to-Data jobs from YAML specs, against real providers or the bundled mock."""
+    ctx.meta[DEBUG] = debug
+    if debug:
+        _log_debug_to_stderr(ctx)
+
+
+def _log_debug_to_stderr(ctx: click.Context) -> None:
+    """The library's DEBUG records (an internal error's traceback inside a job) on stderr, until exit."""
+    import logging
+
+    logger = logging.getLogger("c2d_runner")
+    handler = logging.StreamHandler(sys.stderr)  # click's, under CliRunner
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+
+    def restore() -> None:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+    ctx.call_on_close(restore)
 
 
 @main.command(short_help="Check spec files without running anything.")
@@ -74,12 +118,9 @@ def init(directory: str, force: bool) -> None:
     It passes `c2d validate`, `c2d run` and `pytest` as written. Existing files are never
     overwritten without --force (exit 2, nothing written).
     """
-    from c2d_runner.scaffold import ScaffoldExists, scaffold
+    from c2d_runner.scaffold import scaffold
 
-    try:
-        written = scaffold(directory, force=force)
-    except ScaffoldExists as exc:
-        _fail(str(exc), exitcodes.INVALID)
+    written = scaffold(directory, force=force)
     for path in written:
         click.echo(f"wrote {path}")
     where = "" if directory == "." else f"cd {directory} && "
@@ -128,33 +169,6 @@ def _target(value: str | None, chain_id: int | None):
         raise click.BadParameter(str(exc), param_hint="--target") from None
 
 
-def _engine_errors(func):
-    """Translate library errors into `Error: ...` and the documented exit codes, once."""
-    import functools
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        from c2d_runner.engine.records import JobRecordNotFound
-        from c2d_runner.engine.resolve import InfrastructureError
-        from c2d_runner.engine.runner import UsageError
-        from c2d_runner.connect import TargetError
-        from c2d_runner.ocean.errors import OceanError, ServiceError, WalletError
-
-        try:
-            return func(*args, **kwargs)
-        except (UsageError, JobRecordNotFound, WalletError) as exc:
-            _fail(str(exc), exitcodes.INVALID)
-        except (InfrastructureError, TargetError) as exc:
-            _fail(str(exc), exitcodes.INFRASTRUCTURE)
-        except ServiceError as exc:
-            code = exitcodes.INFRASTRUCTURE if exc.status is None or exc.status >= 500 else exitcodes.FAILED
-            _fail(str(exc), code)
-        except OceanError as exc:
-            _fail(str(exc), exitcodes.FAILED)
-
-    return wrapper
-
-
 TARGET_HELP = "Where to run, overriding the spec: mock, mock:WORLD.yaml, or PROVIDER_URL[,AQUARIUS_URL]."
 
 
@@ -175,7 +189,6 @@ TARGET_HELP = "Where to run, overriding the spec: mock, mock:WORLD.yaml, or PROV
 @click.option("--resume", type=click.Path(exists=True, file_okay=False), metavar="RUN_FOLDER",
               help="Continue an interrupted run: finished jobs are kept, started ones are found again.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the summary.")
-@_engine_errors
 def run(spec, target, chain_id, parallel, only, out, junit, json_path, lock, check, timeout, resume, quiet):
     """Run the jobs of SPEC and check their expectations.
 
@@ -208,7 +221,6 @@ def run(spec, target, chain_id, parallel, only, out, junit, json_path, lock, che
 @click.option("--chain-id", type=int, help="Chain id of the assets, with a provider --target.")
 @click.option("--only", multiple=True, metavar="JOB", help="Plan only this job; repeatable.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@_engine_errors
 def plan(spec, target, chain_id, only, fmt):
     """Show what `c2d run` would do (jobs, environments, prices, inputs) without starting anything.
 
@@ -244,7 +256,6 @@ def plan(spec, target, chain_id, only, fmt):
 @click.argument("spec", type=click.Path(dir_okay=False))
 @click.option("--target", help=TARGET_HELP)
 @click.option("--chain-id", type=int, help="Chain id of the assets, with a provider --target.")
-@_engine_errors
 def verify(spec, target, chain_id):
     """Tell whether SPEC's lock file still holds for the current DDOs, algorithm and data, without running.
 
@@ -275,7 +286,6 @@ RUNS_OPTION = click.option("--out", "runs", type=click.Path(file_okay=False, pat
 @main.command(short_help="Status of a job from an earlier run.")
 @click.argument("job_id")
 @RUNS_OPTION
-@_engine_errors
 def status(job_id, runs):
     """Show the provider's status of a job from an earlier run."""
     from c2d_runner.connect import job_session
@@ -290,7 +300,6 @@ def status(job_id, runs):
 @RUNS_OPTION
 @click.option("--type", "log_type", default="algorithmLog", show_default=True,
               help="Result type to print: algorithmLog, configrationLog, ...")
-@_engine_errors
 def logs(job_id, runs, log_type):
     """Print the logs of a job from an earlier run."""
     from c2d_runner.connect import job_session
@@ -307,7 +316,6 @@ def logs(job_id, runs, log_type):
 @RUNS_OPTION
 @click.option("--dest", type=click.Path(file_okay=False), help="Folder for the files (default: the job's folder "
               "in its run).")
-@_engine_errors
 def results(job_id, runs, dest):
     """Download every result of a job from an earlier run (streamed to disk)."""
     from c2d_runner.connect import job_session
@@ -330,7 +338,6 @@ def results(job_id, runs, dest):
 @main.command(short_help="Stop a job from an earlier run.")
 @click.argument("job_id")
 @RUNS_OPTION
-@_engine_errors
 def stop(job_id, runs):
     """Ask the provider to stop a job from an earlier run."""
     from c2d_runner.connect import job_session
@@ -362,17 +369,9 @@ def serve(world: str | None, port: int, host: str, state_dir: str | None, faults
     import threading
 
     from c2d_runner.connect import mock_ocean
-    from mockprovider import WorldInvalid
 
-    try:
-        server = mock_ocean(world, faults, seed, state_dir, host=host, port=port)
-        server.start()
-    except WorldInvalid as exc:
-        click.echo(f"Error: {exc}", err=True)
-        sys.exit(exitcodes.INVALID)
-    except OSError as exc:
-        click.echo(f"Error: cannot listen on {host}:{port}: {exc.strerror or exc}", err=True)
-        sys.exit(exitcodes.INFRASTRUCTURE)
+    server = mock_ocean(world, faults, seed, state_dir, host=host, port=port)
+    server.start()
     done = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: done.set())

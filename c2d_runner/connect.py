@@ -12,12 +12,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterator
 
+from c2d_runner.errors import InvalidInput
 from c2d_runner.redaction import Redactor
 from c2d_runner.spec.model import KeySource, MockTarget, RemoteTarget, SpecPlan, Target
 
 
-class TargetError(Exception):
-    """The target cannot be used (bad --target value, mock world invalid, unreachable)."""
+class TargetError(InvalidInput):
+    """The target is asked for wrongly (a bad --target value, no consumer key for a real provider)."""
 
 
 @dataclass(frozen=True)
@@ -78,14 +79,8 @@ def open_target(target: Target, mock_state: Path | None = None) -> Iterator[Endp
     if isinstance(target, RemoteTarget):
         yield Endpoint(target.provider, target.aquarius, target.chain_id, target.describe())
         return
-    from mockprovider import WorldInvalid
-
-    try:
-        mock = mock_ocean(target.world, target.faults, target.seed, mock_state)
-    except WorldInvalid as exc:
-        raise TargetError(str(exc)) from None
-    except (KeyError, ValueError) as exc:  # e.g. an unknown fault profile name
-        raise TargetError(f"cannot start the mock Ocean: {exc}") from None
+    # An invalid world or fault profile raises the mock's own InvalidInput errors (exit 2).
+    mock = mock_ocean(target.world, target.faults, target.seed, mock_state)
     with mock:
         yield Endpoint(mock.url, mock.url, mock.chain_id, target.describe(), embedded_mock=True)
 

@@ -14,10 +14,11 @@ from typing import Any
 
 import pytest
 
+from c2d_runner.errors import C2DError, JobFailure
 from c2d_runner.pytest_plugin import mock_pool, runs_folder, spec_settings
 
 
-class JobFailed(Exception):
+class JobFailed(JobFailure):
     """A spec job did not pass; carries the run and the job outcome for repr_failure."""
 
     def __init__(self, run: Any, job: Any):
@@ -84,7 +85,7 @@ class SpecJobItem(pytest.Item):
         """Expectations as expected-vs-got and the log tail; library errors as one line, no traceback."""
         if isinstance(excinfo.value, JobFailed):
             return str(excinfo.value)
-        if _is_library_error(excinfo.value):
+        if isinstance(excinfo.value, C2DError):
             return f"c2d: {type(excinfo.value).__name__}: {excinfo.value}"
         return super().repr_failure(excinfo, style=style)  # a bug: the traceback is the report
 
@@ -140,15 +141,6 @@ def describe_failure(run: Any, job: Any) -> str:
         lines.extend(failure_lines(job))
     lines.append(f"run folder: {job.folder if job is not None and job.folder else run.folder}")
     return "\n".join(lines)
-
-
-def _is_library_error(exc: BaseException) -> bool:
-    from c2d_runner.engine.resolve import InfrastructureError
-    from c2d_runner.engine.runner import UsageError
-    from c2d_runner.connect import TargetError
-    from c2d_runner.ocean.errors import OceanError
-
-    return isinstance(exc, (InfrastructureError, UsageError, TargetError, OceanError))
 
 
 def _relative(file: str, here: Path) -> str:

@@ -241,12 +241,10 @@ def c2d_mock_session(pytestconfig: pytest.Config, c2d_default_world: Path | None
 @contextlib.contextmanager
 def _setting_errors():
     """A bad world file or fault profile is the user's input: say what is wrong, not where in the mock."""
-    from mockprovider import WorldInvalid
+    from c2d_runner.errors import C2DError
 
     # `from None`: the mock's own traceback would only bury the one line that matters.
     try:
         yield
-    except WorldInvalid as exc:
+    except C2DError as exc:
         raise pytest.fail.Exception(str(exc), pytrace=False) from None
-    except (KeyError, ValueError) as exc:  # the mock's word for an unknown fault profile
-        raise pytest.fail.Exception(f"cannot start the mock Ocean: {exc}", pytrace=False) from None

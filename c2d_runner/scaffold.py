@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from c2d_runner.errors import InvalidInput
+
 __all__ = ["ScaffoldExists", "FILES", "project_files", "scaffold"]
 
 CHAIN_ID = 8996
@@ -257,7 +259,7 @@ FILES = {
 }
 
 
-class ScaffoldExists(Exception):
+class ScaffoldExists(InvalidInput):
     """Files of the scaffold are already there and --force was not given."""
 
     def __init__(self, paths: list[Path]):

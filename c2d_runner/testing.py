@@ -163,7 +163,7 @@ class MockPool:
     def mock(self, world: str | os.PathLike | None = None, faults: str | None = None, seed: int = 0) -> C2DMock:
         """The session's running mock for this world and fault profile, started on first use."""
         from c2d_runner.connect import mock_ocean
-        from mockprovider import WorldInvalid
+        from c2d_runner.errors import InvalidInput
 
         key = (Path(world).resolve() if world is not None else None, faults, seed)
         if key in self._broken:  # a world that failed once fails the same way: do not pay again
@@ -174,21 +174,15 @@ class MockPool:
                 if key not in self._mocks:
                     self._mocks[key] = C2DMock(mock_ocean(loaded, faults, seed).start())
                 return self._mocks[key]
-        except (WorldInvalid, KeyError, ValueError) as exc:  # KeyError: an unknown fault profile
+        except InvalidInput as exc:  # an invalid world or fault profile
             self._broken[key] = exc
             raise
 
     def endpoint(self, target: Any) -> Any:
-        """The session's mock for a MockTarget, as a running Endpoint; TargetError when it cannot start."""
-        from c2d_runner.connect import Endpoint, TargetError
-        from mockprovider import WorldInvalid
+        """The session's mock for a MockTarget, as a running Endpoint; the mock's C2DError when it cannot start."""
+        from c2d_runner.connect import Endpoint
 
-        try:
-            mock = self.mock(target.world, target.faults, target.seed)
-        except WorldInvalid as exc:
-            raise TargetError(str(exc)) from None
-        except (KeyError, ValueError) as exc:
-            raise TargetError(f"cannot start the mock Ocean: {exc}") from None
+        mock = self.mock(target.world, target.faults, target.seed)
         return Endpoint(mock.url, mock.url, mock.chain_id, target.describe(), embedded_mock=True)
 
     def close(self) -> list[str]:

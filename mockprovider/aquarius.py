@@ -61,7 +61,7 @@ def chains(state: MockState, data: Mapping[str, Any]) -> Reply:
 # --- query ----------------------------------------------------------------------------------------
 
 class QueryError(ValueError):
-    """A query this small Elasticsearch imitation does not understand."""
+    """A query this small Elasticsearch imitation does not understand (answered as HTTP 400, not a C2DError)."""
 
 
 def _values(doc: Any, dotted: str) -> list[Any]:

@@ -9,7 +9,10 @@ from typing import Any
 
 
 class MockError(Exception):
-    """An error answered to the client as JSON with a fixed status."""
+    """An error answered to the client as JSON with a fixed status.
+
+    Not a C2DError: it never leaves the mock as an exception, only as an HTTP answer.
+    """
 
     status = 400
 

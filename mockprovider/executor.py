@@ -155,6 +155,8 @@ class _AdminLog:
 
 
 class _ProvisioningFailed(Exception):
+    """A job's inputs could not be laid out: the job ends in `status` (not a C2DError, no user sees it)."""
+
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status

@@ -10,6 +10,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from c2d_runner.errors import InvalidInput
+
 # Idempotent GET routes: the only ones a well-behaved client retries, so the only ones that fail
 # before doing their work.
 IDEMPOTENT_ROUTES = frozenset({"computeStatus", "computeResult", "computeEnvironments", "nonce", "ddo", "metadata"})
@@ -70,18 +72,21 @@ class JobFault:
     hold_seconds: float = 0.0
 
 
+class UnknownFaultProfile(InvalidInput, ValueError):
+    """A fault profile name that is not one of PROFILES (from --faults or the Python API)."""
+
+
 NO_HTTP_FAULT = HttpFault()
 NO_JOB_FAULT = JobFault()
 
 
 def get_profile(name: str | None) -> FaultProfile:
-    """The profile with this name (None = "none"); ValueError lists the known names."""
+    """The profile with this name (None = "none"); UnknownFaultProfile lists the known names."""
     if name is None:
         return PROFILES["none"]
-    try:
-        return PROFILES[name]
-    except KeyError:
-        raise ValueError(f"unknown fault profile {name!r}; known: {', '.join(PROFILES)}") from None
+    if name not in PROFILES:
+        raise UnknownFaultProfile(f"unknown fault profile {name!r}; known: {', '.join(PROFILES)}")
+    return PROFILES[name]
 
 
 def http_fault(profile: FaultProfile, seed: int, route: str, n: int) -> HttpFault:

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
+from c2d_runner.errors import InfrastructureFailure, InvalidInput
+
 BWRAP = "bwrap"
 NONE = "none"
 AUTO = "auto"
@@ -47,8 +49,12 @@ _GROUP = "algorithm:x:{gid}:\nnogroup:x:65534:\n"
 _HOSTS = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n"
 
 
-class SandboxUnavailable(RuntimeError):
+class SandboxUnavailable(InfrastructureFailure, RuntimeError):
     """bubblewrap was asked for explicitly but cannot run here."""
+
+
+class UnknownSandbox(InvalidInput, ValueError):
+    """A sandbox kind (C2D_MOCK_SANDBOX) other than auto, bwrap or none."""
 
 
 @dataclass(frozen=True)
@@ -92,7 +98,7 @@ def volume_root(kind: str, data_dir: Path) -> str:
 def choose_sandbox(requested: str, limits: ResourceLimits = ResourceLimits()) -> tuple[str, str | None]:
     """Resolve "auto" | "bwrap" | "none" to a working kind plus a warning when isolation is weaker."""
     if requested not in (AUTO, BWRAP, NONE):
-        raise ValueError(f"sandbox must be 'auto', 'bwrap' or 'none', not {requested!r}")
+        raise UnknownSandbox(f"sandbox must be 'auto', 'bwrap' or 'none', not {requested!r}")
     if requested == NONE:
         return NONE, ("sandbox disabled by configuration: algorithms run as plain host processes "
                       "with the server's user rights, host filesystem and network (see docs/sandbox.md)")

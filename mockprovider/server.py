@@ -11,13 +11,14 @@ from typing import Any
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from c2d_runner.errors import InfrastructureFailure
 from mockprovider import faults as faults_mod
 from mockprovider.app import MockApp
 from mockprovider.state import MockState
 from mockprovider.world import Asset, World, load_world, public_asset
 
 
-class MockOceanError(Exception):
+class MockOceanError(InfrastructureFailure):
     """Misuse of a MockOcean (double start, stop before start) or errors collected from its threads."""
 
 
@@ -134,7 +135,12 @@ class MockOcean:
         else:
             state_dir = self._state_dir_arg
             state_dir.mkdir(parents=True, exist_ok=True)
-        server = make_server(self.host, self.port, _LazyApp(), threaded=True, request_handler=_Handler)
+        listener = _listen(self.host, self.port)
+        try:
+            server = make_server(self.host, self.port, _LazyApp(), threaded=True, request_handler=_Handler,
+                                 fd=listener.fileno())
+        finally:
+            listener.close()  # werkzeug serves on its own duplicate of the socket
         # Handler threads are joined at stop (after their connections are closed), so a stopped
         # mock leaves no thread behind, even for idle keep-alive clients.
         server.daemon_threads = False
@@ -202,6 +208,24 @@ class _LazyApp:
 
     def __call__(self, environ, start_response):
         return self.target(environ, start_response)
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A socket bound and listening on host:port; MockOceanError when it cannot be.
+
+    Bound here rather than by werkzeug, which prints to stderr and exits the process (status 1)
+    when the port is in use.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as werkzeug's servers do
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        raise MockOceanError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    return sock
 
 
 def _default_executor() -> Any:

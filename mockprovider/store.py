@@ -31,6 +31,8 @@ CREATE INDEX IF NOT EXISTS jobs_owner ON jobs (owner);
 """
 
 
+# The store's refusals below are turned into the Provider's HTTP answers by the routes; they never
+# reach a user as exceptions, so they are not C2DErrors.
 class NonceRejected(Exception):
     """The nonce is not above the stored one; carries both for the Provider's message."""
 

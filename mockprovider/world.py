@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from c2d_runner import wire
+from c2d_runner.errors import InvalidInput
 from c2d_runner.yamldoc import LoadedDocument, SpecInvalid, load_checked, parse_document
 
 DEFAULT_WORLD = pathlib.Path(__file__).parent / "worlds" / "default" / "world.yaml"
@@ -23,7 +24,7 @@ THIS_INTERPRETER = "this-interpreter"
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
 
-class WorldInvalid(Exception):
+class WorldInvalid(InvalidInput):
     """A world file that cannot be served; `problems` holds one line per problem."""
 
     def __init__(self, path: pathlib.Path, problems: list[str]):

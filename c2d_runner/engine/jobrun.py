@@ -7,11 +7,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from c2d_runner import exitcodes
 from c2d_runner.engine.expect import check_expectations
 from c2d_runner.engine.journal import Journal, JobJournal, job_folder_name
 from c2d_runner.engine.outcome import (ERROR, FAILED, PASSED, JobOutcome, ResultRecord, StatusChange,
                                        job_to_dict)
 from c2d_runner.engine.resolve import ResolvedJob
+from c2d_runner.errors import C2DError
 
 LOG_TAIL_BYTES = 4096
 # After a timeout stop, how long to wait for the provider to publish the logs of the stopped job.
@@ -19,7 +21,11 @@ STOP_GRACE = 15.0
 
 
 class Interrupted(Exception):
-    """The run was asked to stop (Ctrl-C, SIGTERM)."""
+    """The run was asked to stop (Ctrl-C, SIGTERM).
+
+    Control flow inside a job, not a C2DError: the job run turns it into an outcome; it never
+    reaches a user.
+    """
 
 
 def interruptible_sleep(cancel: threading.Event, seconds: float) -> None:
@@ -270,10 +276,8 @@ def result_target(folder: Path, item: dict, index: int, taken: set[Path]) -> tup
 
 
 def _unreachable(exc: Exception) -> bool:
-    """True for a service that gave no answer or a 5xx, rather than one that refused."""
-    from c2d_runner.ocean.errors import ServiceError
-
-    return isinstance(exc, ServiceError) and (exc.status is None or exc.status >= 500)
+    """True for an infrastructure error (no answer, a 5xx, not Ocean), rather than a refusal."""
+    return isinstance(exc, C2DError) and exc.exit_code == exitcodes.INFRASTRUCTURE
 
 
 def _log_text(records: list[ResultRecord]) -> str:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from c2d_runner.errors import InvalidInput
 from c2d_runner.redaction import Redactor
 
 JOURNAL = "journal.jsonl"
@@ -26,7 +27,7 @@ MOCK_STATE = "mock-state"
 LOCK = ".lock"
 
 
-class RunFolderBusy(Exception):
+class RunFolderBusy(InvalidInput):
     """Another process is running (or resuming) this run right now."""
 
 

@@ -5,10 +5,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from c2d_runner.engine.journal import MOCK_STATE, Journal
+from c2d_runner.errors import InvalidInput
 from c2d_runner.spec.model import KeySource, MockTarget, Target
 
 
-class JobRecordNotFound(LookupError):
+class JobRecordNotFound(InvalidInput, LookupError):
     """No run under the given folder started that job."""
 
 

@@ -10,6 +10,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from c2d_runner import exitcodes
+from c2d_runner.errors import InfrastructureFailure
 from c2d_runner.spec.model import DatasetRef, JobPlan, PublishedAlgorithm, RawAlgorithm, thaw
 
 # Hashed DDO = what the publisher wrote: not the fields Aquarius adds (order counts, prices, the
@@ -18,7 +20,7 @@ from c2d_runner.spec.model import DatasetRef, JobPlan, PublishedAlgorithm, RawAl
 _AQUARIUS_FIELDS = ("nft", "datatokens", "event", "stats", "purgatory", "accessDetails", "indexedMetadata")
 
 
-class InfrastructureError(Exception):
+class InfrastructureError(InfrastructureFailure):
     """Provider or Aquarius unreachable or answering 5xx while planning."""
 
 
@@ -118,7 +120,7 @@ class Resolver:
         except DDONotFound as exc:
             return None, [f"DDO not found: {exc.detail}"]
         except ServiceError as exc:
-            if exc.status is None or exc.status >= 500:
+            if exc.exit_code == exitcodes.INFRASTRUCTURE:
                 raise InfrastructureError(str(exc)) from None
             return None, [str(exc)]
         except OceanError as exc:

@@ -6,18 +6,21 @@ front end's: it sets `RunOptions.cancel`, and the run stops its remote jobs.
 from __future__ import annotations
 
 import concurrent.futures
+import logging
 import threading
 import time
+import traceback
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from c2d_runner.atomic import write_json
-from c2d_runner.engine.journal import MOCK_STATE, RECORD, Journal, RunFolderBusy, hold_run_folder, new_run_id
+from c2d_runner.engine.journal import MOCK_STATE, RECORD, Journal, hold_run_folder, new_run_id
 from c2d_runner.engine.jobrun import JobRun, RunContext
 from c2d_runner.engine.outcome import ERROR, FAILED, SKIPPED, JobOutcome, RunOutcome, job_from_dict, job_to_dict
 from c2d_runner.engine.resolve import InfrastructureError, ResolvedJob, Resolver
+from c2d_runner.errors import InvalidInput
 from c2d_runner.redaction import Redactor
 from c2d_runner.spec.model import MockTarget, RemoteTarget, SpecPlan, Target
 
@@ -25,10 +28,12 @@ if TYPE_CHECKING:  # the connect layer sits above the engine: a type only, never
     from c2d_runner.connect import Connection
 
 
+log = logging.getLogger(__name__)
+
 RUN_RETRIES = {"RETRIES": 8, "RETRY_BACKOFF": 0.1, "RETRY_BACKOFF_MAX": 4.0}
 
 
-class UsageError(Exception):
+class UsageError(InvalidInput):
     """The run was asked for something that cannot be (unknown --only job, bad resume folder)."""
 
 
@@ -121,14 +126,14 @@ class Run:
             if options.target is None:
                 self.target = target_from_record(header["target"])
             self.run_id = header["run_id"]
-            self._hold = self._hold_folder()
+            self._hold = hold_run_folder(self.folder)
             self.journal.repair()
         else:
             self.run_id = new_run_id()
             self.folder = Path(options.out) / plan.name / self.run_id
             self.folder.mkdir(parents=True, exist_ok=False)
             self.journal = Journal(self.folder)
-            self._hold = self._hold_folder()
+            self._hold = hold_run_folder(self.folder)
             # Written before the target is opened, so a run whose target failed can still be resumed.
             self.journal.write("run", run_id=self.run_id, spec=str(plan.path), spec_name=plan.name,
                                spec_sha256=plan.sha256, plan_sha256=plan_digest(self.jobs),
@@ -149,12 +154,6 @@ class Run:
 
     def __exit__(self, *exc) -> None:
         self._hold.close()  # releases the run folder
-
-    def _hold_folder(self):
-        try:
-            return hold_run_folder(self.folder)
-        except RunFolderBusy as exc:
-            raise UsageError(str(exc)) from None
 
     def _read_lock(self) -> dict:
         from c2d_runner.engine.lock import read_lock
@@ -220,9 +219,14 @@ class Run:
         try:
             return run.run()
         except Exception as exc:  # a bug must not leave the remote job running or hide other jobs
+            # ... nor lose its traceback: kept in the journal, and on stderr with `c2d --debug`.
+            trace = traceback.format_exc()
+            log.debug("internal error in job %s", run.name, exc_info=True)
+            self.journal.write("internal_error", job=run.name, error=f"{type(exc).__name__}: {exc}", traceback=trace)
             run.stop_remote(f"runner error: {type(exc).__name__}")
             return JobOutcome(name=run.name, outcome=ERROR, job_id=run.job_id,
-                              error=self.journal.redact(f"internal error: {type(exc).__name__}: {exc}"))
+                              error=self.journal.redact(f"internal error: {type(exc).__name__}: {exc} "
+                                                        f"(traceback in {self.journal.path})"))
 
     def _check_lock(self, outcomes: tuple[JobOutcome, ...]) -> tuple[JobOutcome, ...]:
         from c2d_runner.engine.lock import check_outputs

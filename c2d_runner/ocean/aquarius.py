@@ -55,6 +55,10 @@ class Aquarius:
                 error_cls=AquariusError, idempotent=True,
             )
         except AquariusError as exc:
+            if exc.status == 404 and not isinstance(exc.body, (dict, list)):
+                # Aquarius says "not found" in JSON; a page of HTML or text is some other server.
+                raise AquariusError(f"not an Aquarius: {exc.detail}", status=404, endpoint=exc.endpoint,
+                                    body=exc.body, not_ocean=True) from None
             if exc.status == 404:
                 raise DDONotFound(exc.detail or f"Asset DID {did} not found", status=404,
                                   endpoint=exc.endpoint, body=exc.body) from None
@@ -62,7 +66,8 @@ class Aquarius:
         try:
             body = response.json()
         except ValueError:
-            raise AquariusError("DDO answer is not JSON", status=response.status_code, endpoint=endpoint) from None
+            raise AquariusError("DDO answer is not JSON: not an Aquarius", status=response.status_code,
+                                endpoint=endpoint, not_ocean=True) from None
         finally:
             response.close()
         return parse_ddo(body)
@@ -97,7 +102,8 @@ class Aquarius:
         try:
             body = response.json()
         except ValueError:
-            raise AquariusError("query answer is not JSON", status=response.status_code, endpoint=f"POST {url}") from None
+            raise AquariusError("query answer is not JSON: not an Aquarius", status=response.status_code,
+                                endpoint=f"POST {url}", not_ocean=True) from None
         finally:
             response.close()
         hits = body.get("hits", {}).get("hits") if isinstance(body, dict) else None

@@ -1,18 +1,24 @@
-"""One exception tree for the Ocean client.
+"""The Ocean client's errors: a branch of the project's one tree (`c2d_runner.errors`).
 
-Every error the client raises derives from `OceanError`, so a caller (the engine, the CLI) can
-translate them once at its boundary.  Messages are never empty and never carry a private key:
-an error raised during a call made with a wallet leaves `OceanCompute` redacted with that wallet's
-key (`c2d_runner.redaction`), so even a provider that echoes its request back (the Python
-provider's global error handler puts the request data in `context`) cannot make us print a secret.
+Every error the client raises derives from `OceanError`, and so from `C2DError` with its exit
+code, so a caller (the engine, the CLI) can translate them once at its boundary.  Messages are
+never empty and never carry a private key: an error raised during a call made with a wallet leaves
+`OceanCompute` redacted with that wallet's key (`c2d_runner.redaction`), so even a provider that
+echoes its request back (the Python provider's global error handler puts the request data in
+`context`) cannot make us print a secret.
 """
 from __future__ import annotations
 
 from typing import Any
 
+from c2d_runner import exitcodes
+from c2d_runner.errors import C2DError
 
-class OceanError(Exception):
-    """Base of every error raised by the Ocean client."""
+
+class OceanError(C2DError):
+    """Base of every error raised by the Ocean client; by default a job could not run (exit 1)."""
+
+    exit_code = exitcodes.FAILED
 
     def __init__(self, message: str) -> None:
         super().__init__(message or self.__class__.__name__)
@@ -26,13 +32,19 @@ class OceanError(Exception):
 class ConfigError(OceanError, ValueError):
     """The client configuration is invalid (missing URL, bad timeout, ...)."""
 
+    exit_code = exitcodes.INVALID
+
 
 class WalletError(OceanError):
     """A consumer key could not be loaded; the message never includes the key."""
 
+    exit_code = exitcodes.INVALID
+
 
 class InvalidDID(OceanError, ValueError):
     """A string is not a `did:op:` + 64 hex DID."""
+
+    exit_code = exitcodes.INVALID
 
 
 class InvalidDDO(OceanError, ValueError):
@@ -55,7 +67,11 @@ class ServiceError(OceanError):
     the decoded error body (JSON value or text) for callers that want the structured codes.
     `uncertain` is True when a request that changes state (start, stop, delete, initialize) may
     have reached the service although no answer came back: check (e.g. list the jobs) before
-    sending it again.
+    sending it again. `not_ocean` is True when the answer is not in the service's wire shape at
+    all (HTML, a proxy's page, not JSON): the URL does not point at an Ocean service.
+
+    `exit_code` is per instance: infrastructure (3) when no answer came, the service answered 5xx
+    or is not an Ocean service; otherwise the service refused this job's request (1).
     """
 
     service = "service"
@@ -68,8 +84,12 @@ class ServiceError(OceanError):
         endpoint: str = "",
         body: Any = None,
         uncertain: bool = False,
+        not_ocean: bool = False,
     ) -> None:
         self.status = status
+        self.not_ocean = not_ocean
+        unavailable = status is None or status >= 500 or not_ocean
+        self.exit_code = exitcodes.INFRASTRUCTURE if unavailable else exitcodes.FAILED
         self.uncertain = uncertain
         self.endpoint = endpoint
         self.detail = detail

@@ -46,8 +46,8 @@ class ProviderClient:
         response = self.http.request("GET", key + "/", error_cls=ProviderError, idempotent=True)
         body = _json(response, f"GET {key}/")
         if not isinstance(body, dict):
-            raise ProviderError("root document is not a JSON object", status=response.status_code,
-                                endpoint=f"GET {key}/", body=body)
+            raise ProviderError("root document is not a JSON object: not an Ocean Provider",
+                                status=response.status_code, endpoint=f"GET {key}/", body=body, not_ocean=True)
         with self._lock:
             self._roots[key] = body
         return body
@@ -142,6 +142,6 @@ def _json(response, endpoint: str, allow_empty: bool = False) -> Any:
     except ValueError:
         snippet = " ".join((response.text or "").split())[:200]
         raise ProviderError(f"answer is not JSON: {snippet!r}", status=response.status_code,
-                            endpoint=endpoint, body=response.text) from None
+                            endpoint=endpoint, body=response.text, not_ocean=True) from None
     finally:
         response.close()

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from c2d_runner.errors import InvalidInput
+
 
 @dataclass(frozen=True, order=True)
 class Diagnostic:
@@ -23,7 +25,7 @@ class Diagnostic:
         return {"file": self.file, "line": self.line, "col": self.col, "message": self.message, "path": self.path}
 
 
-class SpecInvalid(Exception):
+class SpecInvalid(InvalidInput):
     """A spec or world file has problems; `.diagnostics` lists all of them, sorted by position."""
 
     def __init__(self, diagnostics: list[Diagnostic]):

@@ -8,10 +8,12 @@ from __future__ import annotations
 import re
 from typing import Mapping
 
+from c2d_runner.errors import InvalidInput
+
 _REF = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$\{([^}]*)\}?")
 
 
-class MissingVariable(ValueError):
+class MissingVariable(InvalidInput, ValueError):
     """A referenced environment variable is not set and has no default."""
 
 

@@ -45,7 +45,10 @@ _YAML_INT = re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$")
 
 
 class _Differs(Exception):
-    pass
+    """The fast parser met something it does not read like the exact loader: hand over to it.
+
+    Control flow only, never seen by a user, so not a C2DError.
+    """
 
 
 def _pairs(pairs):
