@@ -3,11 +3,14 @@
 The Ocean client is re-exported with ocean.py's names, so ocean.py code ports by changing its
 imports: `from c2d_runner import OceanCompute, ComputeInput, AlgorithmMetadata, Aquarius, DDO,
 AssetNotConsumable`.  The re-export is lazy (PEP 562) so `import c2d_runner` (and `c2d --help`)
-never imports requests or eth-account.
+never imports requests or eth-account. The error tree's root and categories (`C2DError`,
+`JobFailure`, `InvalidInput`, `InfrastructureFailure`; see `c2d_runner.errors`) are exported too.
 """
 from __future__ import annotations
 
 from typing import Any
+
+from c2d_runner.errors import C2DError, InfrastructureFailure, InvalidInput, JobFailure
 
 __version__ = "0.1.0"
 
@@ -40,7 +43,7 @@ _OCEAN_EXPORTS = (
     "WalletError",
 )
 
-__all__ = ["__version__", *_OCEAN_EXPORTS]
+__all__ = ["__version__", "C2DError", "JobFailure", "InvalidInput", "InfrastructureFailure", *_OCEAN_EXPORTS]
 
 
 def __getattr__(name: str) -> Any:
