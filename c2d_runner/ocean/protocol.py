@@ -8,13 +8,18 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from c2d_runner import exitcodes
+from c2d_runner.ocean.errors import OceanError
+
 PROVIDER = "provider"
 OCEAN_NODE = "ocean-node"
 PROTOCOLS = (PROVIDER, OCEAN_NODE)
 
 
-class UnknownService(ValueError):
-    """The root document is neither a Provider's nor an Ocean Node's."""
+class UnknownService(OceanError, ValueError):
+    """The root document is neither a Provider's nor an Ocean Node's: the URL is not Ocean (exit 3)."""
+
+    exit_code = exitcodes.INFRASTRUCTURE
 
 
 def detect_protocol(root: Any, url: str = "the service") -> str:

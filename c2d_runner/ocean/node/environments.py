@@ -10,8 +10,10 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
+from c2d_runner.ocean.errors import OceanError
 
-class EnvironmentChoiceError(ValueError):
+
+class EnvironmentChoiceError(OceanError, ValueError):
     """No environment fits what the job asks for (none free, unknown id, resources above the maxima)."""
 
 

@@ -16,12 +16,14 @@ import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from c2d_runner.ocean.errors import OceanError
+
 PREFIX = "outputs"
 MAX_FILES = 10_000
 MAX_TOTAL_BYTES = 4 << 30  # 4 GiB unpacked
 
 
-class UnsafeArchive(ValueError):
+class UnsafeArchive(OceanError, ValueError):
     """outputs.tar holds something that must not be unpacked, or exceeds the caps."""
 
 
