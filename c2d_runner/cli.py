@@ -141,11 +141,6 @@ class DurationParam(click.ParamType):
             self.fail(str(exc), param, ctx)
 
 
-def _fail(message: str, code: int) -> None:
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(code)
-
-
 def _load(spec: str):
     """The spec's plan, or its diagnostics and exit 2."""
     from c2d_runner.spec import check_file
@@ -265,12 +260,7 @@ def verify(spec, target, chain_id):
     from c2d_runner.engine.lock import lock_path
 
     plan_ = _load(spec)
-    try:
-        differences, problems = verify_spec(plan_, _target(target, chain_id))
-    except FileNotFoundError:
-        _fail(f"no lock file {lock_path(plan_.path)}; write one with `c2d run --lock {spec}`", exitcodes.INVALID)
-    except (OSError, ValueError) as exc:  # unreadable, not JSON, not a lock
-        _fail(f"cannot read the lock file {lock_path(plan_.path)}: {exc}", exitcodes.INVALID)
+    differences, problems = verify_spec(plan_, _target(target, chain_id))  # LockUnreadable: exit 2
     for line in problems + differences:
         click.echo(f"changed: {line}" if line in differences else f"cannot verify: {line}")
     if problems or differences:

@@ -95,7 +95,9 @@ def issubclass_by_name(name: str, base: str) -> bool:
     ("mockprovider.faults.UnknownFaultProfile", 2), ("c2d_runner.ocean.errors.WalletError", 2),
     ("c2d_runner.ocean.errors.ConfigError", 2), ("c2d_runner.engine.resolve.InfrastructureError", 3),
     ("mockprovider.server.MockOceanError", 3), ("mockprovider.sandbox.SandboxUnavailable", 3),
-    ("mockprovider.sandbox.UnknownSandbox", 2), ("c2d_runner.pytest_items.JobFailed", 1),
+    ("mockprovider.sandbox.UnknownSandbox", 2), ("c2d_runner.engine.lock.LockUnreadable", 2),
+    ("c2d_runner.ocean.protocol.UnknownService", 3), ("c2d_runner.ocean.node.outputs.UnsafeArchive", 1),
+    ("c2d_runner.pytest_items.JobFailed", 1),
     ("c2d_runner.ocean.errors.OceanError", 1), ("c2d_runner.ocean.errors.AssetNotConsumable", 1),
     ("c2d_runner.ocean.errors.ComputeTimeout", 1),
 ])

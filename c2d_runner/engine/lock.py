@@ -11,6 +11,7 @@ from pathlib import Path
 from c2d_runner.atomic import write_json
 from c2d_runner.engine.outcome import ExpectationResult, JobOutcome
 from c2d_runner.engine.resolve import ResolvedJob, custom_data_hash
+from c2d_runner.errors import InvalidInput
 from c2d_runner.spec.model import RawAlgorithm, SpecPlan
 from c2d_runner.wire import files_checksum
 
@@ -67,7 +68,7 @@ def write_lock(plan: SpecPlan, resolved: list[ResolvedJob], outcomes: dict[str, 
     lock = build_lock(plan, resolved, outcomes)
     try:
         old = read_lock(plan.path)
-    except (OSError, ValueError):
+    except LockUnreadable:
         old = None
     if old and old.get("spec_sha256") == plan.sha256:
         known = {job.name for job in plan.jobs}
@@ -76,12 +77,21 @@ def write_lock(plan: SpecPlan, resolved: list[ResolvedJob], outcomes: dict[str, 
     return path
 
 
+class LockUnreadable(InvalidInput):
+    """A spec's lock file is missing, unreadable, not JSON, or not a c2d-runner lock."""
+
+
 def read_lock(spec_path: Path) -> dict:
-    """The lock of a spec; FileNotFoundError / ValueError when there is none or it is unreadable."""
+    """The lock of a spec; LockUnreadable when there is none or it cannot be read."""
     path = lock_path(spec_path)
-    data = json.loads(path.read_text("utf-8"))
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        raise LockUnreadable(f"no lock file {path}; write one with `c2d run --lock {spec_path}`") from None
+    except (OSError, ValueError) as exc:  # unreadable, not UTF-8, not JSON
+        raise LockUnreadable(f"cannot read the lock file {path}: {exc}") from None
     if not isinstance(data, dict) or data.get("version") != LOCK_VERSION or not isinstance(data.get("jobs"), dict):
-        raise ValueError(f"{path} is not a c2d-runner lock file (version {LOCK_VERSION})")
+        raise LockUnreadable(f"cannot read the lock file {path}: not a c2d-runner lock file (version {LOCK_VERSION})")
     return data
 
 

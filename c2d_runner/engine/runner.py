@@ -156,11 +156,11 @@ class Run:
         self._hold.close()  # releases the run folder
 
     def _read_lock(self) -> dict:
-        from c2d_runner.engine.lock import read_lock
+        from c2d_runner.engine.lock import LockUnreadable, read_lock
 
         try:
             return read_lock(self.plan.path)
-        except (OSError, ValueError) as exc:
+        except LockUnreadable as exc:
             raise UsageError(f"--check needs a readable lock file: {exc}") from None
 
     def execute(self, conn: Connection) -> RunOutcome:

@@ -180,3 +180,10 @@ def test_a_bug_outside_a_job_keeps_its_traceback(tmp_path, monkeypatch):
     result = CliRunner().invoke(main, ["run", str(ROOT / "specs" / "hello.yaml")])
     assert result.exit_code == 1 and isinstance(result.exception, RuntimeError)
     assert "Error:" not in result.stderr  # not dressed up as a user error
+
+
+def test_2_verify_without_a_lock_file(tmp_path, world):
+    spec = write_spec(tmp_path, "nolock", jobs_on(world))
+    result = run("verify", spec, cwd=tmp_path)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"Error: no lock file {tmp_path / 'nolock.lock.json'}; write one with `c2d run --lock")
