@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import BinaryIO, Callable, Mapping
 
 from c2d_runner.wire import did_hex
-from mockprovider import sandbox as sb
+from mockprovider import dockerlog, limits as job_limits, sandbox as sb
 
 # v1 status codes this module reports (texts live in c2d_runner.wire.STATUS_TEXT).
 CONFIGURING = 20
@@ -214,8 +214,11 @@ class Executor:
             else:
                 network = "not isolated (no sandbox)"
             admin.note(f"running algorithm: entrypoint {request.algorithm.entrypoint!r}, network {network}")
-            stopreq = _run_algorithm(command, self.limits, layout, request, stop, admin,
-                                     lambda: on_status(RUNNING))
+            with open(layout.algorithm_log, "wb") as log:
+                outcome = _run_algorithm(command, sb.rlimit_preexec(self.limits),
+                                         _Capture(log, request.max_log_bytes), request, stop, admin,
+                                         lambda: on_status(RUNNING))
+            stopreq = _STOPREQ[outcome.why]
         on_status(PUBLISHING)
         admin.note("publishing results")
         return ExecutionResult(FINISHED, stopreq, _publish(layout, admin))
@@ -363,25 +366,46 @@ def _write_json(path: Path, value: object) -> None:
 
 # ---------------------------------------------------------------- running (status 40)
 
-def _run_algorithm(command: sb.WrappedCommand, limits: sb.ResourceLimits, layout: _Layout,
-                   request: ExecutionRequest, stop: threading.Event, admin: _AdminLog,
-                   started: Callable[[], None]) -> int:
-    """Run the job to its end, stop or timeout; returns stopreq.  The log file is written by us."""
-    log = open(layout.algorithm_log, "wb")
+# Why the executor ended a job early (None: the algorithm ended by itself).
+WHY_STOP, WHY_TIMEOUT, WHY_DISK = "stop", "timeout", "disk"
+_STOPREQ = {None: STOPREQ_NONE, WHY_STOP: STOPREQ_STOPPED, WHY_TIMEOUT: STOPREQ_TIMEOUT,
+            WHY_DISK: STOPREQ_NONE}
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """How the algorithm's process ended: the executor's reason to end it, and its return code."""
+
+    why: str | None
+    returncode: int | None               # Popen's: negative for a signal; None if it never started
+
+
+def _run_algorithm(command: sb.WrappedCommand, preexec: Callable[[], None], capture: "_Capture",
+                   request: ExecutionRequest, stop: threading.Event, admin: "_AdminLog",
+                   started: Callable[[], None], *, split_streams: bool = False,
+                   watch: Callable[[], str | None] | None = None) -> _Outcome:
+    """Run the job to its end, stop, timeout or watch verdict; the log file is written by us.
+
+    With split_streams, stdout and stderr are read from separate pipes and fed as streams 1 and
+    2 (Docker's framing); otherwise they share one pipe, as the v1 pod's log does.
+    """
     try:
         proc = subprocess.Popen(command.argv, env=command.env, cwd=command.cwd,
                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, close_fds=True,
+                                stderr=subprocess.PIPE if split_streams else subprocess.STDOUT,
+                                close_fds=True,
                                 start_new_session=True,     # its own group, so we can kill it all
-                                preexec_fn=sb.rlimit_preexec(limits))
+                                preexec_fn=preexec)
     except OSError as exc:
-        log.close()
         admin.note(f"algorithm could not be started: {exc.strerror or exc}")
-        return STOPREQ_NONE
+        return _Outcome(None, None)
+    pipes = {proc.stdout: dockerlog.STDOUT}
+    if split_streams:
+        pipes[proc.stderr] = dockerlog.STDERR
     try:
         started()
-        capture = _LogCapture(log, request.max_log_bytes)
-        stopreq = _supervise(proc, capture, request.max_duration, stop, admin)
+        why = _supervise(proc, {p.fileno(): s for p, s in pipes.items()}, capture,
+                         request.max_duration, stop, admin, watch)
         capture.finish()
         if capture.dropped:
             admin.note(f"algorithm.log capped at {request.max_log_bytes} bytes; "
@@ -389,23 +413,24 @@ def _run_algorithm(command: sb.WrappedCommand, limits: sb.ResourceLimits, layout
     finally:
         # Whatever happened (including an exception in on_status), nothing of the job survives.
         sb.kill_process_group(proc.pid)
-        proc.stdout.close()
+        for pipe in pipes:
+            pipe.close()
         proc.wait()
-        log.close()
     code = proc.returncode
     admin.note(f"algorithm exit code: {code}" if code >= 0 else f"algorithm killed by signal {-code}")
-    return stopreq
+    return _Outcome(why, code)
 
 
-class _LogCapture:
-    """Streams the job's output into algorithm.log up to a cap; memory stays one chunk."""
+class _Capture:
+    """Streams the job's output into a log file up to a cap; memory stays one chunk."""
 
     def __init__(self, log: BinaryIO, cap: int) -> None:
         self._log, self._cap = log, max(0, cap)
         self.written = 0
         self.dropped = 0
 
-    def feed(self, chunk: bytes) -> None:
+    def feed(self, stream: int, chunk: bytes) -> None:
+        """Take one chunk the job wrote to stream 1 (stdout) or 2 (stderr)."""
         room = self._cap - self.written
         if room > 0:
             self._log.write(chunk[:room])
@@ -414,58 +439,85 @@ class _LogCapture:
             self.dropped += len(chunk) - max(room, 0)
 
     def finish(self) -> None:
+        """Note a truncation at the end and flush."""
         if self.dropped:
-            self._log.write(f"\n[mock C2D: algorithm.log truncated at {self._cap} bytes; "
-                            f"{self.dropped} more bytes dropped]\n".encode())
+            self._log.write(self._truncation_note().encode())
+        self._log.flush()
+
+    def _truncation_note(self) -> str:
+        return (f"\n[mock C2D: algorithm.log truncated at {self._cap} bytes; "
+                f"{self.dropped} more bytes dropped]\n")
+
+
+class _FramedCapture(_Capture):
+    """algorithm.log as a node stores it: Docker frames, flushed one by one so it can be streamed."""
+
+    def feed(self, stream: int, chunk: bytes) -> None:
+        if self.written + len(chunk) + 8 <= self._cap and not self.dropped:
+            self._log.write(dockerlog.frame(stream, chunk))
+            self._log.flush()
+            self.written += len(chunk) + 8
+        else:
+            self.dropped += len(chunk)
+
+    def finish(self) -> None:
+        if self.dropped:
+            self._log.write(dockerlog.frame(dockerlog.STDERR, self._truncation_note().encode()))
         self._log.flush()
 
 
-def _supervise(proc: subprocess.Popen, capture: _LogCapture, max_duration: float,
-               stop: threading.Event, admin: _AdminLog) -> int:
-    """Pump output until the job ends, honouring stop and the deadline; returns stopreq."""
+def _supervise(proc: subprocess.Popen, fds: dict[int, int], capture: _Capture, max_duration: float,
+               stop: threading.Event, admin: "_AdminLog",
+               watch: Callable[[], str | None] | None = None) -> str | None:
+    """Pump output until the job ends, honouring stop, the deadline and the watch; returns why."""
     limit = max_duration if 0 < max_duration < float("inf") else None
     deadline = time.monotonic() + limit if limit else None
-    fd = proc.stdout.fileno()
-    os.set_blocking(fd, False)
-    stopreq = STOPREQ_NONE
+    why: str | None = None
     killed_at: float | None = None
-    eof = False
+    open_fds = dict(fds)
     with selectors.DefaultSelector() as selector:
-        selector.register(fd, selectors.EVENT_READ)
+        for fd in open_fds:
+            os.set_blocking(fd, False)
+            selector.register(fd, selectors.EVENT_READ)
         while True:
             if killed_at is None:
                 if stop.is_set():
-                    stopreq = STOPREQ_STOPPED
+                    why = WHY_STOP
                     admin.note("stop requested: killing the algorithm")
                 elif deadline is not None and time.monotonic() >= deadline:
-                    stopreq = STOPREQ_TIMEOUT
+                    why = WHY_TIMEOUT
                     admin.note(f"maximum duration of {max_duration:g}s exceeded: killing the algorithm")
-                if stopreq != STOPREQ_NONE or _has_exited(proc.pid):
+                elif watch is not None:
+                    verdict = watch()
+                    if verdict:
+                        why = WHY_DISK
+                        admin.note(f"{verdict}: killing the algorithm")
+                if why is not None or _has_exited(proc.pid):
                     # Kill before reaping: while the leader is unreaped its pid (our group id)
                     # cannot be reused, so the signal only reaches this job's processes.  After a
                     # normal exit this removes leftovers, as deleting the pod does.
                     sb.kill_process_group(proc.pid)
                     killed_at = time.monotonic()
-            if eof and killed_at is not None:
-                return stopreq
+            if not open_fds and killed_at is not None:
+                return why
             if killed_at is not None and time.monotonic() - killed_at > _DRAIN_SECONDS:
                 admin.note("output pipe still held open by a process outside the job's group; "
                            "stopped reading")
-                return stopreq
-            if eof:
+                return why
+            if not open_fds:
                 # The job closed its output but still runs: keep enforcing stop and the deadline.
                 stop.wait(_POLL_SECONDS)
                 continue
-            if selector.select(_POLL_SECONDS):
+            for key, _events in selector.select(_POLL_SECONDS):
                 try:
-                    chunk = os.read(fd, _CHUNK)
+                    chunk = os.read(key.fd, _CHUNK)
                 except BlockingIOError:
                     continue
                 if chunk:
-                    capture.feed(chunk)
+                    capture.feed(open_fds[key.fd], chunk)
                 else:
-                    eof = True
-                    selector.unregister(fd)
+                    selector.unregister(key.fd)
+                    del open_fds[key.fd]
 
 
 def _has_exited(pid: int) -> bool:

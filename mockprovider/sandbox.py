@@ -46,6 +46,9 @@ _TOO_BROAD = frozenset({"/", "/root", "/home", "/etc", "/var", "/tmp", "/work", 
 
 _PASSWD = "algorithm:x:{uid}:{gid}:C2D algorithm:/tmp:/bin/sh\nnobody:x:65534:65534::/:/usr/sbin/nologin\n"
 _GROUP = "algorithm:x:{gid}:\nnogroup:x:65534:\n"
+# A stock image's accounts: nothing for uid 1000, so `id` prints a bare uid=1000 as under Docker.
+_PASSWD_IMAGE = "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534::/:/usr/sbin/nologin\n"
+_GROUP_IMAGE = "root:x:0:\nnogroup:x:65534:\n"
 _HOSTS = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n"
 
 
@@ -79,6 +82,12 @@ class SandboxPlan:
     runtime_paths: tuple[Path, ...]      # host paths bound read-only so mapped runtimes can start
     allow_network: bool
     limits: ResourceLimits = ResourceLimits()
+    hostname: str = "c2d-job"
+    # Paths under /data (relative, e.g. "inputs/data.csv") bound read-only over themselves: a v2
+    # node provisions them as root 0644, readable but not writable by the algorithm.
+    readonly: tuple[str, ...] = ()
+    # v1 gives uid 1000 a passwd entry ("algorithm"); a v2 node's image usually has none for it.
+    named_user: bool = True
 
 
 @dataclass(frozen=True)
@@ -186,12 +195,12 @@ def wrap(plan: SandboxPlan, argv: Sequence[str], env: dict[str, str]) -> Wrapped
         # No namespaces: the job folder is the cwd so the relative paths real algorithms use
         # (data/inputs/...) still resolve, as they do from the pod's WORKDIR /.
         return WrappedCommand(tuple(argv), dict(env), str(plan.data_dir.parent))
-    _write_etc(plan.work_dir)
+    _write_etc(plan.work_dir, plan.named_user)
     args: list[str] = [
         shutil.which(BWRAP) or BWRAP,
         "--unshare-user", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_GID),
         "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
-        "--hostname", "c2d-job",
+        "--hostname", plan.hostname,
         # The job must die with the executor (pdeathsig) and must not reach our terminal (TIOCSTI).
         "--die-with-parent", "--new-session",
         "--cap-drop", "ALL",
@@ -219,6 +228,10 @@ def wrap(plan: SandboxPlan, argv: Sequence[str], env: dict[str, str]) -> Wrapped
         args += ["--ro-bind", str(path), str(path)]
     args += [  # last, so nothing bound above can shadow the job's own volume
              "--bind", str(plan.data_dir), SANDBOX_VOLUME,
+             ]
+    for relative in plan.readonly:
+        args += ["--ro-bind", str(plan.data_dir / relative), f"{SANDBOX_VOLUME}/{relative}"]
+    args += [
              # bwrap's root is a writable tmpfs; freeze it so /, /etc and the mount points are
              # read-only too and only /data and /tmp take writes.
              "--remount-ro", "/",
@@ -231,15 +244,16 @@ def wrap(plan: SandboxPlan, argv: Sequence[str], env: dict[str, str]) -> Wrapped
     return WrappedCommand(tuple(args), {"PATH": "/usr/bin:/bin"}, "/")
 
 
-def rlimit_preexec(limits: ResourceLimits) -> Callable[[], None]:
-    """A preexec_fn that applies the limits in the child before exec.
+def rlimit_preexec(limits: ResourceLimits, extra: Sequence[tuple[int, int]] = (),
+                   join: Callable[[], None] | None = None) -> Callable[[], None]:
+    """A preexec_fn that joins the job's cgroup (when given) and applies the limits before exec.
 
-    The values are computed here, in the parent, so the child only calls setrlimit: preexec_fn
+    The values are computed here, in the parent, so the child only makes syscalls: preexec_fn
     runs between fork and exec in a possibly multi-threaded server, where importing or allocating
     could deadlock.
     """
     wanted = [(resource.RLIMIT_CORE, 0), (resource.RLIMIT_FSIZE, limits.max_file_bytes),
-              (resource.RLIMIT_NOFILE, limits.max_open_files)]
+              (resource.RLIMIT_NOFILE, limits.max_open_files), *extra]
     if limits.max_processes is not None:
         wanted.append((resource.RLIMIT_NPROC, limits.max_processes))
     pairs = []
@@ -251,6 +265,8 @@ def rlimit_preexec(limits: ResourceLimits) -> Callable[[], None]:
     setrlimit = resource.setrlimit
 
     def _apply() -> None:
+        if join is not None:
+            join()
         for res, value in pairs:
             setrlimit(res, value)
 
@@ -265,11 +281,12 @@ def kill_process_group(pgid: int) -> None:
         pass
 
 
-def _write_etc(work_dir: Path) -> None:
+def _write_etc(work_dir: Path, named_user: bool = True) -> None:
     etc = work_dir / "etc"
     etc.mkdir(parents=True, exist_ok=True)
-    (etc / "passwd").write_text(_PASSWD.format(uid=SANDBOX_UID, gid=SANDBOX_GID))
-    (etc / "group").write_text(_GROUP.format(gid=SANDBOX_GID))
+    passwd, group = (_PASSWD, _GROUP) if named_user else (_PASSWD_IMAGE, _GROUP_IMAGE)
+    (etc / "passwd").write_text(passwd.format(uid=SANDBOX_UID, gid=SANDBOX_GID))
+    (etc / "group").write_text(group.format(gid=SANDBOX_GID))
     (etc / "hosts").write_text(_HOSTS)
 
 
