@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import BinaryIO, Callable, Mapping
 
 from c2d_runner.wire import did_hex
-from mockprovider import dockerlog, limits as job_limits, sandbox as sb
+from mockprovider import dockerlog, limits as job_limits, node_runtime as nr, sandbox as sb
+from mockprovider.outputs_tar import write_outputs_tar
 
 # v1 status codes this module reports (texts live in c2d_runner.wire.STATUS_TEXT).
 CONFIGURING = 20
@@ -32,6 +33,7 @@ PROVISIONED = 30
 DATA_PROVISIONING_FAILED = 31
 ALGORITHM_PROVISIONING_FAILED = 32
 RUNNING = 40
+DISK_QUOTA_EXCEEDED = 42
 PUBLISHING = 60
 FINISHED = 70
 
@@ -52,16 +54,47 @@ _SAFE_COMPONENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _ENV_REF = re.compile(r"\$(?:\{(\w+)\}|(\w+))")
 
 
+LAYOUT_V1 = "v1"   # the Provider's C2D v1 pod: /data/inputs/<did>/<i>, DIDS and friends
+LAYOUT_V2 = "v2"   # Ocean Node's Docker engine: /data/inputs/<file name>, only algorithm.envs
+
+
+@dataclass(frozen=True)
+class UrlFile:
+    """A URL dataset file (a node fileObject {type: "url", url, method, headers}), fetched by the mock."""
+
+    url: str
+    method: str = "get"
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class InputDataset:
-    """One input dataset: its DID, the local files the world maps it to, and its DDO."""
+    """One input dataset: its DID, its files (local, or URLs in v2) and its DDO.
 
-    did: str
-    files: tuple[Path, ...]
-    ddo: dict
+    v2 only: `did` may be None (a fileObject dataset), `names` are the file names the node uses
+    (default: the local file's name, or the URL's last path segment) and `userdata` goes into
+    each URL's query.
+    """
+
+    did: str | None
+    files: tuple[Path | UrlFile, ...]
+    ddo: dict | None
+    names: tuple[str, ...] = ()
+    userdata: Mapping | None = None
 
     def __post_init__(self) -> None:
-        _check_did_component(self.did)
+        if self.did is not None:
+            _check_did_component(self.did)
+
+
+@dataclass(frozen=True)
+class Resources:
+    """A v2 job's resources in bytes (the caller converts the node's GB); None means unlimited."""
+
+    ram_bytes: int | None = None
+    cpus: float | None = None
+    disk_bytes: int | None = None        # None or 0: unlimited, as the node's disk 0
+    max_processes: int = 512             # the node's PidsLimit
 
 
 @dataclass(frozen=True)
@@ -91,6 +124,10 @@ class ExecutionRequest:
     max_duration: float                  # seconds from the algorithm's start; <= 0 or inf: no limit
     allow_network: bool
     max_log_bytes: int = 10 * 2**20
+    layout: str = LAYOUT_V1
+    envs: Mapping[str, str] = field(default_factory=dict)   # v2: algorithm.envs, all the job gets
+    resources: Resources | None = None   # v2 limits; None: v1's rlimits only
+    image: str = ""                      # v2: the image name image.log reports as pulled
 
 
 @dataclass(frozen=True)
@@ -105,11 +142,19 @@ class ResultFile:
 
 @dataclass(frozen=True)
 class ExecutionResult:
-    """Final status (70, 31 or 32), stopreq (0, 1 stop, 2 timeout) and the results in index order."""
+    """Final status (70, 31, 32; 42 in v2), stopreq (0, 1 stop, 2 timeout) and results in order.
+
+    v2 adds the node's terminationDetails: the exit code (128+signal when killed, so 137 for a
+    stop, a timeout or an OOM kill; None when the algorithm never ran) and the OOM flag, plus a
+    one-line reason for 31, 32 and 42.
+    """
 
     status: int
     stopreq: int
     results: tuple[ResultFile, ...]
+    exit_code: int | None = None
+    oom_killed: bool | None = None
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -165,14 +210,25 @@ class _ProvisioningFailed(Exception):
 class Executor:
     """Runs C2D jobs in the best available sandbox; safe to share between threads."""
 
-    def __init__(self, sandbox: str = "auto", limits: sb.ResourceLimits = sb.ResourceLimits()) -> None:
+    def __init__(self, sandbox: str = "auto", limits: sb.ResourceLimits = sb.ResourceLimits(), *,
+                 fetch_max_bytes: int = 1 << 30, fetch_timeout: float = 30.0) -> None:
         self.limits = limits
         self.sandbox_kind, self.sandbox_warning = sb.choose_sandbox(sandbox, limits)
+        # How v2 jobs' memory, process and CPU limits are enforced here (cgroups, or rlimits).
+        self.limit_support = job_limits.detect()
+        self.limits_warning = self.limit_support.warning
+        self.fetch_max_bytes, self.fetch_timeout = fetch_max_bytes, fetch_timeout
 
     def run(self, request: ExecutionRequest, on_status: Callable[[int], None] = lambda s: None,
             stop: threading.Event | None = None) -> ExecutionResult:
         """Provision, run and publish one job, blocking; returns the final status and results."""
         stop = stop or threading.Event()
+        if request.layout == LAYOUT_V2:
+            return self._run_v2(request, on_status, stop)
+        if request.layout != LAYOUT_V1:
+            raise ValueError(f"layout must be {LAYOUT_V1!r} or {LAYOUT_V2!r}, not {request.layout!r}")
+        if any(d.did is None or not all(isinstance(f, Path) for f in d.files) for d in request.inputs):
+            raise ValueError("the v1 layout needs a DID and local files for every input")
         # Absolute, because bwrap is started with cwd / and binds the data folder by path.
         layout = _Layout(Path(request.job_dir).absolute())
         on_status(CONFIGURING)
@@ -206,7 +262,7 @@ class Executor:
             env = _job_env(request, root, layout, self.sandbox_kind)
             argv = [_expand(arg, env) for arg in argv]
             plan = sb.SandboxPlan(self.sandbox_kind, layout.data, layout.sandbox_work,
-                                  self._runtime_paths(argv[0], request, layout),
+                                  self._runtime_paths(argv[0], request, layout.job_dir),
                                   request.allow_network, self.limits)
             command = sb.wrap(plan, argv, env)
             if self.sandbox_kind == sb.BWRAP:
@@ -224,12 +280,102 @@ class Executor:
         return ExecutionResult(FINISHED, stopreq, _publish(layout, admin))
 
 
-    def _runtime_paths(self, program: str, request: ExecutionRequest, layout: _Layout) -> tuple[Path, ...]:
+    def _runtime_paths(self, program: str, request: ExecutionRequest, job_dir: Path) -> tuple[Path, ...]:
         if self.sandbox_kind != sb.BWRAP:
             return ()
         # Never bind a runtime prefix that would also expose this job's folder or its raw datasets.
-        private = [layout.job_dir] + [f for d in request.inputs for f in d.files]
+        private = [job_dir] + [f for d in request.inputs for f in d.files if isinstance(f, Path)]
         return sb.runtime_paths([program], exclude=private)
+
+    def _run_v2(self, request: ExecutionRequest, on_status: Callable[[int], None],
+                stop: threading.Event) -> ExecutionResult:
+        """One job as Ocean Node's Docker engine runs it (see mockprovider/node_runtime.py)."""
+        paths = nr.NodePaths(Path(request.job_dir).absolute())
+        on_status(CONFIGURING)
+        nr.make_folders(paths, request.image)
+        config = nr.ConfigurationLog(paths.result(nr.CONFIGURATION_LOG), request.job_id)
+        algorithm_log = paths.result(nr.ALGORITHM_LOG)
+        on_status(PROVISIONED)               # the node's 30, "Provisioning data"
+        try:
+            readonly = nr.provision(request, paths, config, fetch_max_bytes=self.fetch_max_bytes,
+                                    fetch_timeout=self.fetch_timeout)
+            argv = _command_line(request.algorithm, nr.ALGORITHM_PATH)
+        except (nr.ProvisioningError, _ProvisioningFailed) as failed:
+            if isinstance(failed, _ProvisioningFailed):
+                config.line(f"Unable to run the algorithm: {failed}")
+            algorithm_log.touch()            # the node lists a 0-byte algorithm.log after a 31
+            return ExecutionResult(failed.status, STOPREQ_NONE, self._v2_results(paths),
+                                   reason=str(failed))
+        # Notes about the mock itself go to a private log, not the node's configuration.log.
+        notes = _AdminLog(paths.logs / "mock.log")
+        try:
+            if stop.is_set():
+                notes.note("stop requested before the algorithm started; not running it")
+                algorithm_log.touch()
+                return ExecutionResult(FINISHED, STOPREQ_STOPPED, self._v2_results(paths))
+            outcome, oom = self._run_v2_algorithm(request, paths, argv, readonly, notes, stop,
+                                                  lambda: on_status(RUNNING))
+        finally:
+            notes.close()
+        on_status(PUBLISHING)
+        try:
+            refused = write_outputs_tar(paths.data / "outputs", paths.result(nr.OUTPUTS_TAR))
+        except FileNotFoundError as exc:
+            refused = [str(exc)]
+        for item in refused:
+            config.line(f"not archived: {item}")
+        code = outcome.returncode
+        exit_code = None if code is None else (code if code >= 0 else 128 - code)
+        if outcome.why == WHY_DISK:
+            return ExecutionResult(DISK_QUOTA_EXCEEDED, STOPREQ_NONE, self._v2_results(paths),
+                                   exit_code, oom, "disk quota exceeded")
+        return ExecutionResult(FINISHED, _STOPREQ[outcome.why], self._v2_results(paths), exit_code, oom)
+
+    def _run_v2_algorithm(self, request: ExecutionRequest, paths: "nr.NodePaths", argv: list[str],
+                          readonly: tuple[str, ...], notes: "_AdminLog", stop: threading.Event,
+                          started: Callable[[], None]) -> tuple[_Outcome, bool]:
+        """Run the provisioned algorithm under the job's limits; (outcome, OOM-killed)."""
+        resources = request.resources or Resources()
+        hostname = nr.new_hostname()
+        if self.sandbox_kind == sb.BWRAP:
+            env = nr.job_env(dict(request.envs), hostname)
+        else:
+            scratch = paths.job_dir / "tmp"   # no namespaces: keep HOME inside the job at least
+            scratch.mkdir(exist_ok=True)
+            env = nr.job_env(dict(request.envs), hostname, home=str(scratch))
+        plan = sb.SandboxPlan(self.sandbox_kind, paths.data, paths.job_dir / "sandbox",
+                              self._runtime_paths(argv[0], request, paths.job_dir),
+                              request.allow_network, self.limits, hostname=hostname,
+                              readonly=readonly, named_user=False)
+        command = sb.wrap(plan, argv, env)
+        if self.sandbox_warning:
+            notes.note(f"WARNING: {self.sandbox_warning}")
+        if self.limits_warning:
+            notes.note(f"WARNING: {self.limits_warning}")
+        group = job_limits.open_group(self.limit_support, job_limits.JobLimits(
+            resources.ram_bytes, resources.cpus, resources.max_processes))
+        try:
+            preexec = sb.rlimit_preexec(self.limits, group.rlimits(), group.preexec())
+            with open(paths.result(nr.ALGORITHM_LOG), "wb") as log:
+                outcome = _run_algorithm(command, preexec, _FramedCapture(log, request.max_log_bytes),
+                                         request, stop, notes, started, split_streams=True,
+                                         watch=nr.disk_watch(paths.data, resources.disk_bytes))
+            oom = group.oom_killed()
+        finally:
+            group.close()
+        return outcome, oom
+
+    @staticmethod
+    def _v2_results(paths: "nr.NodePaths") -> tuple[ResultFile, ...]:
+        return tuple(ResultFile(name, path.stat().st_size, kind, path)
+                     for name, kind, path in nr.result_files(paths))
+
+
+def algorithm_log_path(request: ExecutionRequest) -> Path:
+    """Where the job's algorithm.log grows while it runs (v2: framed, flushed frame by frame)."""
+    if request.layout == LAYOUT_V2:
+        return nr.NodePaths(Path(request.job_dir).absolute()).result(nr.ALGORITHM_LOG)
+    return _Layout(Path(request.job_dir).absolute()).algorithm_log
 
 
 def open_result(result: ResultFile) -> BinaryIO:

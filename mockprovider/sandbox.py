@@ -239,6 +239,10 @@ def wrap(plan: SandboxPlan, argv: Sequence[str], env: dict[str, str]) -> Wrapped
     for key, value in env.items():
         args += ["--setenv", key, value]
     args.append("--")
+    # bwrap exports PWD after --chdir; a container's process gets no PWD, so env drops it again.
+    env_program = "/usr/bin/env" if os.path.exists("/usr/bin/env") else None
+    if env_program:
+        args += [env_program, "-u", "PWD", "--"]
     args += list(argv)
     # bwrap itself only needs PATH-free absolute paths; give it nothing from the host either.
     return WrappedCommand(tuple(args), {"PATH": "/usr/bin:/bin"}, "/")

@@ -1,7 +1,8 @@
-"""Per-column statistics of every CSV input, written to $OUTPUTS/stats.json (stdlib only).
+"""Per-column statistics of every CSV input, written to /data/outputs/stats.json (stdlib only).
 
-C2D v1 layout: inputs at $INPUTS/<did-hex>/<file index>, DIDS = JSON list of did hexes,
-custom data at $INPUTS/algoCustomData.json, e.g. {"columns": ["sepal_length"], "precision": 3}.
+Runs on both runtime layouts: C2D v1 (inputs at $INPUTS/<did-hex>/<file index>, DIDS = JSON
+list of did hexes) and Ocean Node's v2 (inputs flat at /data/inputs/<file name>, no variables).
+Custom data at /data/inputs/algoCustomData.json, e.g. {"columns": ["sepal_length"], "precision": 3}.
 """
 import csv
 import json
@@ -11,6 +12,26 @@ import statistics
 
 INPUTS = os.environ.get("INPUTS", "/data/inputs")
 OUTPUTS = os.environ.get("OUTPUTS", "/data/outputs")
+
+
+def input_files():
+    """(group, name, path) of every input file, in either runtime layout.
+
+    C2D v1 (the Provider's pods) sets DIDS and puts files at $INPUTS/<did>/<index>; Ocean Node
+    (C2D v2) sets no variables and puts them flat at /data/inputs/<file name>, beside
+    algoCustomData.json.
+    """
+    if "DIDS" in os.environ:
+        for did in json.loads(os.environ["DIDS"] or "[]"):
+            folder = os.path.join(INPUTS, did)
+            names = sorted(os.listdir(folder), key=lambda n: (len(n), n)) if os.path.isdir(folder) else []
+            for name in names:
+                yield did, name, os.path.join(folder, name)
+    elif os.path.isdir(INPUTS):
+        for name in sorted(os.listdir(INPUTS)):
+            path = os.path.join(INPUTS, name)
+            if name != "algoCustomData.json" and os.path.isfile(path):
+                yield "inputs", name, path
 
 
 def load_custom_data():
@@ -65,13 +86,10 @@ def main():
     custom = load_custom_data()
     wanted = set(custom.get("columns") or [])
     precision = int(custom.get("precision", 3))
-    dids = json.loads(os.environ.get("DIDS", "[]"))
     report = {}
-    for did in dids:
-        folder = os.path.join(INPUTS, did)
-        files = sorted(os.listdir(folder), key=lambda n: (len(n), n)) if os.path.isdir(folder) else []
-        report[did] = {name: file_stats(os.path.join(folder, name), wanted, precision) for name in files}
-        print(f"stats: {did}: {len(files)} file(s)", flush=True)
+    for group, name, path in input_files():
+        report.setdefault(group, {})[name] = file_stats(path, wanted, precision)
+        print(f"stats: {group}/{name}", flush=True)
     os.makedirs(OUTPUTS, exist_ok=True)
     with open(os.path.join(OUTPUTS, "stats.json"), "w", encoding="utf-8") as fh:
         json.dump({"datasets": report, "precision": precision}, fh, indent=2, sort_keys=True)
