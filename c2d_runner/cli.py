@@ -371,6 +371,10 @@ def serve(world: str | None, port: int, host: str, state_dir: str | None, faults
         click.echo(f"  {asset.name:<12} {asset.kind:<9} {asset.did}")
     kind, warning = server.sandbox
     click.echo(f"algorithms run in sandbox: {kind}" + (f" (WARNING: {warning})" if warning else ""))
+    modes, limits_warning = server.job_limits
+    if modes:
+        click.echo("Ocean Node job limits: " + ", ".join(f"{k} {v}" for k, v in modes.items())
+                   + (f" (WARNING: {limits_warning})" if limits_warning else ""))
     sys.stdout.flush()
     while not done.wait(0.5):
         pass

@@ -120,6 +120,13 @@ class MockOcean:
         executor = self._state.runner.executor if self._state else None
         return (getattr(executor, "sandbox_kind", "unknown"), getattr(executor, "sandbox_warning", None))
 
+    @property
+    def job_limits(self) -> tuple[dict[str, str], str | None]:
+        """How Ocean Node (v2) job limits are enforced here, and what falls short of a node."""
+        executor = self._state.runner.executor if self._state else None
+        support = getattr(executor, "limit_support", None)
+        return (support.modes if support else {}), getattr(executor, "limits_warning", None)
+
     def is_running(self) -> bool:
         """True between start() and stop()."""
         return self._thread is not None

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from executor_helpers import ALGO_DID, DATASET_A, PYTHON_MAP, bwrap_available
-from mockprovider.executor import Algorithm, ExecutionRequest, Executor, InputDataset
+from mockprovider.executor import (LAYOUT_V2, Algorithm, ExecutionRequest, Executor, InputDataset,
+                                   Resources)
 
 
 @pytest.fixture(scope="session")
@@ -38,5 +39,29 @@ def make_request(tmp_path: Path):
                               entrypoint, command_map)
         return ExecutionRequest(f"job{n}", tmp_path / f"job{n}", tuple(inputs), algorithm, algocustomdata,
                                 max_duration, allow_network, max_log_bytes)
+
+    return build
+
+
+@pytest.fixture
+def make_v2_request(tmp_path: Path):
+    """Build a v2 (Ocean Node) ExecutionRequest whose raw algorithm is the given Python source."""
+    counter = iter(range(1000))
+
+    def build(code: str, *, inputs=None, envs=None, algocustomdata=None, max_duration=60.0,
+              allow_network=False, resources=None, entrypoint="python $ALGO",
+              max_log_bytes=10 * 2**20) -> ExecutionRequest:
+        n = next(counter)
+        if inputs is None:
+            data = tmp_path / f"v2-input-{n}" / "data.csv"
+            data.parent.mkdir()
+            data.write_text("x,y\n1,2\n")
+            inputs = (InputDataset(None, (data,), None),)
+        source = textwrap.dedent(code).encode() if code else b""
+        algorithm = Algorithm(None, (source,), None, entrypoint, PYTHON_MAP)
+        return ExecutionRequest(f"v2job{n}", tmp_path / f"v2job{n}", tuple(inputs), algorithm, algocustomdata,
+                                max_duration, allow_network, max_log_bytes, layout=LAYOUT_V2,
+                                envs=envs or {}, resources=resources or Resources(ram_bytes=1 << 30, cpus=1),
+                                image="python:3.11")
 
     return build

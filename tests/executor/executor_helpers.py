@@ -46,3 +46,16 @@ def admin_log(result) -> str:
 def algorithm_log(result) -> bytes:
     """The published algorithm.log bytes."""
     return next(r for r in result.results if r.type == "algorithmLog").path.read_bytes()
+
+
+def v2_result(result, filename: str) -> bytes:
+    """The bytes of a v2 result file by name (image.log, configuration.log, algorithm.log, outputs.tar)."""
+    return next(r for r in result.results if r.filename == filename).path.read_bytes()
+
+
+def v2_outputs(result) -> dict[str, bytes]:
+    """outputs.tar's regular files by archive name."""
+    import io
+    import tarfile
+    with tarfile.open(fileobj=io.BytesIO(v2_result(result, "outputs.tar"))) as tar:
+        return {m.name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}
