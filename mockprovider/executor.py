@@ -356,10 +356,13 @@ class Executor:
             resources.ram_bytes, resources.cpus, resources.max_processes))
         try:
             preexec = sb.rlimit_preexec(self.limits, group.rlimits(), group.preexec())
-            with open(paths.result(nr.ALGORITHM_LOG), "wb") as log:
+            with open(paths.live_log, "wb") as log:
                 outcome = _run_algorithm(command, preexec, _FramedCapture(log, request.max_log_bytes),
                                          request, stop, notes, started, split_streams=True,
                                          watch=nr.disk_watch(paths.data, resources.disk_bytes))
+            # The node saves the container's log when it ends; a reader still streaming the live
+            # file keeps its handle on the same bytes.
+            os.replace(paths.live_log, paths.result(nr.ALGORITHM_LOG))
             oom = group.oom_killed()
         finally:
             group.close()
@@ -367,15 +370,29 @@ class Executor:
 
     @staticmethod
     def _v2_results(paths: "nr.NodePaths") -> tuple[ResultFile, ...]:
-        return tuple(ResultFile(name, path.stat().st_size, kind, path)
-                     for name, kind, path in nr.result_files(paths))
+        return v2_result_files(paths.job_dir)
 
 
 def algorithm_log_path(request: ExecutionRequest) -> Path:
     """Where the job's algorithm.log grows while it runs (v2: framed, flushed frame by frame)."""
     if request.layout == LAYOUT_V2:
-        return nr.NodePaths(Path(request.job_dir).absolute()).result(nr.ALGORITHM_LOG)
+        return nr.NodePaths(Path(request.job_dir).absolute()).live_log
     return _Layout(Path(request.job_dir).absolute()).algorithm_log
+
+
+def v2_result_files(job_dir: Path) -> tuple[ResultFile, ...]:
+    """The v2 result files that exist now, in the node's order; safe while the job runs.
+
+    As on a node, a running job has only image.log and configuration.log; algorithm.log and
+    outputs.tar appear when it ends.
+    """
+    found = []
+    for name, kind, path in nr.result_files(nr.NodePaths(Path(job_dir).absolute())):
+        try:
+            found.append(ResultFile(name, os.lstat(path).st_size, kind, path))
+        except FileNotFoundError:
+            continue                     # removed between the listing and the stat
+    return tuple(found)
 
 
 def open_result(result: ResultFile) -> BinaryIO:

@@ -60,6 +60,11 @@ class NodePaths:
         """Where the node-side copy of a result file lives."""
         return self.job_dir / OUTPUTS_TAR if name == OUTPUTS_TAR else self.logs / name
 
+    @property
+    def live_log(self) -> Path:
+        """algorithm.log while the job runs; it becomes a result only when the job ends, as on a node."""
+        return self.logs / "algorithm.log.live"
+
 
 def new_hostname() -> str:
     """A container's hostname: the first 12 hex digits of its id, random per job."""

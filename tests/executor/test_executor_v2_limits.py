@@ -8,7 +8,7 @@ import pytest
 from executor_helpers import SANDBOX_KINDS, v2_result
 from mockprovider import dockerlog
 from mockprovider import limits as job_limits
-from mockprovider.executor import Executor, Resources
+from mockprovider.executor import Executor, Resources, algorithm_log_path, v2_result_files
 
 MiB = 1 << 20
 
@@ -118,14 +118,20 @@ def test_exit_codes_are_reported_as_docker_does(kind, code, expected, executors,
     assert (result.status, result.exit_code, result.oom_killed) == (70, expected, False)
 
 
-def test_statuses_in_order_and_live_log_path(executors, make_v2_request):
-    from mockprovider.executor import algorithm_log_path
-    request = make_v2_request("print('hi')")
-    seen = []
+def test_statuses_in_order_live_log_and_results_while_running(executors, make_v2_request):
+    request = make_v2_request("print('hi', flush=True)")
     live = algorithm_log_path(request)
-    result = executors["none"].run(request, on_status=lambda s: seen.append((s, live.exists())))
-    assert seen == [(20, False), (30, False), (40, True), (60, True)]
-    assert next(r for r in result.results if r.filename == "algorithm.log").path == live
+    seen = []
+
+    def on_status(status: int) -> None:
+        seen.append((status, live.exists(), [r.filename for r in v2_result_files(request.job_dir)]))
+
+    result = executors["none"].run(request, on_status=on_status)
+    logs = ["image.log", "configuration.log"]
+    assert seen == [(20, False, []), (30, False, ["image.log"]), (40, True, logs),
+                    (60, False, logs + ["algorithm.log"])]
+    assert [r.filename for r in v2_result_files(request.job_dir)] == [r.filename for r in result.results]
+    assert dockerlog.text_of(v2_result(result, "algorithm.log")) == b"hi\n"
 
 
 @pytest.mark.parametrize("kind", SANDBOX_KINDS)
