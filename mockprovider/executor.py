@@ -1,10 +1,13 @@
-"""The mock Provider's algorithm executor: one C2D job from provisioning to published results.
+"""The mock's algorithm executor: one C2D job from provisioning to published results.
 
-It reproduces what the v1 stack (operator-engine + pod-configuration + pod-publishing) does to a
-job, in one blocking call: lay out /data, run the entrypoint in the sandbox with the C2D
-environment, capture stdout+stderr into algorithm.log, enforce the duration, and publish the result
-files in the real order and with the real types.  The HTTP server owns job state; it learns about
-progress only through `on_status` and the returned `ExecutionResult`.
+Two runtimes, chosen per request.  The v1 layout reproduces what the Provider's v1 stack
+(operator-engine + pod-configuration + pod-publishing) does to a job; the v2 layout reproduces
+Ocean Node's Docker engine (mockprovider/node_runtime.py: flat inputs, only algorithm.envs,
+Docker-framed logs, outputs.tar, cgroup limits from mockprovider/limits.py).  Both run in one
+blocking call: lay out /data, run the entrypoint in the sandbox, capture its output, enforce the
+duration, and publish the result files in the real order and with the real types.  The HTTP
+server owns job state and routes; it learns about progress only through `on_status` and the
+returned `ExecutionResult`.
 """
 from __future__ import annotations
 
@@ -25,7 +28,7 @@ from typing import BinaryIO, Callable, Mapping
 
 from c2d_runner.wire import did_hex
 from mockprovider import dockerlog, limits as job_limits, node_runtime as nr, sandbox as sb
-from mockprovider.outputs_tar import write_outputs_tar
+from mockprovider.outputs_tar import unsafe_name, write_outputs_tar
 
 # v1 status codes this module reports (texts live in c2d_runner.wire.STATUS_TEXT).
 CONFIGURING = 20
@@ -613,20 +616,51 @@ class _Capture:
 
 
 class _FramedCapture(_Capture):
-    """algorithm.log as a node stores it: Docker frames, flushed one by one so it can be streamed."""
+    """algorithm.log as a node stores it: Docker frames, one per line, flushed one by one.
+
+    Docker's log copier is line-based: each line (with its newline) becomes one frame, a line
+    longer than 16 KiB is cut into 16 KiB frames, and a last line without a newline is framed
+    when the stream ends.  A real node's algorithm.log shows exactly that (one frame per line
+    even when the algorithm wrote many lines in one write).
+    """
+
+    _MAX_LINE = 16 * 1024
+
+    def __init__(self, log: BinaryIO, cap: int) -> None:
+        super().__init__(log, cap)
+        self._pending = {dockerlog.STDOUT: b"", dockerlog.STDERR: b""}
 
     def feed(self, stream: int, chunk: bytes) -> None:
-        if self.written + len(chunk) + 8 <= self._cap and not self.dropped:
-            self._log.write(dockerlog.frame(stream, chunk))
-            self._log.flush()
-            self.written += len(chunk) + 8
-        else:
-            self.dropped += len(chunk)
+        buffer = self._pending[stream] + chunk
+        start = 0
+        while True:
+            end = buffer.find(b"\n", start, start + self._MAX_LINE)
+            if end >= 0:
+                self._frame(stream, buffer[start:end + 1])
+                start = end + 1
+            elif len(buffer) - start >= self._MAX_LINE:
+                self._frame(stream, buffer[start:start + self._MAX_LINE])
+                start += self._MAX_LINE
+            else:
+                break
+        self._pending[stream] = buffer[start:]
 
     def finish(self) -> None:
+        for stream, rest in self._pending.items():
+            if rest:
+                self._frame(stream, rest)
+        self._pending = {dockerlog.STDOUT: b"", dockerlog.STDERR: b""}
         if self.dropped:
             self._log.write(dockerlog.frame(dockerlog.STDERR, self._truncation_note().encode()))
         self._log.flush()
+
+    def _frame(self, stream: int, line: bytes) -> None:
+        if self.written + len(line) + 8 <= self._cap and not self.dropped:
+            self._log.write(dockerlog.frame(stream, line))
+            self._log.flush()
+            self.written += len(line) + 8
+        else:
+            self.dropped += len(line)
 
 
 def _supervise(proc: subprocess.Popen, fds: dict[int, int], capture: _Capture, max_duration: float,
@@ -739,12 +773,9 @@ def _refusal(name: str, dir_fd: int, layout: _Layout) -> str | None:
     """Why a name in a result folder must not be published, or None when it is safe."""
     if ".." in name or "/" in name or "\\" in name:
         return "name contains '..', '/' or '\\'"
-    if any(ord(c) < 32 or ord(c) == 127 for c in name):
-        return "name contains control characters"
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:
-        return "name is not valid UTF-8"
+    reason = unsafe_name(name)
+    if reason:
+        return reason
     try:
         st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
     except FileNotFoundError:

@@ -76,16 +76,31 @@ class JobLimits:
 
 def detect() -> LimitSupport:
     """Find the strongest enforcement this process may use, by really trying it once."""
-    v2 = _v2_root()
-    if v2 is not None and _try_group(lambda: _V2Group.create(v2, JobLimits(1 << 30, 1, 512))):
-        cpu = CGROUP_V2 if (v2 / "cgroup.subtree_control").read_text().split().count("cpu") else NOT_ENFORCED
-        return LimitSupport(CGROUP_V2, CGROUP_V2, cpu, v2_root=v2)
-    roots = _v1_roots()
-    if "memory" in roots and _try_group(lambda: _V1Group.create(roots, JobLimits(1 << 30, 1, 512))):
-        pids = CGROUP_V1 if "pids" in roots else _rlimit_pids_mode()
-        cpu = CGROUP_V1 if "cpu" in roots else NOT_ENFORCED
-        return LimitSupport(CGROUP_V1, pids, cpu, v1_roots=tuple(sorted(roots.items())))
+    try:
+        v2 = _v2_root()
+        if v2 is not None and _try_group(lambda: _V2Group.create(v2, JobLimits(1 << 30, 1, 512))):
+            _remove_stale([v2])
+            enabled = (v2 / "cgroup.subtree_control").read_text().split()
+            return LimitSupport(CGROUP_V2, CGROUP_V2, CGROUP_V2 if "cpu" in enabled else NOT_ENFORCED,
+                                v2_root=v2)
+        roots = _v1_roots()
+        if "memory" in roots and _try_group(lambda: _V1Group.create(roots, JobLimits(1 << 30, 1, 512))):
+            _remove_stale(list(roots.values()))
+            pids = CGROUP_V1 if "pids" in roots else _rlimit_pids_mode()
+            cpu = CGROUP_V1 if "cpu" in roots else NOT_ENFORCED
+            return LimitSupport(CGROUP_V1, pids, cpu, v1_roots=tuple(sorted(roots.items())))
+    except OSError:
+        pass
     return LimitSupport(RLIMIT, _rlimit_pids_mode(), NOT_ENFORCED)
+
+
+def _remove_stale(roots: list[Path]) -> None:
+    """Remove job cgroups left by mock processes that died without cleaning up."""
+    for root in roots:
+        for folder in root.glob("c2d-mock-*-*"):
+            pid = folder.name.split("-")[2]
+            if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+                _remove([folder])
 
 
 class JobGroup:

@@ -31,15 +31,18 @@ def write_outputs_tar(outputs_dir: Path, destination: Path) -> list[str]:
         with tarfile.open(destination, "w", format=tarfile.USTAR_FORMAT) as tar:
             tar.addfile(_info("outputs", os.fstat(root_fd), tarfile.DIRTYPE))
             _add_folder(tar, root_fd, "outputs", 0, refused)
+            end = tar.offset + 2 * tarfile.BLOCKSIZE
     finally:
         os.close(root_fd)
+    # Docker's archive (Go's archive/tar) ends with the two zero blocks; Python pads to 10 KiB.
+    os.truncate(destination, end)
     return refused
 
 
 def _add_folder(tar: tarfile.TarFile, dir_fd: int, prefix: str, depth: int, refused: list[str]) -> None:
     for name in sorted(os.listdir(dir_fd)):
         arcname = f"{prefix}/{name}"
-        reason = _bad_name(name)
+        reason = unsafe_name(name)
         if reason:
             refused.append(f"{prefix}/{name!r}: {reason}")
             continue
@@ -106,7 +109,8 @@ def _info(arcname: str, st: os.stat_result, kind: bytes) -> tarfile.TarInfo:
     return info
 
 
-def _bad_name(name: str) -> str | None:
+def unsafe_name(name: str) -> str | None:
+    """Why a file name cannot be handed to a consumer safely, or None."""
     if "\\" in name:
         return "name contains '\\'"
     if any(ord(c) < 32 or ord(c) == 127 for c in name):

@@ -105,3 +105,29 @@ def test_rlimit_fallback_sets_address_space_and_nproc():
     assert pairs[resource.RLIMIT_AS] == 64 << 20 and pairs[resource.RLIMIT_NPROC] >= 16
     assert group.oom_killed() is False
     assert job_limits._RlimitGroup(job_limits.JobLimits(None, None, 16), nproc=False).rlimits() == []
+
+
+def test_framed_capture_is_line_based_like_dockers_log_copier():
+    import io
+    from mockprovider.executor import _FramedCapture
+    out = io.BytesIO()
+    capture = _FramedCapture(out, 1 << 20)
+    capture.feed(1, b"one\ntwo\nthr")
+    capture.feed(2, b"err\n")
+    capture.feed(1, b"ee\n" + b"x" * (16 * 1024 + 5))
+    capture.feed(1, b"tail")
+    capture.finish()
+    assert dockerlog.demux(out.getvalue()) == [
+        (1, b"one\n"), (1, b"two\n"), (2, b"err\n"), (1, b"three\n"), (1, b"x" * 16 * 1024),
+        (1, b"xxxxxtail")]
+
+
+def test_framed_capture_cap_keeps_whole_frames():
+    import io
+    from mockprovider.executor import _FramedCapture
+    out = io.BytesIO()
+    capture = _FramedCapture(out, 20)
+    capture.feed(1, b"abc\ndefghijklmnop\n")
+    capture.finish()
+    frames = dockerlog.demux(out.getvalue())
+    assert frames[0] == (1, b"abc\n") and frames[1][0] == 2 and b"truncated at 20 bytes" in frames[1][1]
