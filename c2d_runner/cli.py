@@ -353,26 +353,39 @@ def mock() -> None:
 @click.option("--faults", type=click.Choice(["none", "flaky", "slow", "stuck", "failing", "missing-result"]), default=None,
               help="Fault profile (default: the world's, else none).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the fault profile's decisions.")
-def serve(world: str | None, port: int, host: str, state_dir: str | None, faults: str | None, seed: int) -> None:
-    """Run the mock Ocean (Provider + Aquarius at one URL) in the foreground until Ctrl-C / SIGTERM."""
+@click.option("--protocol", type=click.Choice(["provider", "ocean-node"]), default="provider", show_default=True,
+              help="What the mock speaks: the Python Provider v2 + Aquarius, or an Ocean Node (C2D v2).")
+@click.option("--rate-limit", type=click.IntRange(min=1), default=None, metavar="N",
+              help="ocean-node only: at most N requests a minute per client IP, then 429 as the node "
+                   "answers (the node's own default is 30; default here: no limit).")
+@click.option("--settle", type=click.FloatRange(min=0), default=1.0, show_default=True, metavar="SECONDS",
+              help="ocean-node only: how long a finished job stays at 71 'Job settling' before 70.")
+def serve(world: str | None, port: int, host: str, state_dir: str | None, faults: str | None, seed: int,
+          protocol: str, rate_limit: int | None, settle: float) -> None:
+    """Run the mock Ocean (Provider + Aquarius, or an Ocean Node, at one URL) until Ctrl-C / SIGTERM."""
     import signal
     import threading
 
     from c2d_runner.connect import mock_ocean
 
-    server = mock_ocean(world, faults, seed, state_dir, host=host, port=port)
+    if protocol != "ocean-node" and rate_limit is not None:
+        raise click.UsageError("--rate-limit is an Ocean Node behaviour: use it with --protocol ocean-node")
+    server = mock_ocean(world, faults, seed, state_dir, host=host, port=port, protocol=protocol,
+                        rate_limit=rate_limit, settle_seconds=settle)
     server.start()
     done = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: done.set())
-    click.echo(f"mock Ocean ready at {server.url} (Provider and Aquarius; chain {server.chain_id}, "
-               f"faults {server.profile.name})")
+    speaks = "an Ocean Node" if protocol == "ocean-node" else "Provider and Aquarius"
+    limit = f", rate limit {rate_limit}/min" if rate_limit else ""
+    click.echo(f"mock Ocean ready at {server.url} ({speaks}; chain {server.chain_id}, "
+               f"faults {server.profile.name}{limit})")
     for asset in server.assets.values():
         click.echo(f"  {asset.name:<12} {asset.kind:<9} {asset.did}")
     kind, warning = server.sandbox
     click.echo(f"algorithms run in sandbox: {kind}" + (f" (WARNING: {warning})" if warning else ""))
     modes, limits_warning = server.job_limits
-    if modes:
+    if modes and protocol == "ocean-node":
         click.echo("Ocean Node job limits: " + ", ".join(f"{k} {v}" for k, v in modes.items())
                    + (f" (WARNING: {limits_warning})" if limits_warning else ""))
     sys.stdout.flush()

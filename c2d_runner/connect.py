@@ -64,13 +64,18 @@ def parse_target(value: str, chain_id: int | None = None) -> Target:
 
 
 def mock_ocean(world: Any = None, faults: str | None = None, seed: int = 0, state_dir: Any = None,
-               host: str = "127.0.0.1", port: int = 0) -> Any:
-    """A mockprovider.MockOcean (not started yet), its server's request log kept to warnings."""
+               host: str = "127.0.0.1", port: int = 0, protocol: str = "provider", rate_limit: int | None = None,
+               settle_seconds: float = 1.0) -> Any:
+    """A mockprovider.MockOcean (not started yet), its server's request log kept to warnings.
+
+    protocol: "provider" (Provider v2 + Aquarius) or "ocean-node"; rate_limit and settle_seconds are
+    Ocean Node settings (see MockOcean)."""
     from mockprovider import MockOcean
 
     # Set when a mock is made on a user's behalf, not at import: a library leaves logging to its host.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    return MockOcean(world=world, state_dir=state_dir, faults=faults, host=host, port=port, seed=seed)
+    return MockOcean(world=world, state_dir=state_dir, faults=faults, host=host, port=port, seed=seed,
+                     protocol=protocol, rate_limit=rate_limit, settle_seconds=settle_seconds)
 
 
 @contextlib.contextmanager

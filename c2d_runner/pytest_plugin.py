@@ -11,8 +11,10 @@ pytest-httpserver way):
   c2d_world           world file of c2d_mock: @pytest.mark.c2d_world(path), else c2d_default_world
   c2d_faults          fault profile of c2d_mock: @pytest.mark.c2d_faults(name), else c2d_default_faults
   c2d_seed            seed of the fault decisions: @pytest.mark.c2d_faults(name, seed=N), else 0
+  c2d_protocol        what c2d_mock speaks: @pytest.mark.c2d_protocol("ocean-node"), else c2d_default_protocol
   c2d_default_world   the ini option c2d_world (relative to the ini file), else the bundled world
   c2d_default_faults  the ini option c2d_faults, else the world's own profile
+  c2d_default_protocol the ini option c2d_protocol, else "provider" (Provider v2 + Aquarius)
 """
 from __future__ import annotations
 
@@ -62,6 +64,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("c2d_world", default="",
                   help="world file of the c2d_mock fixtures, relative to the ini file (default: bundled world).")
     parser.addini("c2d_faults", default="", help="fault profile of the c2d_mock fixtures (default: the world's).")
+    parser.addini("c2d_protocol", default="",
+                  help="what the c2d_mock fixtures speak: provider (default) or ocean-node.")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -70,6 +74,8 @@ def pytest_configure(config: pytest.Config) -> None:
                                        "(relative to the test file).")
     config.addinivalue_line("markers", "c2d_faults(profile, seed=0): fault profile for the c2d_mock fixture "
                                        "(none, flaky, slow, stuck, failing, missing-result).")
+    config.addinivalue_line("markers", "c2d_protocol(name): what the c2d_mock fixture speaks "
+                                       "(provider, ocean-node).")
     config.addinivalue_line("markers", "c2d: a job of a c2d spec file (added to every spec item).")
     config.stash[_SETTINGS] = Settings(target=_target_option(config), out=_out_option(config))
 
@@ -210,16 +216,33 @@ def c2d_seed(request: pytest.FixtureRequest) -> int:
     return int(marker.kwargs.get("seed", 0)) if marker is not None else 0
 
 
+@pytest.fixture(scope="session")
+def c2d_default_protocol(pytestconfig: pytest.Config) -> str:
+    """Protocol used when a test names none: the ini option c2d_protocol, else "provider"."""
+    return pytestconfig.getini("c2d_protocol") or "provider"
+
+
+@pytest.fixture
+def c2d_protocol(request: pytest.FixtureRequest, c2d_default_protocol: str) -> str:
+    """What c2d_mock speaks: the closest c2d_protocol marker, else the default."""
+    marker = request.node.get_closest_marker("c2d_protocol")
+    if marker is None:
+        return c2d_default_protocol
+    if len(marker.args) != 1:
+        raise pytest.UsageError('@pytest.mark.c2d_protocol takes one argument: "provider" or "ocean-node"')
+    return marker.args[0]
+
+
 @pytest.fixture
 def c2d_mock(request: pytest.FixtureRequest, c2d_world: Path | None, c2d_faults: str | None, c2d_seed: int,
-             tmp_path: Path):
+             c2d_protocol: str, tmp_path: Path):
     """A mock Ocean of its own for this test (state under tmp_path), with a test consumer and a client."""
     from c2d_runner.connect import mock_ocean
     from c2d_runner.testing import C2DMock
 
     with _setting_errors():
         world = mock_pool(request.config).world(c2d_world)  # loaded once per session, started fresh per test
-        ocean = mock_ocean(world, c2d_faults, c2d_seed, tmp_path / "c2d-mock")
+        ocean = mock_ocean(world, c2d_faults, c2d_seed, tmp_path / "c2d-mock", protocol=c2d_protocol)
     with C2DMock(ocean.start(), runs_dir=tmp_path / "c2d-runs") as mock:
         yield mock
 

@@ -29,11 +29,13 @@ class C2DMock:
 
     @classmethod
     def start(cls, world: Any = None, faults: str | None = None, seed: int = 0,
-              state_dir: str | os.PathLike | None = None, runs_dir: str | os.PathLike | None = None) -> "C2DMock":
-        """Start a mock Ocean on a loopback port (world: a path, a loaded World or None for the default)."""
+              state_dir: str | os.PathLike | None = None, runs_dir: str | os.PathLike | None = None,
+              protocol: str = "provider") -> "C2DMock":
+        """Start a mock Ocean on a loopback port (world: a path, a loaded World or None for the default;
+        protocol: "provider" for Provider v2 + Aquarius, "ocean-node" for an Ocean Node)."""
         from c2d_runner.connect import mock_ocean
 
-        return cls(mock_ocean(world, faults, seed, state_dir).start(), runs_dir)
+        return cls(mock_ocean(world, faults, seed, state_dir, protocol=protocol).start(), runs_dir)
 
     # -- what a test reads ----------------------------------------------------------------------
     @property
@@ -45,6 +47,11 @@ class C2DMock:
     def chain_id(self) -> int:
         """The world's chain id."""
         return self.ocean.chain_id
+
+    @property
+    def protocol(self) -> str:
+        """What the mock speaks: "provider" or "ocean-node"."""
+        return self.ocean.protocol
 
     @property
     def assets(self) -> dict:
@@ -160,19 +167,20 @@ class MockPool:
                 self._worlds[key] = load_world(key)
             return self._worlds[key]
 
-    def mock(self, world: str | os.PathLike | None = None, faults: str | None = None, seed: int = 0) -> C2DMock:
-        """The session's running mock for this world and fault profile, started on first use."""
+    def mock(self, world: str | os.PathLike | None = None, faults: str | None = None, seed: int = 0,
+             protocol: str = "provider") -> C2DMock:
+        """The session's running mock for this world, fault profile and protocol, started on first use."""
         from c2d_runner.connect import mock_ocean
         from c2d_runner.errors import InvalidInput
 
-        key = (Path(world).resolve() if world is not None else None, faults, seed)
+        key = (Path(world).resolve() if world is not None else None, faults, seed, protocol)
         if key in self._broken:  # a world that failed once fails the same way: do not pay again
             raise self._broken[key]
         try:
             loaded = self.world(world)
             with self._lock:
                 if key not in self._mocks:
-                    self._mocks[key] = C2DMock(mock_ocean(loaded, faults, seed).start())
+                    self._mocks[key] = C2DMock(mock_ocean(loaded, faults, seed, protocol=protocol).start())
                 return self._mocks[key]
         except InvalidInput as exc:  # an invalid world or fault profile
             self._broken[key] = exc
@@ -182,7 +190,7 @@ class MockPool:
         """The session's mock for a MockTarget, as a running Endpoint; the mock's C2DError when it cannot start."""
         from c2d_runner.connect import Endpoint
 
-        mock = self.mock(target.world, target.faults, target.seed)
+        mock = self.mock(target.world, target.faults, target.seed, getattr(target, "protocol", "provider"))
         return Endpoint(mock.url, mock.url, mock.chain_id, target.describe(), embedded_mock=True)
 
     def close(self) -> list[str]:

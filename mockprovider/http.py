@@ -12,7 +12,7 @@ import json
 import os
 import stat
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, Iterator
+from typing import Any, BinaryIO, Iterable, Iterator
 
 from werkzeug.wrappers import Request, Response
 
@@ -30,10 +30,23 @@ class Reply:
 
 @dataclass(frozen=True)
 class TextReply:
-    """A plain-text reply (Aquarius /health)."""
+    """A text reply (Aquarius /health; the node's text errors, which express sends as text/html).
+
+    content_type None sends no Content-Type at all (the node's empty 200 for a missing result).
+    """
 
     text: str
     status: int = 200
+    content_type: str | None = "text/plain; charset=utf-8"
+
+
+@dataclass(frozen=True)
+class StreamReply:
+    """Bytes streamed as they come (the node's results and live logs): no Content-Disposition."""
+
+    chunks: Iterable[bytes]
+    content_type: str | None
+    length: int | None = None
 
 
 @dataclass(frozen=True)
@@ -63,12 +76,23 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
     return resp
 
 
-def to_response(reply: Reply | TextReply | FileReply) -> Response:
+def to_response(reply: Reply | TextReply | FileReply | StreamReply) -> Response:
     """Serialise a handler's reply."""
     if isinstance(reply, Reply):
         return json_response(reply.body, reply.status, reply.headers)
     if isinstance(reply, TextReply):
-        return Response(reply.text, status=reply.status, content_type="text/plain; charset=utf-8")
+        resp = Response(reply.text, status=reply.status, content_type=reply.content_type or "text/plain")
+        if reply.content_type is None:
+            del resp.headers["Content-Type"]
+        return resp
+    if isinstance(reply, StreamReply):
+        resp = Response(reply.chunks, status=200, direct_passthrough=True)
+        del resp.headers["Content-Type"]
+        if reply.content_type is not None:
+            resp.headers["Content-Type"] = reply.content_type
+        if reply.length is not None:
+            resp.headers["Content-Length"] = str(reply.length)
+        return resp
     resp = Response(_chunks(reply.handle), status=200, content_type=reply.content_type, direct_passthrough=True)
     resp.headers["Content-Length"] = str(reply.size)
     resp.headers["Content-Disposition"] = content_disposition(reply.filename)

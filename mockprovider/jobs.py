@@ -74,6 +74,26 @@ class JobRunner:
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mock-job")
         self._closing = threading.Event()
+        self._live_logs: dict[str, pathlib.Path] = {}
+
+    @property
+    def closing(self) -> bool:
+        """True once shutdown has begun."""
+        return self._closing.is_set()
+
+    def set_live_log(self, job_id: str, path: pathlib.Path | None) -> None:
+        """Record (or forget) where a running job's algorithm log grows."""
+        with self._lock:
+            if path is None:
+                self._live_logs.pop(job_id, None)
+            else:
+                self._live_logs[job_id] = path
+
+    def live_log(self, job_id: str) -> str | None:
+        """The growing algorithm log of a running job, or None."""
+        with self._lock:
+            path = self._live_logs.get(job_id)
+        return str(path) if path is not None else None
 
     def job_dir(self, job_id: str) -> pathlib.Path:
         """Where a job's files live."""
@@ -83,6 +103,12 @@ class JobRunner:
         """Mark jobs left unfinished by a previous process as failed (see interrupted_status)."""
         done = []
         for job in self.store.unfinished_jobs():
+            if _is_node(job):
+                from mockprovider.node import lifecycle
+
+                lifecycle.recover(self, job)
+                done.append(job.job_id)
+                continue
             final = interrupted_status(job.status)
             admin = self.job_dir(job.job_id) / "adminlogs"
             admin.mkdir(parents=True, exist_ok=True)
@@ -127,12 +153,22 @@ class JobRunner:
             text = traceback.format_exc()
             self.errors.append(f"job {job.job_id}: {text}")
             log.error("job %s crashed: %s", job.job_id, text)
+            if _is_node(job):
+                from mockprovider.node import lifecycle
+
+                lifecycle.fail(self, job, 32, f"internal error of the mock: {text.strip().splitlines()[-1]}")
+                return
             self._fail(job, 32, f"internal error of the mock Provider: {text.strip().splitlines()[-1]}")
         finally:
             with self._lock:
                 self._stops.pop(job.job_id, None)
 
     def _run(self, job: Job, stop: threading.Event) -> None:
+        if _is_node(job):
+            from mockprovider.node import lifecycle
+
+            lifecycle.run(self, job, stop)
+            return
         fault = faults_mod.job_fault(self.profile, self.seed, job.ordinal)
         if fault.hold_status is not None:
             stop.wait(fault.hold_seconds)  # held in Warming up, like a busy cluster
@@ -215,6 +251,11 @@ class JobRunner:
         if current is not None and current.finished:
             return
         self.store.finish(job.job_id, status, [_result(path, "configrationLog", job_dir)], epoch_text())
+
+
+def _is_node(job: Job) -> bool:
+    """True for a job started through the Ocean Node routes."""
+    return job.request.get("protocol") == "ocean-node"
 
 
 def _result(path: pathlib.Path, kind: str, job_dir: pathlib.Path) -> dict:

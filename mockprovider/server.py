@@ -54,12 +54,28 @@ class _Handler(WSGIRequestHandler):
             super().log_request(code, size)
 
 
+PROTOCOLS = ("provider", "ocean-node")
+
+
 class MockOcean:
-    """A mock Ocean (Provider + Aquarius at one base URL) running on a background thread."""
+    """A mock Ocean running on a background thread, speaking one protocol at one base URL:
+    "provider" (Provider v2 + Aquarius, the default) or "ocean-node" (an Ocean Node, C2D v2)."""
 
     def __init__(self, world: str | os.PathLike | World | None = None, state_dir: str | os.PathLike | None = None,
                  faults: str | None = None, host: str = "127.0.0.1", port: int = 0, seed: int = 0,
-                 executor: Any = None):
+                 executor: Any = None, protocol: str = "provider", rate_limit: int | None = None,
+                 settle_seconds: float = 1.0):
+        if protocol not in PROTOCOLS:
+            raise ValueError(f"unknown protocol {protocol!r} (choose from {', '.join(PROTOCOLS)})")
+        if rate_limit is not None and protocol != "ocean-node":
+            raise ValueError("a rate limit is an Ocean Node behaviour: use it with protocol 'ocean-node'")
+        if rate_limit is not None and rate_limit < 1:
+            raise ValueError("the rate limit must be at least 1 request a minute")
+        if settle_seconds < 0:
+            raise ValueError("settle_seconds must not be negative")
+        self.protocol = protocol
+        self.rate_limit = rate_limit
+        self.settle_seconds = settle_seconds
         self.world = world if isinstance(world, World) else load_world(world)
         self.profile = faults_mod.get_profile(faults or self.world.faults)
         self.host = host
@@ -70,7 +86,7 @@ class MockOcean:
         self._server = None
         self._thread: threading.Thread | None = None
         self._state: MockState | None = None
-        self._app: MockApp | None = None
+        self._app: Any = None
         self._temp_dir: str | None = None
         self.url = ""
 
@@ -87,9 +103,13 @@ class MockOcean:
 
     @property
     def environments(self) -> list[dict[str, Any]]:
-        """The environments as computeEnvironments serves them now."""
+        """The environments as computeEnvironments serves them now (in the protocol's shape)."""
         if self._state is None:
             raise MockOceanError("the mock Ocean is not running")
+        if self.protocol == "ocean-node":
+            from mockprovider.node.handlers import environments
+
+            return environments(self._state)
         return self._state.environments()
 
     @property
@@ -159,12 +179,18 @@ class MockOcean:
         self.url = f"http://{host}:{port}"
         try:
             executor = self._executor if self._executor is not None else _default_executor()
-            self._state = MockState.create(self.world, self.url, state_dir.resolve(), executor, self.profile, self.seed)
+            self._state = MockState.create(self.world, self.url, state_dir.resolve(), executor, self.profile, self.seed,
+                                           self.protocol, self.settle_seconds)
         except BaseException:
             server.server_close()
             self._cleanup_temp()
             raise
-        self._app = MockApp(self._state)
+        if self.protocol == "ocean-node":
+            from mockprovider.node.routes import NodeApp
+
+            self._app = NodeApp(self._state, self.rate_limit)
+        else:
+            self._app = MockApp(self._state)
         server.app.target = self._app
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},

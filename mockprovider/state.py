@@ -27,6 +27,8 @@ class MockState:
     state_dir: pathlib.Path
     profile: faults_mod.FaultProfile
     seed: int
+    protocol: str = "provider"  # "provider" (Provider v2 + Aquarius) or "ocean-node"
+    settle_seconds: float = 1.0  # node: how long a job stays at 71 "Job settling" before 70
 
     def __post_init__(self) -> None:
         self._counts: dict[str, itertools.count] = {}
@@ -35,13 +37,14 @@ class MockState:
 
     @classmethod
     def create(cls, world: World, url: str, state_dir: pathlib.Path, executor: Any,
-               profile: faults_mod.FaultProfile, seed: int) -> "MockState":
+               profile: faults_mod.FaultProfile, seed: int, protocol: str = "provider",
+               settle_seconds: float = 1.0) -> "MockState":
         """Open the store under state_dir, build DDOs for `url`, recover jobs a previous run left."""
         store = Store(state_dir / "mock.sqlite3")
         ddos = build_ddos(world, url)
         runner = JobRunner(store, world, state_dir, executor, ddos.__getitem__, profile, seed)
         runner.recover()
-        return cls(world, url, ddos, store, runner, state_dir, profile, seed)
+        return cls(world, url, ddos, store, runner, state_dir, profile, seed, protocol, settle_seconds)
 
     def next_call(self, route: str) -> int:
         """How many calls of `route` came before this one (for seeded fault decisions)."""

@@ -10,11 +10,10 @@ import pathlib
 import sqlite3
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable
 
-from c2d_runner import wire
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS nonces (address TEXT PRIMARY KEY, nonce TEXT NOT NULL);
@@ -26,9 +25,15 @@ CREATE TABLE IF NOT EXISTS jobs (
     job_id TEXT PRIMARY KEY, ordinal INTEGER NOT NULL, owner TEXT NOT NULL, agreement_id TEXT NOT NULL,
     environment TEXT NOT NULL, status INTEGER NOT NULL, stopreq INTEGER NOT NULL DEFAULT 0,
     removed INTEGER NOT NULL DEFAULT 0, date_created TEXT NOT NULL, date_finished TEXT,
-    algo_did TEXT NOT NULL, input_dids TEXT NOT NULL, results TEXT, request TEXT NOT NULL);
+    algo_did TEXT NOT NULL, input_dids TEXT NOT NULL, results TEXT, request TEXT NOT NULL,
+    details TEXT NOT NULL DEFAULT '{}');
 CREATE INDEX IF NOT EXISTS jobs_owner ON jobs (owner);
 """
+# Columns added after the first release; a state dir made by an older mock gets them on open.
+ADDED_COLUMNS = (("jobs", "details", "TEXT NOT NULL DEFAULT '{}'"),)
+# A job runs until it has a dateFinished: v1 sets it with 31 / 32 / 70, the node with 71 (then 70)
+# or a failure status, so "running" means the same under both protocols.
+RUNNING = "date_finished IS NULL"
 
 
 # The store's refusals below are turned into the Provider's HTTP answers by the routes; they never
@@ -92,11 +97,12 @@ class Job:
     input_dids: tuple[str, ...]
     results: tuple[dict, ...] | None  # None until published
     request: dict  # what the executor needs (kept so a restarted mock knows the job)
+    details: dict = field(default_factory=dict)  # what a run learnt (node: exit code, OOM, timestamps)
 
     @property
     def finished(self) -> bool:
-        """True once the job reached a terminal status."""
-        return self.status in wire.TERMINAL_STATUSES
+        """True once the job has a dateFinished (v1: 31 / 32 / 70; node: 71, 70 or a failure)."""
+        return self.date_finished is not None
 
 
 def parse_nonce(value: Any) -> Decimal | None:
@@ -128,6 +134,10 @@ class Store:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(SCHEMA)
+            for table, column, decl in ADDED_COLUMNS:
+                have = {r["name"] for r in self._db.execute(f"PRAGMA table_info({table})")}
+                if column not in have:
+                    self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
 
     def close(self) -> None:
         """Close the database."""
@@ -138,19 +148,32 @@ class Store:
         return _Transaction(self)
 
     # --- nonces -------------------------------------------------------------------------------
-    def nonce(self, address: str) -> str:
-        """GET /nonce: the stored nonce, storing 1 first when the address has none."""
-        key = address.lower()
+    @staticmethod
+    def _nonce_key(address: str, exact: bool) -> str:
+        # The Provider keys nonces by lowercased address; the node by the exact string it was sent
+        # ("=" marks those keys, so the two protocols never share a counter in one state dir).
+        return "=" + address if exact else address.lower()
+
+    def nonce(self, address: str, *, exact: bool = False, first: str = "1") -> str:
+        """GET /nonce: the stored nonce, storing `first` when the address has none (Provider 1, node 0)."""
+        key = self._nonce_key(address, exact)
         with self._tx() as db:
             row = db.execute("SELECT nonce FROM nonces WHERE address=?", (key,)).fetchone()
             if row is None:
-                db.execute("INSERT INTO nonces VALUES (?, ?)", (key, "1"))
-                return "1"
+                db.execute("INSERT INTO nonces VALUES (?, ?)", (key, first))
+                return first
             return row["nonce"]
 
-    def use_nonce(self, address: str, nonce: Decimal) -> None:
+    def stored_nonce(self, address: str, *, exact: bool = False) -> Decimal:
+        """The stored nonce, 0 when the address has none (nothing is written)."""
+        with self._lock:
+            row = self._db.execute("SELECT nonce FROM nonces WHERE address=?",
+                                   (self._nonce_key(address, exact),)).fetchone()
+        return Decimal(row["nonce"]) if row else Decimal(0)
+
+    def use_nonce(self, address: str, nonce: Decimal, *, exact: bool = False, text: str | None = None) -> None:
         """Store `nonce` if it is above the stored one, else raise NonceRejected (nothing changes)."""
-        key = address.lower()
+        key = self._nonce_key(address, exact)
         with self._tx() as db:
             row = db.execute("SELECT nonce FROM nonces WHERE address=?", (key,)).fetchone()
             if row is not None:
@@ -159,7 +182,7 @@ class Store:
                 # refusing equal ones too gives the same outcome with an honest message.
                 if nonce <= stored:
                     raise NonceRejected(nonce, stored)
-            db.execute("INSERT OR REPLACE INTO nonces VALUES (?, ?)", (key, _fmt(nonce)))
+            db.execute("INSERT OR REPLACE INTO nonces VALUES (?, ?)", (key, text if text is not None else _fmt(nonce)))
 
     # --- orders -------------------------------------------------------------------------------
     def reuse_or_issue_order(self, sent: str | None, order_id: str, consumer: str, did: str, service_id: str,
@@ -211,17 +234,17 @@ class Store:
                     raise OrderInvalid(f"order {o.order_id} expired")
                 db.execute("UPDATE orders SET job_id=?, used_by=? WHERE order_id=?", (job.job_id, consumer, o.order_id))
             running = db.execute(
-                "SELECT count(*) FROM jobs WHERE environment=? AND status NOT IN (31, 32, 70)", (job.environment,)
-            ).fetchone()[0]
+                f"SELECT count(*) FROM jobs WHERE environment=? AND {RUNNING}", (job.environment,)).fetchone()[0]
             if running >= max_jobs:
                 raise EnvironmentFull(f"environment {job.environment} already runs {running} of {max_jobs} jobs")
             ordinal = db.execute("SELECT count(*) FROM jobs").fetchone()[0]
             job = replace(job, ordinal=ordinal)
             db.execute(
-                "INSERT INTO jobs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO jobs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (job.job_id, job.ordinal, job.owner, job.agreement_id, job.environment, job.status, job.stopreq,
                  job.removed, job.date_created, job.date_finished, job.algo_did, json.dumps(list(job.input_dids)),
-                 None if job.results is None else json.dumps(list(job.results)), json.dumps(job.request)),
+                 None if job.results is None else json.dumps(list(job.results)), json.dumps(job.request),
+                 json.dumps(job.details)),
             )
         return job
 
@@ -237,18 +260,54 @@ class Store:
             rows = self._db.execute("SELECT * FROM jobs WHERE lower(owner)=? ORDER BY ordinal", (owner.lower(),)).fetchall()
         return [_job(r) for r in rows]
 
-    def unfinished_jobs(self) -> list[Job]:
-        """Jobs not in a terminal status (after a restart: those the previous run left behind)."""
+    def jobs_matching(self, owner: str | None = None, job_id: str | None = None,
+                      agreement_id: str | None = None) -> list[Job]:
+        """Jobs whose fields equal the given ones exactly (case-sensitive, as the node's SQL), oldest first."""
+        where, params = [], []
+        for column, value in (("owner", owner), ("job_id", job_id), ("agreement_id", agreement_id)):
+            if value is not None:
+                where.append(f"{column}=?")
+                params.append(value)
+        sql = "SELECT * FROM jobs" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY ordinal"
         with self._lock:
-            rows = self._db.execute("SELECT * FROM jobs WHERE status NOT IN (31, 32, 70) ORDER BY ordinal").fetchall()
+            return [_job(r) for r in self._db.execute(sql, params).fetchall()]
+
+    def unfinished_jobs(self) -> list[Job]:
+        """Jobs still running (after a restart: those the previous run left behind)."""
+        with self._lock:
+            rows = self._db.execute(f"SELECT * FROM jobs WHERE {RUNNING} ORDER BY ordinal").fetchall()
+        return [_job(r) for r in rows]
+
+    def running_jobs(self, environment: str) -> list[Job]:
+        """Jobs of an environment that are still running."""
+        with self._lock:
+            rows = self._db.execute(f"SELECT * FROM jobs WHERE environment=? AND {RUNNING}", (environment,)).fetchall()
         return [_job(r) for r in rows]
 
     def running_count(self, environment: str) -> int:
-        """Jobs of an environment that are not finished."""
+        """Jobs of an environment that are still running."""
         with self._lock:
-            return self._db.execute(
-                "SELECT count(*) FROM jobs WHERE environment=? AND status NOT IN (31, 32, 70)", (environment,)
-            ).fetchone()[0]
+            return self._db.execute(f"SELECT count(*) FROM jobs WHERE environment=? AND {RUNNING}",
+                                    (environment,)).fetchone()[0]
+
+    def settling_jobs(self) -> list[Job]:
+        """Node jobs at 71 "Job settling" (finished, waiting for the claim that sets 70)."""
+        with self._lock:
+            rows = self._db.execute("SELECT * FROM jobs WHERE status=71 ORDER BY ordinal").fetchall()
+        return [_job(r) for r in rows]
+
+    def update_details(self, job_id: str, **values: Any) -> None:
+        """Merge values into a job's details."""
+        with self._tx() as db:
+            row = db.execute("SELECT details FROM jobs WHERE job_id=?", (job_id,)).fetchone()
+            if row is not None:
+                details = dict(json.loads(row["details"]), **values)
+                db.execute("UPDATE jobs SET details=? WHERE job_id=?", (json.dumps(details), job_id))
+
+    def settle(self, job_id: str) -> None:
+        """71 -> 70: what the node's payment-claim cron does to a settled job."""
+        with self._tx() as db:
+            db.execute("UPDATE jobs SET status=70 WHERE job_id=? AND status=71", (job_id,))
 
     def set_status(self, job_id: str, status: int) -> None:
         """Write a (non-final) status."""
@@ -274,6 +333,7 @@ def _job(row: sqlite3.Row) -> Job:
     d["input_dids"] = tuple(json.loads(d["input_dids"]))
     d["results"] = None if d["results"] is None else tuple(json.loads(d["results"]))
     d["request"] = json.loads(d["request"])
+    d["details"] = json.loads(d.get("details") or "{}")
     return Job(**d)
 
 
