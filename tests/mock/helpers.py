@@ -128,11 +128,12 @@ def sleeper_meta(seconds: float = 30) -> dict:
 
 
 @contextlib.contextmanager
-def served_mock(state_dir: Path, world: Path | None = None) -> Iterator[tuple[str, dict[str, str]]]:
-    """`c2d mock serve` in a subprocess on a free port: yields (url, {asset name: DID}); always stopped."""
+def served_mock(state_dir: Path, world: Path | None = None, *options: str) -> Iterator[tuple[str, dict[str, str]]]:
+    """`c2d mock serve [options]` in a subprocess on a free port: yields (url, {asset name: DID}); always stopped."""
     command = [sys.executable, "-m", "c2d_runner.cli", "mock", "serve", "--port", "0", "--state-dir", str(state_dir)]
     if world is not None:
         command += ["--world", str(world)]
+    command += list(options)
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
