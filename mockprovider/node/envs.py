@@ -78,11 +78,10 @@ def environment_document(env: Environment, world: World, usage: Usage) -> dict[s
     in_use = usage.in_use or {}
     free_in_use = usage.free_in_use or {}
     free = is_free(env)
+    # Key order as a real node 3.1 serves it.
     doc: dict[str, Any] = {
         "id": node_env_id(env),
-        "runningJobs": usage.jobs, "runningfreeJobs": usage.free_jobs,
-        "queuedJobs": 0, "queuedFreeJobs": 0, "queMaxWaitTime": 0, "queMaxWaitTimeFree": 0,
-        "runMaxWaitTime": 0, "runMaxWaitTimeFree": 0,
+        "runningJobs": usage.jobs,
         "consumerAddress": world.provider_address,
         "platform": dict(PLATFORM),
         "access": dict(OPEN_ACCESS),
@@ -91,6 +90,8 @@ def environment_document(env: Environment, world: World, usage: Usage) -> dict[s
             "prices": [{"id": "cpu", "price": env.priceMin}, {"id": "ram", "price": 0}, {"id": "disk", "price": 0}],
         }]},
         "resources": [dict(r, inUse=in_use.get(r["id"], 0)) for r in resources(env)],
+        "queuedJobs": 0, "queuedFreeJobs": 0, "queMaxWaitTime": 0, "queMaxWaitTimeFree": 0,
+        "runMaxWaitTime": 0, "runMaxWaitTimeFree": 0,
         "enableNetwork": False,
         "storageExpiry": env.storageExpiry,
         "minJobDuration": MIN_JOB_DURATION,
@@ -102,13 +103,12 @@ def environment_document(env: Environment, world: World, usage: Usage) -> dict[s
     if free:
         doc["free"] = {
             "access": dict(OPEN_ACCESS),
-            "storageExpiry": env.storageExpiry,
             "minJobDuration": MIN_JOB_DURATION,
             "maxJobDuration": env.maxJobDuration,
             "maxJobs": env.maxJobs,
-            "allowImageBuild": False,
             "resources": [dict(r, inUse=free_in_use.get(r["id"], 0)) for r in free_resources(env)],
         }
+    doc["runningfreeJobs"] = usage.free_jobs
     return doc
 
 
@@ -121,10 +121,11 @@ def _requested(requested: Iterable[Any], rid: str) -> Any:
 
 def _js_number(value: Any) -> float:
     """How the node's comparisons see an amount: numbers as is, numeric strings coerced, else NaN."""
-    if isinstance(value, bool):
-        return float(value)
-    if isinstance(value, (int, float)):
-        return float(value)
+    if isinstance(value, (bool, int, float)):
+        try:
+            return float(value)
+        except OverflowError:  # a JSON integer past the largest double
+            return math.inf
     try:
         return float(str(value)[:64])
     except ValueError:
@@ -152,7 +153,7 @@ def fill_resources(requested: Any, env: Environment, free: bool) -> list[dict[st
             if value < low:
                 amount = low
             elif value > high:
-                shown = number_text(value) if isinstance(desired, (int, float)) else str(desired)
+                shown = number_text(value) if isinstance(desired, (int, float)) else str(desired)[:64]
                 raise ResourceRefused(f"Error: Not enough {rid} resources. Requested {shown}, but max is "
                                       f"{number_text(float(high))}")
         out.append({"id": rid, "amount": amount})

@@ -114,7 +114,13 @@ class NodeApp:
         self.errors: list[str] = []  # crashes of handlers, raised to tests at teardown
 
     def __call__(self, environ: dict, start_response: Callable) -> Any:
-        return self.dispatch(Request(environ), environ)(environ, start_response)
+        response = self.dispatch(Request(environ), environ)
+        # What express adds to every answer of the node (CORS is open; JSON carries its charset).
+        response.headers["X-Powered-By"] = "Express"
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        if response.headers.get("Content-Type") == "application/json":
+            response.headers["Content-Type"] = "application/json; charset=utf-8"
+        return response(environ, start_response)
 
     def dispatch(self, request: Request, environ: dict) -> Response:
         """Answer one request; never raises."""

@@ -82,7 +82,7 @@ def test_environments_have_fees_resources_in_gb_a_free_block_and_counters(node, 
     assert [{k: r[k] for k in ("id", "max")} for r in free["free"]["resources"]] == [
         {"id": "cpu", "max": 1}, {"id": "ram", "max": 1}, {"id": "disk", "max": 1}]
     assert all(isinstance(r["inUse"], int) for r in free["free"]["resources"] + free["resources"])
-    assert free["free"]["maxJobs"] == 10 and free["free"]["allowImageBuild"] is False
+    assert free["free"]["maxJobs"] == 10 and list(free)[-2:] == ["free", "runningfreeJobs"]
     assert [r["id"] for r in free["resources"]] == ["cpu", "ram", "disk"]
     assert free["storageExpiry"] == 0 and free["platform"] == {"architecture": "x86_64", "os": "linux"}
     for key in ("runningJobs", "runningfreeJobs", "queuedJobs", "queuedFreeJobs", "consumerAddress"):
@@ -136,6 +136,8 @@ def test_free_start_answers_the_job_at_status_10(alice):
      500, "Cannot find image rust:1.80 for x86_64. Maybe it does not exist or it's build for other arhitectures."),
     ({"resources": [{"id": "cpu", "amount": 5}]}, 400, "Error: Not enough cpu resources. Requested 5, but max is 1"),
     ({"resources": {"cpu": 1}}, 400, "TypeError: resources is not iterable"),
+    ({"resources": [{"id": "ram", "amount": 10**400}]}, 400,
+     "Error: Not enough ram resources. Requested Infinity, but max is 1"),
     ({"metadata": {"x": "y" * 1100}}, 500, "Metadata size is too large"),
     ({"datasets": [{"documentId": "did:op:" + "0" * 64, "serviceId": "compute"}]}, 500,
      f"DDO did:op:{'0' * 64} not found"),
@@ -147,7 +149,7 @@ def test_free_start_refusals_are_json_strings_and_create_nothing(node, alice, ch
         sent["signature"] = wire.node_sign_request(CONSUMER, change["nonce"], "freeStartCompute")
     nonce, jobs = _nonce(node, CONSUMER.address), len(alice.status().json())
     r = alice.http.post(f"{alice.s}/freeCompute", json=sent)
-    assert (r.status_code, r.headers["Content-Type"]) == (status, "application/json")
+    assert (r.status_code, r.headers["Content-Type"]) == (status, "application/json; charset=utf-8")
     assert r.json() == body
     assert len(alice.status().json()) == jobs
     # As on the node, a request whose signature checked out has used its nonce, even when refused later.
