@@ -46,7 +46,6 @@ class StreamReply:
 
     chunks: Iterable[bytes]
     content_type: str | None
-    length: int | None = None
 
 
 @dataclass(frozen=True)
@@ -90,8 +89,6 @@ def to_response(reply: Reply | TextReply | FileReply | StreamReply) -> Response:
         del resp.headers["Content-Type"]
         if reply.content_type is not None:
             resp.headers["Content-Type"] = reply.content_type
-        if reply.length is not None:
-            resp.headers["Content-Length"] = str(reply.length)
         return resp
     resp = Response(_chunks(reply.handle), status=200, content_type=reply.content_type, direct_passthrough=True)
     resp.headers["Content-Length"] = str(reply.size)

@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 from c2d_runner import wire
 from mockprovider import faults as faults_mod
+from mockprovider.node import lifecycle as node_lifecycle
 from mockprovider.store import Job, Store, epoch_text
 from mockprovider.world import World
 
@@ -104,9 +105,7 @@ class JobRunner:
         done = []
         for job in self.store.unfinished_jobs():
             if _is_node(job):
-                from mockprovider.node import lifecycle
-
-                lifecycle.recover(self, job)
+                node_lifecycle.recover(self, job)
                 done.append(job.job_id)
                 continue
             final = interrupted_status(job.status)
@@ -154,9 +153,7 @@ class JobRunner:
             self.errors.append(f"job {job.job_id}: {text}")
             log.error("job %s crashed: %s", job.job_id, text)
             if _is_node(job):
-                from mockprovider.node import lifecycle
-
-                lifecycle.fail(self, job, 32, f"internal error of the mock: {text.strip().splitlines()[-1]}")
+                node_lifecycle.fail(self, job, 32, f"internal error of the mock: {text.strip().splitlines()[-1]}")
                 return
             self._fail(job, 32, f"internal error of the mock Provider: {text.strip().splitlines()[-1]}")
         finally:
@@ -165,9 +162,7 @@ class JobRunner:
 
     def _run(self, job: Job, stop: threading.Event) -> None:
         if _is_node(job):
-            from mockprovider.node import lifecycle
-
-            lifecycle.run(self, job, stop)
+            node_lifecycle.run(self, job, stop)
             return
         fault = faults_mod.job_fault(self.profile, self.seed, job.ordinal)
         if fault.hold_status is not None:

@@ -218,11 +218,6 @@ def _max_duration(value: Any, cap: float) -> float:
     return value
 
 
-def _epoch_text(t: float) -> str:
-    """`String(Date.now() / 1000)`: seconds with up to three decimals."""
-    return js.number_text(round(t * 1000) / 1000)
-
-
 def free_compute(state: MockState, req: NodeRequest) -> Reply:
     """POST freeCompute: the node's free start, in its order of checks; answers the job at status 10."""
     body = req.body
@@ -260,7 +255,7 @@ def _new_job(state: MockState, env: Environment, consumer: str, algorithm: Mappi
     envs = algorithm.get("envs")
     job = Job(
         job_id=raw_id, ordinal=0, owner=consumer, agreement_id="", environment=env.id, status=10, stopreq=0,
-        removed=0, date_created=_epoch_text(now), date_finished=None,
+        removed=0, date_created=js.date_text(now), date_finished=None,
         algo_did=js.js_string(algorithm["documentId"]) if "documentId" in algorithm else "raw",
         input_dids=tuple(js.js_string(d["documentId"]) for d in datasets if "documentId" in d), results=None,
         request={
@@ -458,18 +453,23 @@ def _signed_job_request(state: MockState, req: NodeRequest, command: str, requir
     return consumer or "", q["jobId"]
 
 
-def compute_result(state: MockState, req: NodeRequest) -> StreamReply | TextReply:
-    """GET computeResult: one file by its dynamic index; past the end an empty 200, as the node."""
+def _authenticated_raw_id(state: MockState, req: NodeRequest, consumer: str, job_id: str, command: str) -> str:
+    """Check and use the signed nonce, then the raw id of a job of this node's one cluster."""
     q = req.query
-    consumer, job_id = _signed_job_request(state, req, "getComputeResult", ("jobId", "index"))
-    index = js.to_number(q["index"])
-    if math.isnan(index) or index < 0:
-        raise text_error(400, "Invalid result index")
-    authenticate(state.store, consumer or None, q.get("nonce"), q.get("signature"), req.authorization,
-                 "getComputeResult", "text")
+    authenticate(state.store, consumer or None, q.get("nonce"), q.get("signature"), req.authorization, command, "text")
     cluster, raw = node_envs.split_prefixed(job_id)
     if cluster != node_envs.CLUSTER_HASH:
         raise text_error(500, "Invalid C2D Environment")
+    return raw
+
+
+def compute_result(state: MockState, req: NodeRequest) -> StreamReply | TextReply:
+    """GET computeResult: one file by its dynamic index; past the end an empty 200, as the node."""
+    consumer, job_id = _signed_job_request(state, req, "getComputeResult", ("jobId", "index"))
+    index = js.to_number(req.query["index"])
+    if math.isnan(index) or index < 0:  # refused before the signature: the nonce stays unused
+        raise text_error(400, "Invalid result index")
+    raw = _authenticated_raw_id(state, req, consumer, job_id, "getComputeResult")
     job = state.store.job(raw)
     if job is None or job.request.get("protocol") != "ocean-node":
         raise text_error(500, f"Cannot find job with id {raw}")
@@ -504,13 +504,8 @@ def _file_chunks(path: str) -> Iterator[bytes]:
 def compute_streamable_logs(state: MockState, req: NodeRequest) -> StreamReply | TextReply:
     """GET computeStreamableLogs: the framed algorithm log from its start while the job runs (status
     40), closed when it leaves 40; any signer may read it (the node checks no owner)."""
-    q = req.query
     consumer, job_id = _signed_job_request(state, req, "getComputeStreamableLogs", ("jobId",))
-    authenticate(state.store, consumer or None, q.get("nonce"), q.get("signature"), req.authorization,
-                 "getComputeStreamableLogs", "text")
-    cluster, raw = node_envs.split_prefixed(job_id)
-    if cluster != node_envs.CLUSTER_HASH:
-        raise text_error(500, "Invalid C2D Environment")
+    raw = _authenticated_raw_id(state, req, consumer, job_id, "getComputeStreamableLogs")
     job = state.store.job(raw)
     path = state.runner.live_log(raw) if job is not None and job.status == 40 else None
     if path is None:

@@ -12,47 +12,32 @@ import math
 import re
 from typing import Any
 
+from mockprovider.jsvalues import js_number as number_text, js_string
+
+__all__ = ["js_string", "number_text", "parse_int", "to_number", "is_address", "date_text"]
+
 # Longer digit runs than this are past the largest double (1.8e308): Infinity, without int().
 _MAX_DIGITS = 330
 _JS_SPACE = " \t\n\v\f\r\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a" \
             "\u2028\u2029\u202f\u205f\u3000\ufeff"
-_INT_PREFIX = re.compile(r"([+-]?)(0[xX][0-9a-fA-F]+|[0-9]+)")
+_INT_HEAD = re.compile(r"([+-]?)(0[xX](?=[0-9a-fA-F]))?(0*)")
+_DEC_DIGITS = re.compile(r"[0-9]*")
+_HEX_DIGITS = re.compile(r"[0-9a-fA-F]*")
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _HEX_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
-_SCAN_LIMIT = 1024  # a nonce or index longer than this is not read further (JS would, slowly)
-
-
-def js_string(value: Any) -> str:
-    """`String(value)` for JSON values (null -> "null", arrays joined with commas)."""
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, (int, float)):
-        return number_text(float(value)) if isinstance(value, float) else str(value)
-    if isinstance(value, list):
-        return ",".join("" if v is None else js_string(v) for v in value)
-    if isinstance(value, dict):
-        return "[object Object]"
-    return str(value)
+_SCAN_LIMIT = 1024  # an index longer than this is not a number the node would find either
 
 
 def parse_int(value: Any) -> float:
     """`parseInt(String(value))`: leading integer digits (or 0x hex), NaN when there are none."""
-    text = js_string(value)[:_SCAN_LIMIT].lstrip(_JS_SPACE)
-    m = _INT_PREFIX.match(text)
-    if not m:
-        return math.nan
-    sign = -1.0 if m.group(1) == "-" else 1.0
-    digits = m.group(2)
-    if digits[:2] in ("0x", "0X"):
-        body, base = digits[2:].lstrip("0"), 16
-    else:
-        body, base = digits.lstrip("0"), 10
+    text = js_string(value).lstrip(_JS_SPACE)
+    head = _INT_HEAD.match(text)  # sign, 0x, leading zeros: one linear C scan, however long
+    sign = -1.0 if head.group(1) == "-" else 1.0
+    base = 16 if head.group(2) else 10
+    rest = text[head.end():head.end() + _MAX_DIGITS + 1]
+    body = (_HEX_DIGITS if base == 16 else _DEC_DIGITS).match(rest).group(0)
     if not body:
-        return sign * 0.0
+        return sign * 0.0 if head.group(3) else math.nan
     if len(body) > _MAX_DIGITS:
         return sign * math.inf
     try:
@@ -83,23 +68,9 @@ def to_number(value: Any) -> float:
         return math.nan
 
 
-def number_text(n: float) -> str:
-    """`String(n)` for a JS number: integers without ".0" below 1e21, "NaN", "Infinity"."""
-    if math.isnan(n):
-        return "NaN"
-    if math.isinf(n):
-        return "Infinity" if n > 0 else "-Infinity"
-    if n == int(n) and abs(n) < 1e21:
-        if abs(n) < 2**53:
-            return str(int(n))
-        # Past 2**53 JS prints the shortest round-trip digits padded with zeros, not the exact value.
-        mantissa, _, exponent = repr(n).partition("e")
-        sign = "-" if mantissa.startswith("-") else ""
-        whole, _, frac = mantissa.lstrip("-").partition(".")
-        digits = (whole + frac).rstrip("0") or "0"
-        places = len(whole) + int(exponent or 0)
-        return sign + digits + "0" * (places - len(digits))
-    return repr(n)
+def date_text(epoch_seconds: float) -> str:
+    """`String(Date.now() / 1000)`: how the node writes dateCreated, dateFinished and timestamps."""
+    return number_text(round(epoch_seconds * 1000) / 1000)
 
 
 def is_address(value: Any) -> bool:

@@ -14,7 +14,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from mockprovider import faults as faults_mod
-from mockprovider.node.js import number_text
+from mockprovider.node.js import date_text
 from mockprovider.store import Job
 
 if TYPE_CHECKING:
@@ -49,10 +49,6 @@ def interrupted_status(status: int) -> int:
     """The honest end of a job a previous mock process left running (a 71 has ended already): one
     that never ran its algorithm failed provisioning (31); one that was running failed to run (41)."""
     return 31 if status < 40 else 41
-
-
-def _js_seconds(t: float) -> str:
-    return number_text(round(t * 1000) / 1000)
 
 
 def build_request(runner: "JobRunner", job: Job) -> Any:
@@ -127,9 +123,9 @@ def run(runner: "JobRunner", job: Job, stop: threading.Event) -> None:
         if can_move(current[0], status):
             current[0] = status
             if status == 40:
-                times["algoStartTimestamp"] = _js_seconds(time.time())
+                times["algoStartTimestamp"] = date_text(time.time())
             if status == 60 and "algoStartTimestamp" in times:
-                times["algoStopTimestamp"] = _js_seconds(time.time())
+                times["algoStopTimestamp"] = date_text(time.time())
             runner.store.set_status(job.job_id, status)
 
     try:
@@ -146,7 +142,7 @@ def run(runner: "JobRunner", job: Job, stop: threading.Event) -> None:
         on_status(60)
     runner.store.update_details(job.job_id, exitCode=getattr(result, "exit_code", None),
                                 OOMKilled=getattr(result, "oom_killed", None), **times)
-    runner.store.finish(job.job_id, final, _published(runner, job, result.results), _js_seconds(time.time()), result.stopreq)
+    runner.store.finish(job.job_id, final, _published(runner, job, result.results), date_text(time.time()), result.stopreq)
 
 
 def _live_log_path(request: Any) -> pathlib.Path | None:
@@ -193,7 +189,7 @@ def fail(runner: "JobRunner", job: Job, status: int, reason: str) -> None:
     with open(log, "a", encoding="utf-8") as fh:
         fh.write(f"{reason}\n")
     files = [dict(f, path=str(pathlib.Path(f["path"]).relative_to(job_dir))) for f in live_files(job_dir, status)]
-    runner.store.finish(job.job_id, status, files, _js_seconds(time.time()))
+    runner.store.finish(job.job_id, status, files, date_text(time.time()))
 
 
 def recover(runner: "JobRunner", job: Job) -> None:
