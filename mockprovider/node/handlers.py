@@ -514,21 +514,23 @@ def compute_streamable_logs(state: MockState, req: NodeRequest) -> StreamReply |
 
 
 def _follow(state: MockState, raw: str, path: str) -> Iterator[bytes]:
-    """Bytes of a growing file until its job leaves status 40 (then the rest, then the end)."""
-    offset = 0
-    while True:
-        running = (job := state.store.job(raw)) is not None and job.status == 40 and not state.runner.closing
-        try:
-            with open(path, "rb") as fh:
-                fh.seek(offset)
-                while chunk := fh.read(64 * 1024):
-                    offset += len(chunk)
-                    yield chunk
-        except OSError:
-            pass
-        if not running:
-            return
-        time.sleep(LOG_POLL_SECONDS)
+    """Bytes of a growing file until its job leaves status 40, then the rest.
+
+    The file is opened once: the executor renames it to algorithm.log when the job ends, and an
+    open handle keeps reading the same file through the rename.
+    """
+    try:
+        fh = open(path, "rb")
+    except OSError:
+        return
+    with fh:
+        while True:
+            running = (job := state.store.job(raw)) is not None and job.status == 40 and not state.runner.closing
+            while chunk := fh.read(64 * 1024):
+                yield chunk
+            if not running:
+                return
+            time.sleep(LOG_POLL_SECONDS)
 
 
 # --- DDO routes -----------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from mockprovider import faults as faults_mod
+from mockprovider.node.envs import CLUSTER_HASH
 from mockprovider.node.js import date_text
 from mockprovider.store import Job
 
@@ -64,9 +65,9 @@ def build_request(runner: "JobRunner", job: Job) -> Any:
                 return f"dataset {d['did']} is not in this world any more"
             datasets.append(ex.InputDataset(asset.did, asset.files, runner.ddo_of(asset.did),
                                             userdata=d.get("userdata")))
-        else:
+        else:  # the node adds userdata to DDO files only, not to a plain URL fileObject
             url = ex.UrlFile(d["url"], d.get("method") or "get", dict(d.get("headers") or {}))
-            datasets.append(ex.InputDataset(None, (url,), None, userdata=d.get("userdata")))
+            datasets.append(ex.InputDataset(None, (url,), None))
     algo = spec["algorithm"]
     container = algo["container"]
     if algo.get("did") and algo.get("rawcode") is None:
@@ -87,7 +88,7 @@ def build_request(runner: "JobRunner", job: Job) -> Any:
         return int(value * GIB) if value > 0 else None
 
     return ex.ExecutionRequest(
-        job_id=job.job_id,
+        job_id=f"{CLUSTER_HASH}/{job.job_id}",  # only printed, as the node's c2d_storage path
         job_dir=runner.job_dir(job.job_id),
         inputs=tuple(datasets),
         algorithm=ex.Algorithm(algo.get("did"), files, None, container["entrypoint"], commands),
@@ -167,13 +168,12 @@ def _published(runner: "JobRunner", job: Job, files: Any) -> list[dict[str, Any]
 
 
 def live_files(job_dir: pathlib.Path, status: int) -> list[dict[str, Any]]:
-    """The result files of a job still running, with host paths: the node lists algorithm.log and
-    outputs.tar only once the algorithm has ended (status 60), though the log grows before."""
-    from mockprovider import node_runtime as nr
+    """The result files of a job still running, with host paths (what exists now: a running job has
+    only image.log and configuration.log, as on the node)."""
+    from mockprovider.executor import v2_result_files
 
-    return [{"filename": name, "filesize": path.stat().st_size, "type": kind, "path": str(path)}
-            for name, kind, path in nr.result_files(nr.NodePaths(pathlib.Path(job_dir).absolute()))
-            if status >= 60 or kind not in ("algorithmLog", "output")]
+    return [{"filename": r.filename, "filesize": int(r.filesize), "type": r.type, "path": str(r.path)}
+            for r in v2_result_files(pathlib.Path(job_dir))]
 
 
 def fail(runner: "JobRunner", job: Job, status: int, reason: str) -> None:

@@ -28,7 +28,7 @@ class RecordingExecutor:
         self.lock = threading.Lock()
 
     def run(self, request, on_status, stop):
-        seen = self.statuses.setdefault(request.job_id, [])
+        seen = self.statuses.setdefault(request.job_id.rsplit("/", 1)[-1], [])
 
         def record(status: int) -> None:
             with self.lock:
