@@ -54,9 +54,11 @@ def result_entries(files: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
             for i, f in enumerate(ordered)]
 
 
-def _common(job: Job, status: int) -> dict[str, Any]:
+def _common(job: Job, payment_last: bool) -> dict[str, Any]:
+    """The fields both answers share; the status answer (read back from the node's database) moves
+    `payment` after terminationDetails."""
     req, det = job.request, job.details
-    return {
+    doc = {
         "stopRequested": bool(job.stopreq),
         "resources": req.get("resources", []),
         "isFree": req.get("isFree", True),
@@ -66,9 +68,11 @@ def _common(job: Job, status: int) -> dict[str, Any]:
         "metadata": req.get("metadata"),
         "additionalViewers": req.get("additionalViewers"),
         "terminationDetails": {"exitCode": det.get("exitCode"), "OOMKilled": det.get("OOMKilled")},
-        "algoDuration": 0,
-        "queueMaxWaitTime": 0,
     }
+    if payment_last:
+        doc["payment"] = doc.pop("payment")
+    doc.update({"algoDuration": 0, "queueMaxWaitTime": 0})
+    return doc
 
 
 def start_document(job: Job) -> dict[str, Any]:
@@ -79,7 +83,7 @@ def start_document(job: Job) -> dict[str, Any]:
         "status": job.status, "statusText": STATUS_TEXT.get(job.status, ""), "results": [],
         "maxJobDuration": job.request.get("maxJobDuration"), "environment": job.request.get("environment"),
     }
-    doc.update(_common(job, job.status))
+    doc.update(_common(job, payment_last=False))
     doc.update({"buildStartTimestamp": "0", "buildStopTimestamp": "0"})
     return doc
 
@@ -93,7 +97,7 @@ def status_document(job: Job, status: int, results: list[dict[str, Any]] | None)
         "inputDID": None, "algoDID": None, "agreementId": None,
         "environment": job.request.get("environment"),
     }
-    doc.update(_common(job, status))
+    doc.update(_common(job, payment_last=True))
     doc.update({"jobIdHash": job_id_hash(job.job_id), "buildStartTimestamp": "0", "buildStopTimestamp": "0",
                 "maxJobDuration": job.request.get("maxJobDuration")})
     return doc

@@ -233,6 +233,8 @@ def test_initialize_compute_texts(node, alice):
             "algorithm": {"documentId": stats, "serviceId": "compute"}, "environment": priced,
             "payment": {"chainId": 8996, "token": alice.environments()[1]["fees"]["8996"][0]["feeToken"]},
             "consumerAddress": CONSUMER.address, "maxJobDuration": 60}
+    r = alice.http.post(url, json={})
+    assert (r.status_code, r.text) == (400, "Missing algorithm")
     r = alice.http.post(url, json={k: v for k, v in base.items() if k != "algorithm"})
     assert (r.status_code, r.text, r.headers["Content-Type"]) == (400, "Missing algorithm", HTML)
     r = alice.http.post(url, json={k: v for k, v in base.items() if k != "payment"})
@@ -247,6 +249,30 @@ def test_initialize_compute_texts(node, alice):
 
 
 # --- status, stop, delete -------------------------------------------------------------------------
+
+# Key order of the answers of a real Ocean Node 3.1.0 (refnode's recordings, 1 Dec).
+REAL_START_KEYS = [
+    "owner", "jobId", "jobIdHash", "dateCreated", "dateFinished", "status", "statusText", "results", "maxJobDuration",
+    "environment", "stopRequested", "resources", "isFree", "algoStartTimestamp", "algoStopTimestamp", "payment",
+    "metadata", "additionalViewers", "terminationDetails", "algoDuration", "queueMaxWaitTime", "buildStartTimestamp",
+    "buildStopTimestamp"]
+REAL_STATUS_KEYS = [
+    "owner", "did", "jobId", "dateCreated", "dateFinished", "status", "statusText", "results", "inputDID", "algoDID",
+    "agreementId", "environment", "stopRequested", "resources", "isFree", "algoStartTimestamp", "algoStopTimestamp",
+    "metadata", "additionalViewers", "terminationDetails", "payment", "algoDuration", "queueMaxWaitTime", "jobIdHash",
+    "buildStartTimestamp", "buildStopTimestamp", "maxJobDuration"]
+REAL_ENV_KEYS = [
+    "id", "runningJobs", "consumerAddress", "platform", "access", "fees", "resources", "queuedJobs", "queuedFreeJobs",
+    "queMaxWaitTime", "queMaxWaitTimeFree", "runMaxWaitTime", "runMaxWaitTimeFree", "enableNetwork", "storageExpiry",
+    "minJobDuration", "maxJobDuration", "description", "free", "runningfreeJobs"]
+
+
+def test_answers_have_the_real_nodes_keys_in_its_order(alice, finished):
+    job_id, job = finished
+    assert list(job) == REAL_STATUS_KEYS
+    assert list(alice.free_start().json()[0]) == REAL_START_KEYS
+    assert list(alice.environments()[0]) == REAL_ENV_KEYS
+
 
 def test_status_by_prefixed_id_answers_the_raw_id(alice, finished):
     job_id, _ = finished
