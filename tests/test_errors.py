@@ -25,6 +25,10 @@ INTERNAL = {
     "mockprovider.store.NonceRejected": "becomes the Provider's 400 answer",
     "mockprovider.store.OrderInvalid": "becomes the Provider's order_invalid answer",
     "mockprovider.store.EnvironmentFull": "becomes the Provider's answer for a busy environment",
+    "mockprovider.node.errors.NodeError": "mock Ocean Node route errors: serialised as the node's HTTP answers",
+    "mockprovider.node.envs.ResourceRefused": "becomes the node's 400 answer to a start",
+    "mockprovider.node_runtime.ProvisioningError": "ends a mock node job at 31 / 32",
+    "mockprovider.urlfetch.FetchFailed": "a URL dataset the mock cannot fetch: the node job ends at 31",
 }
 
 
