@@ -83,15 +83,10 @@ class MockApp:
         except HTTPException as exc:
             self.state.next_call("unknown")
             return json_response({"error": f"{exc.code} {exc.name}: {exc.description}", "context": {}}, exc.code or 404)
-        fault = faults.http_fault(self.state.profile, self.state.seed, endpoint, self.state.next_call(endpoint))
-        if fault.latency:
-            time.sleep(fault.latency)
-        if fault.drop:
-            return _drop(environ)
-        if fault.status:
-            headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after else {}
-            return json_response({"error": f"fault injected by profile {self.state.profile.name!r}", "context": {}},
-                                 fault.status, headers)
+        fault, early = apply_fault(self.state, endpoint, environ, lambda text, status, headers: json_response(
+            {"error": text, "context": {}}, status, headers))
+        if early is not None:
+            return early
         try:
             data = request_data(request)
             response = to_response(self._handle(endpoint, args, request, data))
@@ -105,7 +100,7 @@ class MockApp:
             response = json_response(GlobalError(str(exc) or type(exc).__name__, 503, data).json_body(), 503)
         if fault.drop_after:
             response.close()
-            return _drop(environ)
+            return drop_connection(environ)
         return response
 
     def _handle(self, endpoint: str, args: dict, request: Request, data: Any):
@@ -121,7 +116,23 @@ class MockApp:
         return DATA_HANDLERS[endpoint](state, data)
 
 
-def _drop(environ: dict) -> Response:
+def apply_fault(state: MockState, route: str, environ: dict,
+                refusal: Callable[[str, int, dict[str, str]], Response]) -> tuple[Any, Response | None]:
+    """The fault profile's decision for this call of `route`, applied before the handler: the latency
+    slept, and a dropped connection or an injected error status (in the protocol's `refusal` shape)
+    returned as the early answer (None: go on to the handler)."""
+    fault = faults.http_fault(state.profile, state.seed, route, state.next_call(route))
+    if fault.latency:
+        time.sleep(fault.latency)
+    if fault.drop:
+        return fault, drop_connection(environ)
+    if fault.status:
+        headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after else {}
+        return fault, refusal(f"fault injected by profile {state.profile.name!r}", fault.status, headers)
+    return fault, None
+
+
+def drop_connection(environ: dict) -> Response:
     """Close the client's connection without an answer (a lost response, as on a flaky network)."""
     sock = environ.get("werkzeug.socket")
     if sock is not None:

@@ -365,19 +365,21 @@ def initialize_compute(state: MockState, req: NodeRequest) -> Reply:
     payment = body["payment"]
     if not isinstance(payment, Mapping) or not payment.get("chainId") or not payment.get("token"):
         raise text_error(400, "Invalid payment options")
+    chain = js.js_string(payment.get("chainId"))
     try:
         env = _environment(state, body["environment"])
     except NodeError:
-        raise text_error(500, "Invalid C2D Environment") from None
+        env = None
+    fees = (node_envs.environment_document(env, state.world, node_envs.Usage())["fees"] or {}) if env else {}
+    if chain not in fees:  # the node looks the environment up among those with fees on the payment's chain
+        raise text_error(500, "Invalid C2D Environment")
     algorithm = body["algorithm"] if isinstance(body["algorithm"], Mapping) else {}
     try:
         _check_ddos(state, [algorithm, *datasets], str(body["consumerAddress"]))
     except NodeError as exc:
         raise text_error(exc.status, exc.message) from None
     _check_trust(state, algorithm, datasets, text_error)
-    fees = node_envs.environment_document(env, state.world, node_envs.Usage())["fees"] or {}
-    chain = js.js_string(payment.get("chainId"))
-    tokens = [f["feeToken"].lower() for f in fees.get(chain, [])]
+    tokens = [f["feeToken"].lower() for f in fees[chain]]
     if js.js_string(payment.get("token")).lower() not in tokens:
         raise text_error(500, f"This compute env does not accept payments on chain: {chain} using token "
                               f"{js.js_string(payment.get('token'))}")

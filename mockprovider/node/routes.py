@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import time
 import traceback
 from typing import Any, Callable
 
@@ -19,7 +18,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from mockprovider import faults
+from mockprovider.app import apply_fault, drop_connection
 from mockprovider.endpoints import Endpoint, service_endpoints as _service_endpoints
 from mockprovider.http import TextReply, to_response
 from mockprovider.node import handlers as h
@@ -137,18 +136,9 @@ class NodeApp:
         except HTTPException:
             self.state.next_call("unknown")
             return to_response(express_404(request.method, request.path))
-        fault = faults.http_fault(self.state.profile, self.state.seed, name, self.state.next_call(name))
-        if fault.latency:
-            time.sleep(fault.latency)
-        if fault.drop:
-            from mockprovider.app import _drop
-
-            return _drop(environ)
-        if fault.status:
-            headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after else {}
-            response = to_response(TextReply(f"fault injected by profile {self.state.profile.name!r}", fault.status, HTML))
-            response.headers.update(headers)
-            return response
+        fault, early = apply_fault(self.state, name, environ, _fault_refusal)
+        if early is not None:
+            return early
         try:
             body = _json_body(request)
         except NodeError as exc:
@@ -164,11 +154,15 @@ class NodeApp:
             log.error("unhandled error on %s %s", request.method, request.path, exc_info=True)
             response = to_response(TextReply(INTERNAL, 500, HTML))
         if fault.drop_after:
-            from mockprovider.app import _drop
-
             response.close()
-            return _drop(environ)
+            return drop_connection(environ)
         return response
+
+
+def _fault_refusal(text: str, status: int, headers: dict[str, str]) -> Response:
+    response = to_response(TextReply(text, status, HTML))
+    response.headers.update(headers)
+    return response
 
 
 def _json_body(request: Request) -> dict[str, Any]:

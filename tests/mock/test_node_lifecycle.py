@@ -205,3 +205,11 @@ def test_pytest_marker_and_ini_choose_the_protocol(pytester):
     pytester.makeini("[pytest]\nc2d_protocol = ocean-node\n")
     pytester.makepyfile(test_ini="def test_ini(c2d_mock):\n    assert c2d_mock.protocol == 'ocean-node'\n")
     pytester.runpytest("-p", "no:cacheprovider", "test_ini.py").assert_outcomes(passed=1)
+
+
+def test_fault_profiles_act_on_the_node_routes_too():
+    with MockOcean(protocol="ocean-node", faults="flaky", seed=3) as node:
+        answers = [requests.get(f"{node.url}/api/services/computeEnvironments") for _ in range(40)]
+        failed = [a for a in answers if a.status_code != 200]
+        assert failed and all(a.headers["Content-Type"] == "text/html; charset=utf-8" for a in failed)
+        assert all(a.text.startswith("fault injected by profile 'flaky'") for a in failed)

@@ -251,6 +251,10 @@ def test_initialize_compute_texts(node, alice):
                       "Required fields: datasets,algorithm,payment,consumerAddress,environment")
     r = alice.http.post(url, json=dict(base, environment="nope"))
     assert (r.status_code, r.text) == (500, "Invalid C2D Environment")
+    r = alice.http.post(url, json=dict(base, environment=alice.free_env()))  # no fees on that chain (as a real node)
+    assert (r.status_code, r.text) == (500, "Invalid C2D Environment")
+    r = alice.http.post(url, json=dict(base, payment={"chainId": 8996, "token": "0x" + "1" * 40}))
+    assert (r.status_code, r.text) == (500, f"This compute env does not accept payments on chain: 8996 using token 0x{'1' * 40}")
     r = alice.http.post(url, json=dict(base, datasets=[{"serviceId": "compute"}]))
     assert (r.status_code, r.text) == (400, "Missing dataset did")
     r = alice.http.post(url, json=base)  # stats is trusted by iris: only the payment is missing
