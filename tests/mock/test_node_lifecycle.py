@@ -213,3 +213,14 @@ def test_fault_profiles_act_on_the_node_routes_too():
         failed = [a for a in answers if a.status_code != 200]
         assert failed and all(a.headers["Content-Type"] == "text/html; charset=utf-8" for a in failed)
         assert all(a.text.startswith("fault injected by profile 'flaky'") for a in failed)
+
+
+def test_cli_rate_limit_needs_the_node_protocol():
+    from click.testing import CliRunner
+
+    from c2d_runner.cli import main
+
+    result = CliRunner().invoke(main, ["mock", "serve", "--port", "0", "--rate-limit", "5"])
+    assert result.exit_code == 2 and "--rate-limit is an Ocean Node behaviour" in result.output
+    result = CliRunner().invoke(main, ["mock", "serve", "--port", "0", "--protocol", "ipfs"])
+    assert result.exit_code == 2 and "'ipfs' is not one of 'provider', 'ocean-node'" in result.output
