@@ -4,13 +4,18 @@ The client (`c2d_runner.ocean`) and the mock (`mockprovider`) never import each 
 bug cannot cancel itself out on both sides; this module is the one place both may use.  It holds
 facts, not policy: DID derivation, the signed-message rules (Provider and Ocean Node), checksums
 and the v1 status table.
-eth-account is imported lazily so that `c2d --help` and `c2d validate` stay fast.
+
+Signing and recovery run on coincurve (libsecp256k1, ~0.1 ms a signature) and keccak on
+pycryptodome: eth-keys' pure-Python backend costs 8-13 ms a signature and eth_utils pulls in
+pydantic (~200 ms to import).  Both are imported lazily so that `c2d --help` and `c2d validate`
+stay fast; eth-account only for wallet objects that sign through their own `sign_message`.
 """
 from __future__ import annotations
 
 import hashlib
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 DID_PREFIX = "did:op:"
 DID_RE = re.compile(r"^did:op:[0-9a-f]{64}$")
@@ -54,11 +59,23 @@ def did_hex(did: str) -> str:
     return did[len(DID_PREFIX):] if did.startswith(DID_PREFIX) else did
 
 
-def checksum_address(address: str) -> str:
-    """EIP-55 checksummed form of an address (needs keccak, hence eth_utils)."""
-    from eth_utils import to_checksum_address
+ADDRESS_RE = re.compile(r"^(0x)?[0-9a-fA-F]{40}$")
 
-    return to_checksum_address(address)
+
+def keccak(data: bytes) -> bytes:
+    """keccak256 of `data` (Ethereum's hash, not NIST SHA3-256)."""
+    from Crypto.Hash import keccak as _keccak
+
+    return _keccak.new(digest_bits=256, data=data).digest()
+
+
+def checksum_address(address: str) -> str:
+    """EIP-55 checksummed form of a 40-hex-digit address (with or without 0x); ValueError otherwise."""
+    if not isinstance(address, str) or not ADDRESS_RE.match(address):
+        raise ValueError(f"not an address: {address!r}")
+    lower = address[-40:].lower()
+    nibbles = keccak(lower.encode("ascii")).hex()
+    return "0x" + "".join(c.upper() if int(n, 16) >= 8 else c for c, n in zip(lower, nibbles))
 
 
 def derive_did(nft_address: str, chain_id: int) -> str:
@@ -79,9 +96,7 @@ def container_section_checksum(entrypoint: str, checksum: str) -> str:
 
 def _digest(message: str, nonce: object) -> bytes:
     """keccak(message + nonce), then the EIP-191 personal-message hash of those 32 bytes."""
-    from eth_utils import keccak
-
-    return _personal_digest(keccak(text=message + str(nonce)))
+    return _personal_digest(keccak((message + str(nonce)).encode("utf-8")))
 
 
 def _key_bytes(key) -> bytes:
@@ -95,7 +110,7 @@ class KeyWallet:
     """A consumer key and its address: all the runner needs to sign.
 
     eth-account's LocalAccount does the same but costs about 300 ms to import (it pulls in BLS
-    curve code through eth-keyfile); eth-keys, which LocalAccount signs with, costs a third.
+    curve code through eth-keyfile and pydantic through eth_utils).
     """
 
     address: str
@@ -104,13 +119,43 @@ class KeyWallet:
 
 def key_wallet(private_key) -> KeyWallet:
     """A KeyWallet for a private key (hex text or 32 bytes); ValueError when it is not a valid key."""
-    from eth_keys import keys
+    try:
+        raw = _key_bytes(private_key)
+        secret = _private_key(raw)
+    except Exception as exc:  # coincurve raises ValueError for a zero or out-of-range key
+        raise ValueError(f"not a valid secp256k1 private key ({type(exc).__name__})") from None
+    return KeyWallet(_public_address(secret.public_key), raw)
+
+
+@lru_cache(maxsize=16)
+def _private_key(raw: bytes):
+    """The coincurve key for 32 secret bytes, built once per key (a process signs with one or two)."""
+    from coincurve import PrivateKey
+
+    if len(raw) != 32:
+        raise ValueError("a private key is 32 bytes")
+    return PrivateKey(raw)
+
+
+def _public_address(public_key) -> str:
+    """The checksummed address of a coincurve public key: the last 20 bytes of keccak(x || y)."""
+    return checksum_address(keccak(public_key.format(compressed=False)[1:])[-20:].hex())
+
+
+def _sign_digest(key, digest: bytes) -> str:
+    """`0x` + r + s + v hex (v = 27/28, the form ethers and eth-account produce) of a 32-byte digest."""
+    rsv = _private_key(_key_bytes(key)).sign_recoverable(digest, hasher=None)
+    return "0x" + rsv[:64].hex() + bytes([rsv[64] + 27]).hex()
+
+
+def _recover(signature: bytes, digest: bytes) -> str:
+    """The checksummed signer of `digest` for a parsed 65-byte signature (v 0/1); ValueError if none."""
+    from coincurve import PublicKey
 
     try:
-        secret = keys.PrivateKey(_key_bytes(private_key))
-    except Exception as exc:  # eth_keys raises ValidationError for an out-of-range key
-        raise ValueError(f"not a valid secp256k1 private key ({type(exc).__name__})") from None
-    return KeyWallet(secret.public_key.to_checksum_address(), secret.to_bytes())
+        return _public_address(PublicKey.from_signature_and_message(signature, digest, hasher=None))
+    except Exception as exc:  # coincurve raises ValueError/Exception for bad values and curve points
+        raise ValueError(f"cannot recover signer: {exc}") from None
 
 
 def address_of(private_key) -> str:
@@ -127,14 +172,11 @@ def sign_request(account, message: str, nonce: object) -> str:
     key = getattr(account, "key", None)
     if key is None:
         from eth_account.messages import encode_defunct
-        from eth_utils import keccak
 
-        signed = account.sign_message(encode_defunct(primitive=keccak(text=message + str(nonce))))
+        signed = account.sign_message(encode_defunct(primitive=keccak((message + str(nonce)).encode("utf-8"))))
         sig = signed.signature.hex()
         return sig if sig.startswith("0x") else "0x" + sig
-    from eth_keys import keys
-
-    return _rsv_hex(keys.PrivateKey(_key_bytes(key)).sign_msg_hash(_digest(message, nonce)))
+    return _sign_digest(key, _digest(message, nonce))
 
 
 def recover_signer(message: str, nonce: object, signature: str) -> str:
@@ -142,17 +184,14 @@ def recover_signer(message: str, nonce: object, signature: str) -> str:
 
     Raises ValueError when the signature cannot be decoded or recovered.
     """
-    parsed = _parse_signature(signature)
-    try:
-        return parsed.recover_public_key_from_msg_hash(_digest(message, nonce)).to_checksum_address()
-    except Exception as exc:  # eth_keys raises several types for bad values and curve points
-        raise ValueError(f"cannot recover signer: {exc}") from exc
+    return _recover(_parse_signature(signature), _digest(message, nonce))
 
 
-def _parse_signature(signature: str):
-    """An eth_keys Signature from `0x` + r + s + v hex (v 0/1 or 27/28); ValueError when malformed."""
-    from eth_keys import keys
+_SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
+
+def _parse_signature(signature: str) -> bytes:
+    """r + s + v (v 0/1) from `0x` + r + s + v hex (v 0/1 or 27/28); ValueError when malformed."""
     try:
         raw = bytes.fromhex(signature[2:] if signature.startswith("0x") else signature)
     except (ValueError, AttributeError):
@@ -160,16 +199,10 @@ def _parse_signature(signature: str):
     if len(raw) != 65:
         raise ValueError(f"signature must be 65 bytes, got {len(raw)}")
     v = raw[64] - 27 if raw[64] >= 27 else raw[64]
-    try:
-        return keys.Signature(vrs=(v, int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:64], "big")))
-    except Exception as exc:  # eth_keys raises ValidationError for out-of-range values
-        raise ValueError(f"cannot decode signature: {exc}") from exc
-
-
-def _rsv_hex(signature) -> str:
-    """`0x` + r + s + v hex with v = 27/28, the form ethers and eth-account produce."""
-    return "0x" + signature.r.to_bytes(32, "big").hex() + signature.s.to_bytes(32, "big").hex() + \
-        bytes([signature.v + 27]).hex()
+    r, s = int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:64], "big")
+    if v not in (0, 1) or not (0 < r < _SECP256K1_N and 0 < s < _SECP256K1_N):
+        raise ValueError(f"cannot decode signature: v, r or s out of range (v={raw[64]})")
+    return raw[:64] + bytes([v])
 
 
 # --- Ocean Node (C2D v2) signed messages ---------------------------------------------------------
@@ -190,15 +223,11 @@ def node_message(address: str, nonce: object, command: str) -> str:
 
 def node_message_hash(address: str, nonce: object, command: str) -> bytes:
     """keccak256 of the node message (32 bytes, leading zeros kept)."""
-    from eth_utils import keccak
-
-    return keccak(text=node_message(address, nonce, command))
+    return keccak(node_message(address, nonce, command).encode("utf-8"))
 
 
 def _personal_digest(payload: bytes) -> bytes:
     """EIP-191 version 0x45 digest of `payload` (the prefix carries its decimal length)."""
-    from eth_utils import keccak
-
     return keccak(b"\x19Ethereum Signed Message:\n" + str(len(payload)).encode("ascii") + payload)
 
 
@@ -222,9 +251,7 @@ def node_sign_request(account, nonce: object, command: str, address: str | None 
         primitive = node_message_hash(address, nonce, command).lstrip(b"\0")
         sig = account.sign_message(encode_defunct(primitive=primitive)).signature.hex()
         return sig if sig.startswith("0x") else "0x" + sig
-    from eth_keys import keys
-
-    return _rsv_hex(keys.PrivateKey(_key_bytes(key)).sign_msg_hash(_node_digests(address, nonce, command)[0]))
+    return _sign_digest(key, _node_digests(address, nonce, command)[0])
 
 
 def node_signature_matches(address: str, nonce: object, command: str, signature: str) -> bool:
@@ -239,8 +266,8 @@ def node_signature_matches(address: str, nonce: object, command: str, signature:
         return False
     for digest in _node_digests(address, nonce, command):
         try:
-            signer = parsed.recover_public_key_from_msg_hash(digest).to_checksum_address()
-        except Exception:  # a bad curve point: this form does not match
+            signer = _recover(parsed, digest)
+        except ValueError:  # a bad curve point: this form does not match
             continue
         if signer.lower() == str(address).lower():
             return True
@@ -252,9 +279,4 @@ def node_recover_signer(address: str, nonce: object, command: str, signature: st
 
     Raises ValueError when the signature cannot be decoded or recovered.
     """
-    parsed = _parse_signature(signature)
-    try:
-        return parsed.recover_public_key_from_msg_hash(
-            _node_digests(address, nonce, command)[0]).to_checksum_address()
-    except Exception as exc:  # eth_keys raises several types for bad values and curve points
-        raise ValueError(f"cannot recover signer: {exc}") from exc
+    return _recover(_parse_signature(signature), _node_digests(address, nonce, command)[0])
