@@ -9,7 +9,7 @@ from typing import Mapping
 
 from c2d_runner.yamldoc.diagnostics import Diagnostic, SpecInvalid, format_path
 from c2d_runner.yamldoc.envsubst import substitute_tree
-from c2d_runner.yamldoc.schema import check_schema
+from c2d_runner.yamldoc.schema import check_schema, schema_ok
 from c2d_runner.yamldoc.yamlpos import Positions, load_yaml
 
 
@@ -46,13 +46,13 @@ def fast_document(path: Path, raw: bytes, schema: str, *, env: Mapping[str, str]
 
     Its positions are empty: it is only used when nothing is wrong with it.
     """
-    from c2d_runner.yamldoc.fastpath import fast_schema_ok, fast_yaml
+    from c2d_runner.yamldoc.fastpath import fast_yaml
 
     data = fast_yaml(raw)
     if data is None:
         return None
     data, failures = substitute_tree(data, os.environ if env is None else env, keep_literal)
-    if failures or not fast_schema_ok(data, schema):
+    if failures or not schema_ok(data, schema):
         return None
     return LoadedDocument(Path(path), data, Positions(), hashlib.sha256(raw).hexdigest())
 

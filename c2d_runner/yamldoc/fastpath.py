@@ -18,7 +18,6 @@ import json
 import re
 import subprocess
 import sys
-from functools import lru_cache
 
 # Below this size the exact loader is fast enough (milliseconds), so small files never take
 # the second parser at all.
@@ -128,26 +127,3 @@ def fast_yaml(raw: bytes) -> object | None:
     if not isinstance(data, dict) or not _all_text_plain(data):
         return None
     return data
-
-
-@lru_cache(maxsize=None)
-def _compiled(kind: str):
-    try:
-        import fastjsonschema
-    except ImportError:
-        return None
-    from c2d_runner.yamldoc.schema import load_schema
-
-    return fastjsonschema.compile(load_schema(kind))
-
-
-def fast_schema_ok(data: object, kind: str) -> bool:
-    """True when `data` surely satisfies the schema; False means 'ask jsonschema'."""
-    validate = _compiled(kind)
-    if validate is None:
-        return False
-    try:
-        validate(data)
-    except Exception:
-        return False
-    return True
