@@ -11,6 +11,7 @@ returned `ExecutionResult`.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -672,10 +673,15 @@ def _supervise(proc: subprocess.Popen, fds: dict[int, int], capture: _Capture, m
     why: str | None = None
     killed_at: float | None = None
     open_fds = dict(fds)
-    with selectors.DefaultSelector() as selector:
+    with contextlib.ExitStack() as cleanup, selectors.DefaultSelector() as selector:
         for fd in open_fds:
             os.set_blocking(fd, False)
             selector.register(fd, selectors.EVENT_READ)
+        exited = _exit_watch(proc.pid)
+        if exited is not None:
+            # The select below wakes the moment the algorithm exits, not at the next poll.
+            cleanup.callback(os.close, exited)
+            selector.register(exited, selectors.EVENT_READ)
         while True:
             if killed_at is None:
                 if stop.is_set():
@@ -695,17 +701,22 @@ def _supervise(proc: subprocess.Popen, fds: dict[int, int], capture: _Capture, m
                     # normal exit this removes leftovers, as deleting the pod does.
                     sb.kill_process_group(proc.pid)
                     killed_at = time.monotonic()
+                    if exited is not None:
+                        selector.unregister(exited)  # it stays readable from now on
+                        exited = None
             if not open_fds and killed_at is not None:
                 return why
             if killed_at is not None and time.monotonic() - killed_at > _DRAIN_SECONDS:
                 admin.note("output pipe still held open by a process outside the job's group; "
                            "stopped reading")
                 return why
-            if not open_fds:
+            if not open_fds and exited is None:
                 # The job closed its output but still runs: keep enforcing stop and the deadline.
                 stop.wait(_POLL_SECONDS)
                 continue
             for key, _events in selector.select(_POLL_SECONDS):
+                if key.fd == exited:
+                    continue  # the top of the loop sees the exit
                 try:
                     chunk = os.read(key.fd, _CHUNK)
                 except BlockingIOError:
@@ -715,6 +726,14 @@ def _supervise(proc: subprocess.Popen, fds: dict[int, int], capture: _Capture, m
                 else:
                     selector.unregister(key.fd)
                     del open_fds[key.fd]
+
+
+def _exit_watch(pid: int) -> int | None:
+    """A pidfd that turns readable when `pid` exits (Linux 5.3+), or None where there is none."""
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None
 
 
 def _has_exited(pid: int) -> bool:
