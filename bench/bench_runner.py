@@ -3,10 +3,12 @@
 Prints (medians; figures depend on the machine, ratios travel better):
   1. `c2d run specs/hello.yaml` as a cold process, next to running the same wordcount algorithm
      directly with python on the same input files, and their ratio;
-  2. per-job overhead: job wall time (start request to terminal status) minus the algorithm's own
-     run time (the same trivial algorithm run directly), median over --overhead-jobs jobs;
+  2. per-job cost at --jobs 4, downloads included: the wall time of a run of 2N trivial jobs minus
+     that of N jobs, over N (fixed costs cancel out), next to the same algorithm run directly; the
+     two runs and the direct runs are interleaved, medians over --rounds;
   3. jobs per second at --jobs 1, 2, 4 and 8 on one running mock;
-  4. peak memory (max RSS) of a `c2d run` process downloading a 1 GiB result.
+  4. peak memory (max RSS) of the one `c2d run` process downloading a 1 GiB result (its own
+     rusage from wait4, not the maximum over every child this benchmark ever ran).
 Run: python bench/bench_runner.py [--quick]
 """
 from __future__ import annotations
@@ -14,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -73,20 +74,19 @@ jobs:
     return path
 
 
-def hello_vs_direct(runs: int) -> None:
+def hello_vs_direct(runs: int) -> dict:
+    """Cold `c2d run specs/hello.yaml` and the bare wordcount algorithm, run alternately."""
+    cold, direct = [], []
     with tempfile.TemporaryDirectory() as tmp:
-        cold = median_time(C2D + ["run", str(ROOT / "specs" / "hello.yaml"), "-q"], runs, cwd=tmp)
-        direct = []
         for i in range(runs):
+            cold.append(median_time(C2D + ["run", str(ROOT / "specs" / "hello.yaml"), "-q"], 1, cwd=tmp))
             folder = Path(tmp) / f"direct{i}"
             env = direct_layout(folder, CORPUS, [WORLD / "data" / "gettysburg.txt", WORLD / "data" / "sonnets.txt"])
-            start = time.perf_counter()
-            subprocess.run([sys.executable, str(WORLD / "algorithms" / "wordcount.py")], env=env, check=True,
-                           stdout=subprocess.DEVNULL)
-            direct.append(time.perf_counter() - start)
-    d = statistics.median(direct)
-    print(f"1. hello spec, cold `c2d run`     : {cold * 1000:7.0f} ms")
-    print(f"   wordcount run directly (python) : {d * 1000:7.0f} ms   ratio {cold / d:.1f}x")
+            direct.append(median_time([sys.executable, str(WORLD / "algorithms" / "wordcount.py")], 1, env=env))
+    c, d = statistics.median(cold), statistics.median(direct)
+    print(f"1. hello spec, cold `c2d run`     : {c * 1000:7.0f} ms")
+    print(f"   wordcount run directly (python) : {d * 1000:7.0f} ms   ratio {c / d:.1f}x")
+    return {"cold_hello_ms": c * 1000, "bare_algorithm_ms": d * 1000, "ratio": c / d}
 
 
 def run_on(mock, spec: Path, jobs: int, out: Path):
@@ -103,20 +103,36 @@ def run_on(mock, spec: Path, jobs: int, out: Path):
     return run, time.perf_counter() - start
 
 
-def overhead_and_throughput(overhead_jobs: int, throughput_jobs: int) -> None:
+def per_job_cost(jobs: int, rounds: int, parallel: int = 4) -> dict:
+    """Marginal wall time per job at --jobs `parallel`, downloads included, beside the bare algorithm."""
     from mockprovider import MockOcean
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         (tmp / "algo.py").write_text(TRIVIAL)
         env = direct_layout(tmp / "direct", IRIS, [WORLD / "data" / "iris.csv"])
-        own = median_time([sys.executable, str(tmp / "algo.py")], 20, env=env)
+        small = raw_spec(tmp / "small.yaml", "small", jobs, TRIVIAL)
+        large = raw_spec(tmp / "large.yaml", "large", 2 * jobs, TRIVIAL)
+        marginal, own = [], []
         with MockOcean(state_dir=tmp / "state") as mock:
-            run, _ = run_on(mock, raw_spec(tmp / "overhead.yaml", "overhead", overhead_jobs, TRIVIAL), 1, tmp / "runs")
-            walls = [j.duration for j in run.jobs]
-            wall = statistics.median(walls)
-            print(f"2. per-job wall time, {overhead_jobs} trivial jobs: median {wall * 1000:6.0f} ms; the algorithm "
-                  f"alone {own * 1000:.0f} ms; overhead {(wall - own) * 1000:.0f} ms")
+            run_on(mock, small, parallel, tmp / "runs")  # warm-up: imports, first sandbox
+            for _ in range(rounds):
+                _, t_small = run_on(mock, small, parallel, tmp / "runs")
+                own.append(median_time([sys.executable, str(tmp / "algo.py")], 3, env=env))
+                _, t_large = run_on(mock, large, parallel, tmp / "runs")
+                marginal.append((t_large - t_small) / jobs)
+    cost, alone = statistics.median(marginal), statistics.median(own)
+    print(f"2. per-job cost at --jobs {parallel} (2x{jobs} minus {jobs} trivial jobs, downloads included): "
+          f"{cost * 1000:.0f} ms; the algorithm alone {alone * 1000:.0f} ms; overhead {(cost - alone) * 1000:.0f} ms")
+    return {"per_job_ms": cost * 1000, "algorithm_ms": alone * 1000, "overhead_ms": (cost - alone) * 1000}
+
+
+def throughput(throughput_jobs: int) -> None:
+    from mockprovider import MockOcean
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        with MockOcean(state_dir=tmp / "state") as mock:
             spec = raw_spec(tmp / "tput.yaml", "tput", throughput_jobs, TRIVIAL)
             base = None
             for jobs in (1, 2, 4, 8):
@@ -133,15 +149,17 @@ def big_result_memory(size: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         spec = raw_spec(Path(tmp) / "big.yaml", "big", 1, code)
         spec.write_text(spec.read_text().replace("    matrix: {algocustomdata.n: [0]}\n", "    timeout: 10m\n"))
-        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         start = time.perf_counter()
-        subprocess.run(C2D + ["run", str(spec), "-q"], cwd=tmp, check=True, stdout=subprocess.DEVNULL)
+        child = subprocess.Popen(C2D + ["run", str(spec), "-q"], cwd=tmp, stdout=subprocess.DEVNULL)
+        _, status, usage = os.wait4(child.pid, 0)  # this process's own peak, not any earlier child's
+        child.returncode = os.waitstatus_to_exitcode(status)
         seconds = time.perf_counter() - start
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        if child.returncode:
+            raise SystemExit(f"c2d run exited {child.returncode}")
         [out] = Path(tmp).glob("runs/big/*/job/outputs/big.bin")
         got = out.stat().st_size
     print(f"4. {size / 2**30:.2f} GiB result: peak RSS of the `c2d run` process (runner + embedded mock) "
-          f"{max(peak, before) / 1024:.0f} MiB; downloaded {got / 2**20:.0f} MiB in {seconds:.1f} s")
+          f"{usage.ru_maxrss / 1024:.0f} MiB; downloaded {got / 2**20:.0f} MiB in {seconds:.1f} s")
 
 
 def main() -> None:
@@ -149,7 +167,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer runs and jobs, a 64 MiB result")
     args = parser.parse_args()
     hello_vs_direct(3 if args.quick else 5)
-    overhead_and_throughput(20 if args.quick else 100, 16 if args.quick else 40)
+    per_job_cost(8 if args.quick else 20, 3 if args.quick else 5)
+    throughput(16 if args.quick else 40)
     big_result_memory((64 << 20) if args.quick else (1 << 30))
 
 
