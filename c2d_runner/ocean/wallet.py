@@ -40,7 +40,7 @@ def wallet_from_key(private_key: str, source: str = "the given key", *, light: b
         from eth_account import Account
 
         return Account.from_key("0x" + hexpart)
-    except Exception as exc:  # eth_keys raises ValidationError for an out-of-range key
+    except Exception as exc:  # eth-account raises ValidationError for an out-of-range key
         raise WalletError(f"the private key in {source} is not a valid secp256k1 key ({type(exc).__name__})") from None
 
 

@@ -84,11 +84,11 @@ def node_id(state: MockState) -> str:
 
 def node_public_key() -> dict[str, int]:
     """The 33-byte compressed public key of the node key, as the node serialises a Uint8Array."""
-    from eth_keys import keys
+    from coincurve import PrivateKey
 
     from c2d_runner.wire import TEST_PROVIDER_KEY
 
-    raw = keys.PrivateKey(bytes.fromhex(TEST_PROVIDER_KEY[2:])).public_key.to_compressed_bytes()
+    raw = PrivateKey(bytes.fromhex(TEST_PROVIDER_KEY[2:])).public_key.format(compressed=True)
     return {str(i): b for i, b in enumerate(raw)}
 
 
