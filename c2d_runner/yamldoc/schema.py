@@ -116,12 +116,8 @@ def _definition_validator(kind: str, definition: str):
 
 def definition_problems(value: object, kind: str, definition: str) -> list[tuple[str, tuple]]:
     """(message, path within `value`) for each way `value` fails the schema's `$defs/<definition>`."""
-    out = []
-    for error in _definition_validator(kind, definition).iter_errors(value):
-        found = _unknown_keys(error) if error.validator == "additionalProperties" else \
-            [_property_name_error(error) or _message(error)]
-        out += [(message, path) for message, path, _ in found]
-    return out
+    return [(message, path) for error in _definition_validator(kind, definition).iter_errors(value)
+            for message, path, _ in _messages(error)]
 
 
 def _describe(value: object) -> str:
@@ -133,13 +129,25 @@ def _show(value: object) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _messages(error) -> list[tuple[str, tuple, bool]]:
+    """(message, path, point-at-key) for each problem one jsonschema error stands for.
+
+    An alternative (oneOf/anyOf) is explained by the branch the value nearly matches, whatever
+    kind of error that branch holds, unknown keys included.
+    """
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    if error.validator in ("oneOf", "anyOf") and error.context and "x-error" not in schema:
+        return _messages(_closest_branch_error(error))
+    if error.validator == "additionalProperties":
+        return _unknown_keys(error)
+    return [_property_name_error(error) or _message(error)]
+
+
 def _message(error) -> tuple[str, tuple, bool]:
-    """(message, path, point-at-key) for one jsonschema error."""
+    """(message, path, point-at-key) for one jsonschema error that is not an alternative or unknown keys."""
     path = tuple(error.absolute_path)
     schema = error.schema if isinstance(error.schema, dict) else {}
     kind, value = error.validator, error.instance
-    if kind in ("oneOf", "anyOf") and error.context and "x-error" not in schema:
-        return _message(_closest_branch_error(error))
     if "x-error" in schema and kind not in ("required", "additionalProperties", "type"):
         got = f" (got {_show(value)})" if not isinstance(value, (dict, list)) else ""
         return f"{schema['x-error']}{got}", path, False
@@ -150,8 +158,6 @@ def _message(error) -> tuple[str, tuple, bool]:
     if kind == "required":
         missing = [k for k in error.validator_value if k not in value]
         return f"missing required key {missing[0]!r}", path, bool(path)
-    if kind == "additionalProperties":
-        raise AssertionError("handled by _unknown_keys")
     if kind == "const":
         return f"must be {_show(error.validator_value)}, got {_show(value)}", path, False
     if kind == "enum":
@@ -169,16 +175,21 @@ def _closest_branch_error(error):
     """The most telling error of a failed oneOf/anyOf: from the branch the value nearly matches.
 
     Branches that fail on the value's type (or a const) are not what the user meant; among the
-    rest the one with the fewest errors wins, and within it the deepest error.
+    rest the one with the fewest errors wins, then the one that knows more of a mapping's keys
+    (`{provider: URL}` without its chain id means the provider branch), and within it the deepest error.
     """
     branches: dict = {}
     for sub in error.context:
         branches.setdefault(sub.relative_schema_path[0], []).append(sub)
     def shape_mismatch(errors):
         return any(e.validator in ("type", "const", "enum") and not e.relative_path for e in errors)
-    candidates = [b for b in branches.values() if not shape_mismatch(b)] or list(branches.values())
-    best = min(candidates, key=len)
-    return max(best, key=lambda e: len(e.absolute_path))
+    def known_keys(index):
+        branch = error.validator_value[index] if isinstance(error.validator_value, list) else {}
+        known = branch.get("properties", {}) if isinstance(branch, dict) else {}
+        return sum(key in known for key in error.instance) if isinstance(error.instance, dict) else 0
+    candidates = [i for i, b in branches.items() if not shape_mismatch(b)] or list(branches)
+    best = min(candidates, key=lambda i: (len(branches[i]), -known_keys(i)))
+    return max(branches[best], key=lambda e: len(e.absolute_path))
 
 
 def _unknown_keys(error) -> list[tuple[str, tuple, bool]]:
@@ -207,11 +218,7 @@ def check_schema(data: object, positions: Positions, kind: str, filename: str) -
     if schema_ok(data, kind):
         return out
     for error in _validator(kind).iter_errors(data):
-        if error.validator == "additionalProperties":
-            found = _unknown_keys(error)
-        else:
-            found = [_property_name_error(error) or _message(error)]
-        for message, path, at_key in found:
+        for message, path, at_key in _messages(error):
             line, col = positions.of(path, key=at_key)
             out.append(Diagnostic(filename, line, col, message, format_path(path)))
     return out
