@@ -4,6 +4,7 @@ from __future__ import annotations
 import copy
 import itertools
 import re
+from pathlib import Path
 
 from c2d_runner.spec.checks import KEY_REF, assign
 from c2d_runner.yamldoc.diagnostics import SpecInvalid
@@ -50,7 +51,8 @@ def _consumer(doc: LoadedDocument) -> KeySource:
     if "key" in consumer:
         return KeySource(env=KEY_REF.match(consumer["key"]).group(1))
     if "key_file" in consumer:
-        return KeySource(file=(doc.path.parent / consumer["key_file"]).resolve())
+        # `~/.ocean/key` means the user's home, as in a shell; a relative path is the spec's folder's.
+        return KeySource(file=(doc.path.parent / Path(consumer["key_file"]).expanduser()).resolve())
     return KeySource()
 
 

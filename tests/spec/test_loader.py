@@ -154,6 +154,13 @@ def test_consumer_key_reference_is_kept_not_substituted(tmp_path):
     assert KEY not in repr(plan) and KEY[2:] not in repr(plan)
 
 
+def test_key_file_expands_the_home_folder(tmp_path, monkeypatch):
+    """The README's own `key_file: ~/.ocean/key` means the user's home, not a folder named '~'."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    plan = load_spec(write(tmp_path, VALID + "consumer: {key_file: ~/.ocean/key}\n"), env={})
+    assert plan.consumer.file == tmp_path / "home" / ".ocean" / "key"
+
+
 def test_spec_invalid_message_lists_every_problem(tmp_path):
     with pytest.raises(SpecInvalid) as info:
         load_spec(write(tmp_path, "version: 2\nname: t\njobs: {}\n"), env={})
