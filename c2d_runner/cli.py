@@ -243,6 +243,8 @@ def plan(spec, target, chain_id, only, fmt):
                                             else f"raw, {algo['image']}, {algo['entrypoint']!r} from {algo['source']}"))
             click.echo(f"  environment  {env['id']} ({price}) at {job['provider']}")
             click.echo(f"  timeout      {job['timeout']:g} s; custom data {json.dumps(job['algocustomdata'])}")
+            for warning in job.get("warnings", ()):
+                click.echo(f"  warning      {warning}")
         for problem in report.problems:
             click.echo(f"cannot run: {problem}", err=True)
     sys.exit(exitcodes.FAILED if report.problems else exitcodes.OK)

@@ -42,7 +42,19 @@ def describe_job(job: ResolvedJob) -> dict:
         "algocustomdata": job.custom_data,
         "algocustomdata_sha256": custom_data_hash(job.plan.algocustomdata),
         "ddo_sha256": dict(job.ddo_hashes),
+        "warnings": timeout_warnings(job.plan.timeout, env.get("maxJobDuration")),
     }
+
+
+def timeout_warnings(timeout: float, max_job_duration) -> list[str]:
+    """Why a job may end before its timeout: the environment's maxJobDuration is shorter."""
+    from c2d_runner.spec.durations import format_duration
+
+    if not isinstance(max_job_duration, (int, float)) or max_job_duration <= 0 or timeout <= max_job_duration:
+        return []
+    return [f"the timeout ({format_duration(timeout)}) exceeds the environment's maxJobDuration "
+            f"({format_duration(max_job_duration)}): the job is stopped after {format_duration(max_job_duration)}; "
+            f"set timeout: {format_duration(max_job_duration)} or choose another environment"]
 
 
 def plan_report(jobs: tuple, conn: Connection) -> PlanReport:
