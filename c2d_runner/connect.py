@@ -30,6 +30,16 @@ class Endpoint:
     chain_id: int
     description: str
     embedded_mock: bool = False
+    sandbox: str = ""  # how a mock runs algorithms: "bwrap" or "none"; "" for a real provider
+    warnings: tuple[str, ...] = ()  # said once per run, on stderr and in the reports
+
+
+def mock_endpoint(mock: Any, description: str) -> Endpoint:
+    """A running MockOcean as an Endpoint, with its sandbox mode and a loud warning when it has none."""
+    kind, why = mock.sandbox
+    warnings = (f"the mock runs algorithms WITHOUT A SANDBOX: {why}",) if why else ()
+    return Endpoint(mock.url, mock.url, mock.chain_id, description, embedded_mock=True, sandbox=kind,
+                    warnings=warnings)
 
 
 @dataclass(frozen=True)
@@ -43,6 +53,8 @@ class Connection:
     embedded_mock: bool
     compute: Any  # OceanCompute, closed with the connection
     wallet: Any  # the consumer's eth-account LocalAccount
+    sandbox: str = ""  # the mock's sandbox mode ("bwrap", "none"); "" for a real provider
+    warnings: tuple[str, ...] = ()  # for the run to say once and record
 
 
 def parse_target(value: str, chain_id: int | None = None) -> Target:
@@ -87,7 +99,7 @@ def open_target(target: Target, mock_state: Path | None = None) -> Iterator[Endp
     # An invalid world or fault profile raises the mock's own InvalidInput errors (exit 2).
     mock = mock_ocean(target.world, target.faults, target.seed, mock_state)
     with mock:
-        yield Endpoint(mock.url, mock.url, mock.chain_id, target.describe(), embedded_mock=True)
+        yield mock_endpoint(mock, target.describe())
 
 
 def consumer_wallet(source: KeySource, target: Target):
@@ -123,7 +135,7 @@ def connect(target: Target, consumer: KeySource, mock_state: Path | None = None,
         try:
             with (OceanCompute(config, sleep=sleep) if sleep else OceanCompute(config)) as compute:
                 yield Connection(where.provider, where.aquarius, where.chain_id, where.description,
-                                 where.embedded_mock, compute, wallet)
+                                 where.embedded_mock, compute, wallet, where.sandbox, where.warnings)
         except Exception as exc:  # what leaves the wallet's scope is printed by callers: no key in it
             Redactor.of(wallet).scrub(exc)
             raise

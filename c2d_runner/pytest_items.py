@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from c2d_runner.errors import C2DError, JobFailure
-from c2d_runner.pytest_plugin import mock_pool, runs_folder, spec_settings
+from c2d_runner.pytest_plugin import mock_pool, run_warnings, runs_folder, spec_settings
 
 
 class JobFailed(JobFailure):
@@ -70,6 +70,7 @@ class SpecJobItem(pytest.Item):
             options = RunOptions(target=target, jobs=1, only=(self.job.name,), out=runs_folder(self.config),
                                  cancel=cancel)
             run = run_spec(self.plan, options, ConsoleProgress(io.StringIO(), mode="quiet"), endpoint=endpoint)
+        run_warnings(self.config).update(run.warnings)
         job = run.jobs[0] if run.jobs else None
         self.user_properties.append(("c2d_run_folder", str(job.folder if job and job.folder else run.folder)))
         if job is not None and job.job_id:

@@ -45,6 +45,7 @@ class Settings:
 _SETTINGS = pytest.StashKey[Settings]()
 _POOL = pytest.StashKey[Any]()
 _RUNS = pytest.StashKey[Path]()
+_WARNINGS = pytest.StashKey[set]()
 
 
 # -- options, ini, markers ------------------------------------------------------------------------
@@ -110,6 +111,17 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                 reporter.write_line(f"c2d: {problem}", red=True)
         if session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def run_warnings(config: pytest.Config) -> set:
+    """The warnings of the session's spec runs (e.g. a mock without a sandbox), said once at the end."""
+    return config.stash.setdefault(_WARNINGS, set())
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    """Say each spec-run warning once, loudly, after the results."""
+    for warning in sorted(config.stash.get(_WARNINGS, ())):
+        terminalreporter.write_line(f"c2d: WARNING: {warning}", yellow=True, bold=True)
 
 
 def mock_pool(config: pytest.Config) -> Any:

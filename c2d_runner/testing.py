@@ -93,9 +93,9 @@ class C2DMock:
     @property
     def endpoint(self) -> Any:
         """This mock as a running target, for `c2d_runner.connect.run_spec(..., endpoint=...)`."""
-        from c2d_runner.connect import Endpoint
+        from c2d_runner.connect import mock_endpoint
 
-        return Endpoint(self.url, self.url, self.chain_id, f"mock at {self.url}", embedded_mock=True)
+        return mock_endpoint(self.ocean, f"mock at {self.url}")
 
     # -- running specs --------------------------------------------------------------------------
     def run(self, spec: str | os.PathLike, *, only: tuple[str, ...] = (), out: str | os.PathLike | None = None,
@@ -188,10 +188,10 @@ class MockPool:
 
     def endpoint(self, target: Any) -> Any:
         """The session's mock for a MockTarget, as a running Endpoint; the mock's C2DError when it cannot start."""
-        from c2d_runner.connect import Endpoint
+        from c2d_runner.connect import mock_endpoint
 
         mock = self.mock(target.world, target.faults, target.seed, getattr(target, "protocol", "provider"))
-        return Endpoint(mock.url, mock.url, mock.chain_id, target.describe(), embedded_mock=True)
+        return mock_endpoint(mock.ocean, target.describe())
 
     def close(self) -> list[str]:
         """Stop every mock; the crash reports of those that had any (never raises)."""

@@ -87,6 +87,7 @@ class RunOutcome:
     jobs: tuple[JobOutcome, ...] = field(default_factory=tuple)
     problems: tuple[str, ...] = ()  # plan-time problems (nothing was started when present)
     interrupted: bool = False
+    warnings: tuple[str, ...] = ()  # about the whole run, e.g. a mock without a sandbox
 
     @property
     def ok(self) -> bool:

@@ -167,7 +167,8 @@ class Run:
         """Plan, run every job on the open connection (bounded concurrency), write run.json;
         never leaves a job running."""
         began = self.began
-        self.progress.run_started(self.plan.name, conn.description, [j.name for j in self.jobs])
+        self.progress.run_started(self.plan.name, conn.description, [j.name for j in self.jobs],
+                                  warnings=conn.warnings)
         self.journal.redact = Redactor.of(conn.wallet)
         ctx = RunContext(conn.compute, conn.wallet, self.journal, self.folder, self.progress, self.cancel)
         resolved, problems = resolve_all(self.jobs, conn.compute, conn.wallet, conn.chain_id)
@@ -242,12 +243,13 @@ class Run:
         run = RunOutcome(spec_name=self.plan.name, spec_path=self.plan.path, run_id=self.run_id,
                          folder=self.folder, target=conn.description, started_at=self.started_at,
                          duration=time.monotonic() - began, jobs=tuple(outcomes), problems=tuple(problems),
-                         interrupted=interrupted)
+                         interrupted=interrupted, warnings=tuple(conn.warnings))
         write_json(self.folder / RECORD, self.journal.redact.value({
             "run_id": self.run_id, "spec": {"path": str(self.plan.path), "name": self.plan.name,
                                              "sha256": self.plan.sha256},
             "target": target_record(self.target), "provider": conn.provider, "aquarius": conn.aquarius,
-            "chain_id": conn.chain_id, "started_at": self.started_at, "duration": run.duration,
+            "chain_id": conn.chain_id, "sandbox": conn.sandbox or None, "warnings": list(conn.warnings),
+            "started_at": self.started_at, "duration": run.duration,
             "ok": run.ok, "interrupted": interrupted, "problems": list(problems),
             "resolved": {j.plan.name: {"dataset": j.dataset.did, "service": j.dataset.service_id,
                                        "environment": j.environment.id, "ddo_sha256": dict(j.ddo_hashes)}

@@ -100,7 +100,8 @@ class ConsoleProgress:
         if mode == "auto":
             mode = "live" if tty and os.environ.get("TERM") != "dumb" else "plain"
         self.mode = mode
-        self.color = tty and not os.environ.get("NO_COLOR")  # https://no-color.org
+        # https://no-color.org; a dumb terminal shows escape codes as garbage.
+        self.color = tty and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
         self._clock = clock
         self._lock = threading.RLock()
         self._start = clock()
@@ -116,12 +117,14 @@ class ConsoleProgress:
 
     # -- engine callbacks -------------------------------------------------------------------
 
-    def run_started(self, spec_name: str, target: str, jobs: list[str]) -> None:
-        """The run begins: name the spec, where it runs and its jobs."""
+    def run_started(self, spec_name: str, target: str, jobs: list[str], warnings: tuple[str, ...] = ()) -> None:
+        """The run begins: name the spec, where it runs and its jobs; warnings are said once, even when quiet."""
         with self._lock:
             self._start = self._clock()
             for name in jobs:
                 self._job(name)
+            for warning in warnings:
+                self._write(_paint(f"WARNING: {printable(warning)}", "33", self.color) + "\n")
             line = f"run {printable(spec_name)} on {printable(target)}: {plural(len(jobs), 'job')}"
             if self.mode == "plain":
                 self._log(line)
@@ -213,9 +216,11 @@ class ConsoleProgress:
 
     def _width(self) -> int:
         try:
-            return os.get_terminal_size(self.stream.fileno()).columns
+            columns = os.get_terminal_size(self.stream.fileno()).columns
         except (AttributeError, OSError, ValueError):
             return 80
+        # A terminal that reports no size (0x0: some CI consoles, serial lines) is not 0 columns wide.
+        return columns if columns >= 20 else 80
 
     def _rows(self, now: float) -> list[str]:
         running = [j for j in self._jobs.values() if not j.done and j.seen_at is not None]

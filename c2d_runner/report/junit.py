@@ -99,6 +99,8 @@ def junit_xml(run: RunOutcome) -> str:
     for name, value in (("run_id", run.run_id), ("target", run.target), ("spec", run.spec_path),
                         ("folder", run.folder), ("interrupted", str(run.interrupted).lower())):
         ET.SubElement(properties, "property", name=name, value=_clean(value))
+    for warning in run.warnings:
+        ET.SubElement(properties, "property", name="warning", value=_clean(warning))
     if run.problems:
         _plan_case(suite, run)
     for job in run.jobs:

@@ -21,3 +21,26 @@ def test_plan_warns_that_the_default_timeout_exceeds_the_free_environment(tmp_pa
     assert "  warning      the timeout (10m) exceeds the environment's maxJobDuration (1m)" in result.output
     report = json.loads(c2d("plan", HELLO, "--format", "json", cwd=tmp_path).output)
     assert report["jobs"][0]["warnings"][0].startswith("the timeout (10m)")
+
+
+def test_running_without_a_sandbox_is_said_once_and_recorded(tmp_path, monkeypatch):
+    """Issue 14: `c2d run` was silent when the mock ran algorithms unsandboxed."""
+    monkeypatch.setenv("C2D_MOCK_SANDBOX", "none")
+    result = c2d("run", HELLO, "-q", "--out", tmp_path / "runs", "--json", tmp_path / "r.json",
+                 "--junit", tmp_path / "j.xml", cwd=tmp_path)
+    assert result.exit_code == 0, result.output
+    assert result.stderr.count("WARNING: the mock runs algorithms WITHOUT A SANDBOX") == 1
+    [record] = (tmp_path / "runs").glob("hello/*/run.json")
+    record = json.loads(record.read_text())
+    assert record["sandbox"] == "none" and "WITHOUT A SANDBOX" in record["warnings"][0]
+    assert "WITHOUT A SANDBOX" in json.loads((tmp_path / "r.json").read_text())["warnings"][0]
+    assert 'name="warning" value="the mock runs algorithms WITHOUT A SANDBOX' in (tmp_path / "j.xml").read_text()
+
+
+def test_the_sandbox_mode_is_recorded_when_there_is_one(tmp_path, monkeypatch):
+    monkeypatch.delenv("C2D_MOCK_SANDBOX", raising=False)
+    result = c2d("run", HELLO, "-q", "--out", tmp_path / "runs", cwd=tmp_path)
+    [record] = (tmp_path / "runs").glob("hello/*/run.json")
+    record = json.loads(record.read_text())
+    assert record["sandbox"] in ("bwrap", "none")
+    assert bool(record["warnings"]) == (record["sandbox"] == "none") == ("WITHOUT A SANDBOX" in result.stderr)

@@ -124,3 +124,11 @@ def test_provider_target_with_a_consumer_key(project: pytest.Pytester, monkeypat
                                               "--c2d-target", provider.url, "--c2d-chain-id", str(provider.chain_id))
         assert provider.ocean.request_count > 0  # the job went to this server, not to a session mock
     result.assert_outcomes(passed=1, deselected=2)
+
+
+def test_a_mock_without_a_sandbox_is_said_once_at_the_end(project: pytest.Pytester, monkeypatch):
+    """Issue 14: pytest was silent when spec jobs ran unsandboxed."""
+    monkeypatch.setenv("C2D_MOCK_SANDBOX", "none")
+    result = project.runpytest_subprocess("specs", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=3)
+    assert result.stdout.str().count("c2d: WARNING: the mock runs algorithms WITHOUT A SANDBOX") == 1

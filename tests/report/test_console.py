@@ -1,5 +1,6 @@
 """Console progress (plain, quiet, live) and the summary, with a fake clock and fake streams."""
 import io
+import os
 import re
 import threading
 import time
@@ -330,3 +331,27 @@ def test_live_rows_keep_ticking_without_engine_calls():
         time.sleep(0.05)
     assert "slow: 40 Running algorithm (42.5s)" in stream.getvalue()[mark:]
     progress.run_done(run(passed()))
+
+
+def test_a_dumb_terminal_gets_no_colors(monkeypatch):
+    """Issue 14: TERM=dumb still got escape codes in the summary."""
+    monkeypatch.setenv("TERM", "dumb")
+    assert not ConsoleProgress(FakeTTY(), mode="auto").color
+
+
+def test_a_terminal_without_a_size_is_not_zero_columns_wide(monkeypatch):
+    """Issue 14: a 0x0 terminal cut job names to 'stat...'."""
+    class SizelessTTY(FakeTTY):
+        def fileno(self):
+            return 2
+
+    monkeypatch.setattr(os, "get_terminal_size", lambda fd=0: os.terminal_size((0, 0)))
+    progress = ConsoleProgress(SizelessTTY(), mode="live", clock=FakeClock())
+    assert progress._width() == 80
+
+
+def test_run_warnings_are_said_once_even_when_quiet():
+    stream = io.StringIO()
+    progress = ConsoleProgress(stream, mode="quiet", clock=FakeClock())
+    progress.run_started("demo", "mock", ["stats"], warnings=("the mock runs algorithms WITHOUT A SANDBOX: x",))
+    assert stream.getvalue() == "WARNING: the mock runs algorithms WITHOUT A SANDBOX: x\n"
