@@ -313,12 +313,18 @@ def results(job_id, runs, dest):
     """Download every result of a job from an earlier run (streamed to disk)."""
     from c2d_runner.connect import job_session
     from c2d_runner.engine.jobrun import result_target
-    from c2d_runner.engine.journal import job_folder_name
+    from c2d_runner.engine.journal import RunFolderUnwritable, job_folder_name
     from c2d_runner.ocean.messages import results_of
 
     with job_session(job_id, runs) as (record, conn):
         folder = Path(dest) if dest else record.run_folder / job_folder_name(record.job_name)
-        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            if not os.access(folder, os.W_OK):
+                raise PermissionError(13, "Permission denied")
+        except OSError as exc:
+            raise RunFolderUnwritable(f"cannot write to {folder}: {exc.strerror or exc}; "
+                                      "choose another folder with --dest") from None
         job = conn.compute.status(record.dataset_did, record.provider, job_id, conn.wallet)
         taken: set = set()
         for index, item in enumerate(results_of(job)):

@@ -180,18 +180,26 @@ def verify_spec(plan: SpecPlan, target: Target | None = None) -> tuple[list[str]
 
 @contextlib.contextmanager
 def job_session(job_id: str, runs: Path) -> Iterator[tuple[Any, Connection]]:
-    """(JobRecord, Connection) for a job of an earlier run; an embedded mock is restarted on that
-    run's saved state, so its jobs still answer."""
-    from c2d_runner.engine.journal import RunFolderBusy, hold_run_folder
+    """(JobRecord, Connection) for a job of an earlier run; an embedded mock is restarted on a copy
+    of that run's saved state, so its jobs still answer and the run folder is neither locked nor
+    written (it may be a read-only CI artifact)."""
+    import shutil
+    import tempfile
+
+    from c2d_runner.engine.journal import RunFolderBusy, run_folder_busy
     from c2d_runner.engine.records import find_job
-    from c2d_runner.engine.runner import UsageError
 
     record = find_job(job_id, runs)
-    try:  # an embedded mock restarted on a live run's state would fail that run's jobs
-        hold = hold_run_folder(record.run_folder) if record.mock_state else contextlib.nullcontext()
-    except RunFolderBusy as exc:
-        raise UsageError(f"{exc} (its jobs run in that process's embedded mock)") from None
-    with hold, connect(record.target, record.consumer, record.mock_state) as conn:
+    with contextlib.ExitStack() as stack:
+        state = None
+        if record.mock_state:
+            if run_folder_busy(record.run_folder):  # its jobs live in that process's embedded mock
+                raise RunFolderBusy(f"run {record.run_folder} is in progress in another process "
+                                    "(its jobs run in that process's embedded mock); wait for it to end")
+            state = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="c2d-mock-state-"))) / "state"
+            if record.mock_state.is_dir():
+                shutil.copytree(record.mock_state, state)
+        conn = stack.enter_context(connect(record.target, record.consumer, state))
         provider = conn.provider if conn.embedded_mock else record.provider
         yield replace(record, provider=provider), conn
 

@@ -31,20 +31,43 @@ class RunFolderBusy(InvalidInput):
     """Another process is running (or resuming) this run right now."""
 
 
+class RunFolderUnwritable(InvalidInput):
+    """The run folder cannot be created or written (read-only, no permission, disk full)."""
+
+
 def hold_run_folder(folder: Path):
     """An exclusive lock on a run folder for as long as the returned file stays open.
 
     A run's embedded mock lives inside the runner's process: a second process that restarted it
-    on the same state (c2d status JOB_ID, a second --resume) would mark the live run's jobs
-    failed, so whoever holds the folder is the only one who may touch it.
+    on the same state (a second --resume) would mark the live run's jobs failed, so whoever holds
+    the folder is the only one who may touch it.
     """
-    handle = open(folder / LOCK, "a+")
+    try:
+        handle = open(folder / LOCK, "a+")
+    except OSError as exc:
+        raise RunFolderUnwritable(f"cannot write the run folder {folder}: {exc.strerror or exc}") from None
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         handle.close()
         raise RunFolderBusy(f"run {folder} is in progress in another process; wait for it to end") from None
     return handle
+
+
+def run_folder_busy(folder: Path) -> bool:
+    """True while a process holds the run folder; asks without locking or writing anything,
+    so it works on a read-only copy of runs/ (a CI artifact)."""
+    try:
+        handle = open(folder / LOCK, "r")
+    except OSError:
+        return False  # never locked (or unreadable: nobody can be holding it through us)
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return False
 
 
 def new_run_id(now: float | None = None) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from c2d_runner.atomic import write_json
-from c2d_runner.engine.journal import MOCK_STATE, RECORD, Journal, hold_run_folder, new_run_id
+from c2d_runner.engine.journal import MOCK_STATE, RECORD, Journal, RunFolderUnwritable, hold_run_folder, new_run_id
 from c2d_runner.engine.jobrun import JobRun, RunContext
 from c2d_runner.engine.outcome import ERROR, FAILED, SKIPPED, JobOutcome, RunOutcome, job_from_dict, job_to_dict
 from c2d_runner.engine.resolve import InfrastructureError, ResolvedJob, Resolver
@@ -131,7 +131,11 @@ class Run:
         else:
             self.run_id = new_run_id()
             self.folder = Path(options.out) / plan.name / self.run_id
-            self.folder.mkdir(parents=True, exist_ok=False)
+            try:
+                self.folder.mkdir(parents=True, exist_ok=False)
+            except OSError as exc:
+                raise RunFolderUnwritable(f"cannot create the run folder {self.folder}: {exc.strerror or exc}; "
+                                          "choose a writable folder with --out") from None
             self.journal = Journal(self.folder)
             self._hold = hold_run_folder(self.folder)
             # Written before the target is opened, so a run whose target failed can still be resumed.

@@ -44,3 +44,33 @@ def test_the_sandbox_mode_is_recorded_when_there_is_one(tmp_path, monkeypatch):
     record = json.loads(record.read_text())
     assert record["sandbox"] in ("bwrap", "none")
     assert bool(record["warnings"]) == (record["sandbox"] == "none") == ("WITHOUT A SANDBOX" in result.stderr)
+
+
+def _snapshot(folder):
+    return {p: (p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(folder.rglob("*"))}
+
+
+def test_job_commands_leave_a_copied_runs_folder_untouched(tmp_path):
+    """Issue 14: status/logs/results/stop locked (so wrote) the run folder: a read-only CI artifact crashed them."""
+    assert c2d("run", HELLO, "-q", "--out", tmp_path / "runs", cwd=tmp_path).exit_code == 0
+    [record] = (tmp_path / "runs").glob("hello/*/run.json")
+    job_id = json.loads(record.read_text())["jobs"][0]["job_id"]
+    (record.parent / ".lock").unlink(missing_ok=True)
+    before = _snapshot(tmp_path / "runs")
+    status = c2d("status", job_id, "--out", tmp_path / "runs", cwd=tmp_path)
+    assert status.exit_code == 0, status.output
+    logs = c2d("logs", job_id, "--out", tmp_path / "runs", cwd=tmp_path)
+    assert logs.exit_code == 0 and "wordcount" in logs.output
+    results = c2d("results", job_id, "--out", tmp_path / "runs", "--dest", tmp_path / "copy", cwd=tmp_path)
+    assert results.exit_code == 0, results.output
+    assert c2d("stop", job_id, "--out", tmp_path / "runs", cwd=tmp_path).exit_code == 0
+    assert _snapshot(tmp_path / "runs") == before
+
+
+def test_a_run_folder_that_cannot_be_created_is_one_clear_error(tmp_path):
+    """Issue 14: an unwritable --out ended in a 30-line traceback."""
+    (tmp_path / "file").write_text("not a folder")
+    result = c2d("run", HELLO, "--out", tmp_path / "file" / "runs", cwd=tmp_path)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: cannot create the run folder ")
+    assert "choose a writable folder with --out" in result.stderr and "Traceback" not in result.output
