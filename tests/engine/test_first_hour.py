@@ -1,8 +1,6 @@
 """Issue 14's first-hour surprises on the run path: each test failed before its fix."""
 import json
 
-from c2d_runner.engine.commands import timeout_warnings
-
 from .conftest import ROOT
 from .test_run import c2d
 
@@ -10,6 +8,8 @@ HELLO = ROOT / "specs" / "hello.yaml"
 
 
 def test_timeout_beyond_max_job_duration_is_a_warning():
+    from c2d_runner.engine.commands import timeout_warnings
+
     [warning] = timeout_warnings(600, 60)
     assert warning.startswith("the timeout (10m) exceeds the environment's maxJobDuration (1m)")
     assert timeout_warnings(60, 60) == [] and timeout_warnings(600, None) == [] and timeout_warnings(600, 0) == []
