@@ -44,6 +44,27 @@ STATUS_FAILED = (31, 32)
 TERMINAL_STATUSES = frozenset({31, 32, 70})
 
 
+# The Provider's status has no exit code (operator-engine ends a crashed algorithm at 70 too). The
+# mock says it in its provisioning log (configure.log, result type configrationLog) in this line, so
+# the runner can judge the algorithm without anything added to the wire; a real Provider's log has no
+# such line, and its jobs have no known exit code.
+_EXIT_LINE = re.compile(r"\balgorithm (?:exit code: (-?\d+)|killed by signal (\d+))\s*$", re.M)
+
+
+def exit_code_line(code: int) -> str:
+    """The provisioning-log line for an algorithm's exit (a negative code: killed by that signal)."""
+    return f"algorithm exit code: {code}" if code >= 0 else f"algorithm killed by signal {-code}"
+
+
+def exit_code_from_log(text: str) -> int | None:
+    """The algorithm's exit code from a provisioning log (signal N reads as 128+N, as a shell says), or None."""
+    found = _EXIT_LINE.findall(text or "")
+    if not found:
+        return None
+    code, signal = found[-1]
+    return int(code) if code else 128 + int(signal)
+
+
 def status_text(status: int) -> str:
     """The statusText a real operator writes for a status code."""
     return STATUS_TEXT.get(status, "Unknown status")

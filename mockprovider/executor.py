@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Callable, Mapping
 
-from c2d_runner.wire import did_hex
+from c2d_runner.wire import did_hex, exit_code_line
 from mockprovider import dockerlog, limits as job_limits, node_runtime as nr, sandbox as sb
 from mockprovider.outputs_tar import unsafe_name, write_outputs_tar
 
@@ -584,7 +584,7 @@ def _run_algorithm(command: sb.WrappedCommand, preexec: Callable[[], None], capt
             pipe.close()
         proc.wait()
     code = proc.returncode
-    admin.note(f"algorithm exit code: {code}" if code >= 0 else f"algorithm killed by signal {-code}")
+    admin.note(exit_code_line(code))  # the runner reads the exit code from this line (wire.exit_code_from_log)
     return _Outcome(why, code)
 
 

@@ -17,9 +17,17 @@ _MISSING = object()
 
 def check_expectations(expect: Expectations, *, status: int | None, duration: float | None,
                        outputs: Mapping[str, ResultRecord], log_text: str,
-                       stopreq: int = 0) -> tuple[ExpectationResult, ...]:
-    """Every expectation of the job, each with what was expected and what was found."""
-    results = [_status(expect.status, status, stopreq)]
+                       stopreq: int = 0, exit_code: int | None = None) -> tuple[ExpectationResult, ...]:
+    """Every expectation of the job, each with what was expected and what was found.
+
+    `exit_code` is the algorithm's, where the target reports one: it must be `expect.exit_code`,
+    or 0 for a job expected to finish.
+    """
+    results = [_status(expect.status, status, stopreq, exit_code)]
+    wanted_exit = expect.exit_code if expect.exit_code is not None else (0 if expect.status == "finished" else None)
+    if wanted_exit is not None and (exit_code is not None or expect.exit_code is not None):
+        results.append(ExpectationResult("exit_code", exit_code == wanted_exit, str(wanted_exit),
+                                         str(exit_code) if exit_code is not None else "not reported"))
     if expect.max_duration is not None:
         got = format_duration(duration) if duration is not None else "unknown"
         results.append(ExpectationResult("duration", duration is not None and duration <= expect.max_duration,
@@ -39,12 +47,16 @@ def check_expectations(expect: Expectations, *, status: int | None, duration: fl
 _STOPPED = {1: "stopped on request", 2: "killed at the environment's maxJobDuration"}
 
 
-def _status(wanted: str, status: int | None, stopreq: int) -> ExpectationResult:
+def _status(wanted: str, status: int | None, stopreq: int, exit_code: int | None = None) -> ExpectationResult:
     got = f"{status} {status_text(status).strip()}" if status is not None else "no status"
+    if exit_code is not None:
+        got += f", exit code {exit_code}"
     if stopreq in _STOPPED:
         got += f", {_STOPPED[stopreq]} (stopreq {stopreq})"
     if wanted == "failed":
-        return ExpectationResult("status", status in STATUS_FAILED, "failed (31/32)", got)
+        crashed = status == STATUS_FINISHED and exit_code not in (None, 0)
+        return ExpectationResult("status", status in STATUS_FAILED or crashed,
+                                 "failed (31/32, or a non-zero exit code)", got)
     # A stopped job still ends in 70 with whatever it wrote so far: that is not a finished run.
     return ExpectationResult("status", status == STATUS_FINISHED and not stopreq, f"finished ({STATUS_FINISHED})", got)
 

@@ -14,6 +14,7 @@ from c2d_runner.engine.outcome import (ERROR, FAILED, PASSED, JobOutcome, Result
                                        job_to_dict)
 from c2d_runner.engine.resolve import ResolvedJob
 from c2d_runner.errors import C2DError
+from c2d_runner.wire import STATUS_FAILED, exit_code_from_log
 
 LOG_TAIL_BYTES = 4096
 # After a timeout stop, how long to wait for the provider to publish the logs of the stopped job.
@@ -228,15 +229,18 @@ class JobRun:
         if problems:
             error = "; ".join(filter(None, [error, *problems]))
         log_text = _log_text(records)
+        provisioning = _log_text(records, PROVISIONING_LOGS)
+        exit_code = exit_code_from_log(provisioning)  # where the target reports one (the mock does)
         outputs = {r.filename: r for r in records if r.type == "output"}
         status = final.get("status") if final else None
         expectations = check_expectations(plan.expect, status=status, duration=duration, outputs=outputs,
-                                          log_text=log_text, stopreq=int(final.get("stopreq") or 0)
-                                          ) if not error else ()
+                                          log_text=log_text, stopreq=int(final.get("stopreq") or 0),
+                                          exit_code=exit_code) if not error else ()
         verdict = ERROR if error else (PASSED if all(e.ok for e in expectations) else FAILED)
         return self._finish(verdict, final=final, duration=duration, results=records,
                             expectations=expectations, error=error, log_tail=log_text[-LOG_TAIL_BYTES:],
-                            began=began, infrastructure=self.unreachable and not timed_out)
+                            began=began, infrastructure=self.unreachable and not timed_out, exit_code=exit_code,
+                            provisioning_tail=provisioning[-LOG_TAIL_BYTES:] if status in STATUS_FAILED else "")
 
     def _after_stop(self) -> dict | None:
         """After a timeout stop, give the provider a moment to publish the stopped job's logs."""
@@ -249,7 +253,8 @@ class JobRun:
 
     def _finish(self, verdict: str, *, began: float, final: dict | None = None, duration: float | None = None,
                 results=(), expectations=(), error: str = "", log_tail: str = "",
-                infrastructure: bool = False) -> JobOutcome:
+                infrastructure: bool = False, exit_code: int | None = None,
+                provisioning_tail: str = "") -> JobOutcome:
         last = final or {}
         if not last and self.history:
             last = {"status": self.history[-1].status, "statusText": self.history[-1].text}
@@ -259,6 +264,7 @@ class JobRun:
             stopreq=int(last.get("stopreq") or 0), duration=duration if duration is not None else None,
             history=tuple(self.history), results=tuple(results), expectations=tuple(expectations),
             error=error, infrastructure=infrastructure, log_tail=log_tail, folder=self.folder,
+            exit_code=exit_code, provisioning_tail=provisioning_tail,
         )
         self.ctx.journal.write("done", job=self.name, outcome=job_to_dict(outcome))
         return outcome
@@ -280,8 +286,12 @@ def _unreachable(exc: Exception) -> bool:
     return isinstance(exc, C2DError) and exc.exit_code == exitcodes.INFRASTRUCTURE
 
 
-def _log_text(records: list[ResultRecord]) -> str:
+# The provisioning log's result type: the Provider's spelling [sic] and the corrected one.
+PROVISIONING_LOGS = ("configrationLog", "configurationLog")
+
+
+def _log_text(records: list[ResultRecord], types: tuple[str, ...] = ("algorithmLog",)) -> str:
     for record in records:
-        if record.type == "algorithmLog":
+        if record.type in types:
             return Path(record.path).read_text("utf-8", errors="replace")
     return ""

@@ -66,6 +66,8 @@ class JobOutcome:
     infrastructure: bool = False  # ERROR because a service could not be reached or answered 5xx
     log_tail: str = ""  # the end of algorithm.log, for reports
     folder: Path | None = None
+    exit_code: int | None = None  # the algorithm's, where the target reports one
+    provisioning_tail: str = ""  # the end of configure.log when the job failed before its algorithm ran (31/32)
 
     @property
     def failed_expectations(self) -> tuple[ExpectationResult, ...]:

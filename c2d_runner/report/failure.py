@@ -6,6 +6,7 @@ from c2d_runner.engine.outcome import FAILED, JobOutcome
 from ._text import first_line, last_lines, plural, printable, shorten
 
 LOG_TAIL_LINES = 15  # lines of algorithm.log shown per failed job
+PROVISIONING_TAIL_LINES = 5  # lines of configure.log shown for a job that failed at 31/32
 
 
 def failure_reason(job: JobOutcome) -> str:
@@ -42,11 +43,15 @@ def failure_lines(job: JobOutcome, *, label: str | None = None, log_lines: int =
     # Without failed expectations the error's first line is the headline's reason already.
     lines.extend(f"  {line}" for line in (error if failed else error[1:]))
     tail = last_lines(printable(job.log_tail), log_lines)
+    provisioning = last_lines(printable(job.provisioning_tail), PROVISIONING_TAIL_LINES)
     if tail:
         lines.append(f"  algorithm.log (last {plural(len(tail), 'line')}):")
         lines.extend(f"    | {shorten(line, 300)}" for line in tail)
-    elif job.job_id:  # it ran, so a missing log is worth saying
+    elif job.job_id and not provisioning:  # it ran, so a missing log is worth saying
         lines.append("  algorithm.log: empty or absent")
+    if provisioning:  # failed before or while provisioning (31/32): the reason is in configure.log
+        lines.append(f"  configure.log (last {plural(len(provisioning), 'line')}):")
+        lines.extend(f"    | {shorten(line, 300)}" for line in provisioning)
     return lines
 
 

@@ -143,6 +143,7 @@ class Expectations:
     outputs: tuple[OutputExpectation, ...] = ()
     logs_contains: tuple[str, ...] = ()
     logs_not_contains: tuple[str, ...] = ()
+    exit_code: int | None = None  # None: 0 where the target reports exit codes
 
 
 @dataclass(frozen=True)

@@ -115,7 +115,8 @@ def _expectations(data: dict) -> Expectations:
     return Expectations(status=data.get("status", "finished"),
                         max_duration=parse_duration(duration) if duration is not None else None,
                         outputs=outputs, logs_contains=_texts(data.get("logs", {}).get("contains")),
-                        logs_not_contains=_texts(data.get("logs", {}).get("not_contains")))
+                        logs_not_contains=_texts(data.get("logs", {}).get("not_contains")),
+                        exit_code=data.get("exit_code"))
 
 
 def _job(doc, name, template, values, job, defaults) -> JobPlan:

@@ -74,3 +74,51 @@ def test_a_run_folder_that_cannot_be_created_is_one_clear_error(tmp_path):
     assert result.exit_code == 2
     assert result.stderr.startswith("Error: cannot create the run folder ")
     assert "choose a writable folder with --out" in result.stderr and "Traceback" not in result.output
+
+
+DIDS = {"iris": "did:op:621ce210d3b287ad78837aef311a6e5c4aaab80cd8e294a737945a1414ffa93e",
+        "fail": "did:op:db43054613262fcd3364ee0228ee1e024784c927431f2e04911fb3966bf0161e"}
+RAW = ("      raw:\n        code: {code}\n        container: {{entrypoint: {entry!r}, image: python, tag: '3.11', "
+       "checksum: 'sha256:" + "0" * 64 + "'}}\n")
+
+
+def _crash_spec(tmp_path):
+    jobs = {
+        "fail": f"    algorithm: {{did: '{DIDS['fail']}'}}\n    expect: {{status: finished}}\n",
+        "missing-module": "    algorithm:\n" + RAW.format(code=json.dumps("import no_such_module_c2d\n"), entry="python $ALGO"),
+        "fail-expected": f"    algorithm: {{did: '{DIDS['fail']}'}}\n    expect: {{status: failed}}\n",
+        "exit-one": f"    algorithm: {{did: '{DIDS['fail']}'}}\n    expect: {{exit_code: 1}}\n",
+        "no-runtime": "    algorithm:\n" + RAW.format(code=json.dumps("print(1)\n"), entry="program $ALGO"),
+    }
+    text = "version: 1\nname: crash\ndefaults: {timeout: 1m}\njobs:\n" + "".join(
+        f"  {name}:\n    dataset: {{did: '{DIDS['iris']}'}}\n{body}" for name, body in jobs.items())
+    (tmp_path / "crash.yaml").write_text(text)
+    return tmp_path / "crash.yaml"
+
+
+def test_a_crashing_algorithm_fails_its_job(tmp_path):
+    """Issue 14: the `fail` algorithm or a ModuleNotFoundError ended at 70 and showed PASSED."""
+    result = c2d("run", _crash_spec(tmp_path), "-q", "--out", tmp_path / "runs", "--json", tmp_path / "r.json",
+                 cwd=tmp_path)
+    assert result.exit_code == 1
+    jobs = {j["name"]: j for j in json.loads((tmp_path / "r.json").read_text())["jobs"]}
+    assert {name: j["outcome"] for name, j in jobs.items()} == {
+        "fail": "failed", "missing-module": "failed", "fail-expected": "passed", "exit-one": "passed",
+        "no-runtime": "failed"}
+    assert jobs["fail"]["exit_code"] == 1 and jobs["exit-one"]["exit_code"] == 1
+    [exit_check] = [e for e in jobs["missing-module"]["expectations"] if e["name"] == "exit_code"]
+    assert (exit_check["expected"], exit_check["got"], exit_check["ok"]) == ("0", "1", False)
+    assert "ModuleNotFoundError: No module named 'no_such_module_c2d'" in result.stderr
+    # A job that ended at 31/32 says why: the provisioning log's last lines.
+    assert jobs["no-runtime"]["status"] == 32 and jobs["no-runtime"]["exit_code"] is None
+    assert "configure.log (last" in result.stderr
+    assert "no local runtime for entrypoint program 'program'" in result.stderr
+
+
+def test_exit_code_lines_of_the_provisioning_log():
+    from c2d_runner.wire import exit_code_from_log, exit_code_line
+
+    assert exit_code_from_log("x\n2026-01-01T00:00:00Z " + exit_code_line(3) + "\npublishing\n") == 3
+    assert exit_code_from_log(exit_code_line(-9)) == 137  # killed by SIGKILL, as a shell reports it
+    assert exit_code_from_log("provisioning failed (32): no runtime\n") is None
+    assert exit_code_from_log("") is None
