@@ -66,7 +66,7 @@ def test_failed_expectations_exit_1_with_reasons(tmp_path, world):
     spec = write_spec(tmp_path, "expectations", jobs)
     result = c2d("run", spec, "--junit", tmp_path / "j.xml", cwd=tmp_path)
     assert result.exit_code == 1
-    assert "job stats FAILED: 3 of 5 expectations did not hold" in result.output
+    assert "job stats FAILED: 3 of 6 expectations did not hold" in result.output
     lines = result.output.splitlines()
     for name, expected, got in [("outputs[stats.json].sha256", "0" * 64, None),
                                 ("outputs[nothing.txt]", "present", "missing"),

@@ -26,7 +26,7 @@ def test_jobs_pass_and_fail_with_expectations_log_tail_diagnostics_and_junit(pro
     result.stdout.fnmatch_lines([literal(f"specs/summary.c2d.yaml::{job}") + " PASSED*" for job in JOBS], consecutive=False)
     result.stdout.fnmatch_lines([
         "*failing::wrong-rows*",
-        "job wrong-rows FAILED: 2 of 4 expectations did not hold (outputs*.json*rows*, logs.contains)",
+        "job wrong-rows FAILED: 2 of 5 expectations did not hold (outputs*.json*rows*, logs.contains)",
         "  (status 70 Job finished, job id *, *s)",
         literal("  outputs[summary.json].json[rows]"),
         "    expected: 15",
@@ -37,7 +37,7 @@ def test_jobs_pass_and_fail_with_expectations_log_tail_diagnostics_and_junit(pro
         "    | summary: done",
         "run folder: *wrong-rows*",
     ])
-    result.stdout.fnmatch_lines(["FAILED specs/failing.c2d.yaml::wrong-rows - job wrong-rows FAILED: 2 of 4*"])
+    result.stdout.fnmatch_lines(["FAILED specs/failing.c2d.yaml::wrong-rows - job wrong-rows FAILED: 2 of 5*"])
     result.stdout.fnmatch_lines([
         "*broken.c2d.yaml: invalid spec*",
         "specs/broken.c2d.yaml:6:20: error: must be a DID*[[]jobs.j.dataset.did[]]",
