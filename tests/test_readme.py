@@ -75,6 +75,19 @@ def _needs_a_real_provider(argv: list[str]) -> bool:
     return any(".example" in arg for arg in argv)
 
 
+def _serve(argv: list[str], cwd: Path) -> None:
+    """`c2d mock serve ...` runs until stopped: start it (on a free port), wait until it is ready, stop it."""
+    proc = subprocess.Popen([sys.executable, "-m", "c2d_runner.cli", *argv, "--port", "0"], cwd=cwd,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        first = proc.stdout.readline()
+        assert first.startswith("mock Ocean ready at http://127.0.0.1:"), first + proc.stdout.read()
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=60)
+    assert proc.returncode == 0
+
+
 def _c2d(argv: list[str], cwd: Path):
     """Run one c2d command line in `cwd` (globs expanded as a shell would); parse only when it needs a provider."""
     expanded = []
@@ -119,6 +132,9 @@ def _step(step: str, cwd: Path, *, after_setup: bool) -> Path:
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
         return cwd
     assert argv[0] == "c2d", f"README step {step!r} is neither run nor explained here"
+    if argv[1:3] == ["mock", "serve"]:
+        _serve(argv[1:], cwd)
+        return cwd
     broken = any(arg.endswith("x.yaml") for arg in argv)
     if broken:
         (cwd / "specs" / "x.yaml").write_text(BROKEN_SPEC)
