@@ -2,8 +2,8 @@
 
 The client (`c2d_runner.ocean`) and the mock (`mockprovider`) never import each other, so that a
 bug cannot cancel itself out on both sides; this module is the one place both may use.  It holds
-facts, not policy: DID derivation, the signed-message rules (Provider and Ocean Node), checksums
-and the v1 status table.
+facts, not policy: DID derivation, the signed-message rules (Provider and Ocean Node), checksums,
+the v1 status table and bounded parsing of numbers the other side sends.
 
 Signing and recovery run on coincurve (libsecp256k1, ~0.1 ms a signature) and keccak on
 pycryptodome: eth-keys' pure-Python backend costs 8-13 ms a signature and eth_utils pulls in
@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
 DID_PREFIX = "did:op:"
@@ -301,3 +302,45 @@ def node_recover_signer(address: str, nonce: object, command: str, signature: st
     Raises ValueError when the signature cannot be decoded or recovered.
     """
     return _recover(_parse_signature(signature), _node_digests(address, nonce, command)[0])
+
+
+# --- numbers from the other side ------------------------------------------------------------------
+# A number that arrives as text or JSON is checked by its size BEFORE any arithmetic: "1e1000000"
+# is a valid Decimal, and turning it into an int (or a string) builds a million-digit number,
+# seconds of CPU under whatever lock the caller holds.
+
+MAX_NUMBER_CHARS = 64          # longer texts are refused unread
+MAX_FRACTION_DIGITS = 30       # "1e-1000000" would print as a million zeros
+
+
+def bounded_number(value: object, limit: int) -> Decimal | None:
+    """`value` (a JSON number, or its text) as a finite Decimal with |value| < limit; None otherwise."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return Decimal(value) if -limit < value < limit else None
+    if isinstance(value, float):
+        text = repr(value)
+    elif isinstance(value, str):
+        text = value.strip()
+    else:
+        return None
+    if not text or len(text) > MAX_NUMBER_CHARS:
+        return None
+    try:
+        number = Decimal(text)
+    except (InvalidOperation, ValueError):
+        return None
+    if not number.is_finite() or number.copy_abs() >= limit:
+        return None
+    if number and number.as_tuple().exponent < -MAX_FRACTION_DIGITS:
+        return None
+    return number
+
+
+def bounded_int(value: object, limit: int) -> int | None:
+    """`value` as an int with |value| < limit when it is a whole number (7, "7", 7.0, "7.0"); else None."""
+    number = bounded_number(value, limit)
+    if number is None or number != number.to_integral_value():
+        return None
+    return int(number)

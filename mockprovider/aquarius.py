@@ -5,13 +5,12 @@ Wire facts follow reference/ocean-ddo-and-runtime.md §1.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from typing import Any, Mapping
 
 from c2d_runner import wire
 from mockprovider.errors import AquariusError
-from mockprovider.http import Reply, TextReply
+from mockprovider.http import Reply, TextReply, parse_json
 from mockprovider.state import MockState
 
 AQUARIUS_VERSION = "5.1.5"
@@ -123,6 +122,17 @@ def matches(query: Mapping[str, Any], doc: Mapping[str, Any]) -> bool:
     raise QueryError(f"unknown query [{kind}]")
 
 
+CHAIN_ID_LIMIT = 2**64
+PAGE_LIMIT = 10_000  # Elasticsearch's index.max_result_window
+
+
+def _page_number(value: Any, name: str) -> int:
+    number = wire.bounded_int(value, PAGE_LIMIT + 1)
+    if number is None:
+        raise QueryError(f"[{name}] must be an integer between -{PAGE_LIMIT} and {PAGE_LIMIT}")
+    return number
+
+
 def query(state: MockState, body: Any) -> Reply:
     """POST assets/query: the raw Elasticsearch response shape, hits' _source = DDO."""
     if not isinstance(body, Mapping):
@@ -130,9 +140,9 @@ def query(state: MockState, body: Any) -> Reply:
     q = body.get("query", {"match_all": {}})
     try:
         found = [d for d in state.ddos.values() if matches(q, d)]
-        start = int(body.get("from", 0))
-        size = int(body.get("size", 10))
-    except (QueryError, ValueError, TypeError) as exc:
+        start = _page_number(body.get("from", 0), "from")
+        size = _page_number(body.get("size", 10), "size")
+    except QueryError as exc:
         raise AquariusError({"error": f"TransportError(400, 'parsing_exception', '{exc}')"}, 400) from None
     page = found[start:start + size] if size >= 0 else []
     return Reply({
@@ -163,12 +173,13 @@ def ddo_problems(doc: Mapping[str, Any]) -> dict[str, str]:
         for key in ("name", "type", "description", "author", "license"):
             if not meta.get(key):
                 errors[f"metadata.{key}"] = "value required"
-    if not doc.get("chainId"):
+    chain_id = wire.bounded_int(doc.get("chainId"), CHAIN_ID_LIMIT)
+    if not chain_id:
         errors["chainId"] = "chainId is missing or invalid."
     nft = doc.get("nftAddress")
     if not isinstance(nft, str) or not ADDRESS_RE.match(nft):
         errors["nftAddress"] = "nftAddress is missing or invalid."
-    elif doc.get("chainId") and wire.derive_did(nft, int(doc["chainId"])) != doc.get("id"):
+    elif chain_id and wire.derive_did(nft, chain_id) != doc.get("id"):
         errors["id"] = "did is not valid for chain Id and nft address"
     if not isinstance(doc.get("services"), list):
         errors["services"] = "services is missing or invalid."
@@ -180,7 +191,7 @@ def validate(state: MockState, content_type: str, raw: bytes) -> Reply:
     if content_type.split(";")[0].strip() != "application/octet-stream":
         raise AquariusError({"error": "Invalid request content type: should be application/octet-stream"}, 400)
     try:
-        doc = json.loads(raw.decode("utf-8"))
+        doc = parse_json(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise AquariusError({"error": f"Invalid json: {exc}"}, 400) from None
     if not isinstance(doc, Mapping):

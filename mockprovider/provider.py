@@ -16,13 +16,16 @@ from typing import Any, Mapping
 from c2d_runner import wire
 from mockprovider import endpoints, trust
 from mockprovider.errors import ResourceError, RouteError, ValidationError, not_a_number, not_an_integer
-from mockprovider.http import FileReply, Reply, open_regular_file
+from mockprovider.http import FileReply, Reply, open_regular_file, parse_json
 from mockprovider.state import MockState
 from mockprovider.store import EnvironmentFull, Job, NonceRejected, OrderInvalid, OrderUse, epoch_text, parse_nonce
 from mockprovider.world import WorldAsset, algorithm_checksums
 
 PROVIDER_VERSION = "2.1.5"
 MISSING_SIGNATURE = "Invalid signature provided. Please check the nonce or documentId."
+# Bounds on numbers clients send, checked before any arithmetic (wire.bounded_int).
+VALID_UNTIL_LIMIT = 2**63       # epoch seconds; a float() of anything larger overflows
+INDEX_LIMIT = 2**31
 
 
 # --- request checks (pure) ------------------------------------------------------------------------
@@ -56,7 +59,7 @@ def checked_signer(state: MockState, data: Mapping[str, Any], message: str) -> s
         raise ValidationError({"nonce": ["The nonce field is required."]})
     nonce = parse_nonce(raw_nonce)
     if nonce is None:
-        raise not_a_number("nonce")
+        raise not_a_number("nonce")  # also for numbers past store.NONCE_LIMIT
     signature = data.get("signature")
     if not signature or not isinstance(signature, str):
         raise ValidationError({"signature": [MISSING_SIGNATURE]})
@@ -218,14 +221,10 @@ def initialize_compute(state: MockState, data: Mapping[str, Any]) -> Reply:
         raise ValidationError({"datasets": ["The datasets must be an array."]})
     if not datasets:
         raise ValidationError({"datasets": ["The datasets field is required."]})
-    valid_until = _get(data, "compute.validUntil")
-    if isinstance(valid_until, bool) or not isinstance(valid_until, int):
-        try:
-            valid_until = int(str(valid_until)) if not isinstance(valid_until, (bool, float)) else None
-        except ValueError:
-            valid_until = None
-        if valid_until is None:
-            raise not_an_integer("compute.validUntil")
+    raw_valid_until = _get(data, "compute.validUntil")
+    valid_until = None if isinstance(raw_valid_until, float) else wire.bounded_int(raw_valid_until, VALID_UNTIL_LIMIT)
+    if valid_until is None:
+        raise not_an_integer("compute.validUntil")
     now = time.time()
     if valid_until <= now:
         raise RouteError("The validUntil value is not correct.")
@@ -357,7 +356,7 @@ def _custom_data(value: Any) -> Any:
     """algocustomdata as an object: clients send a dict, some a JSON string of one."""
     if isinstance(value, str):
         try:
-            return json.loads(value)
+            return parse_json(value)
         except ValueError:
             return value
     return value
@@ -406,10 +405,9 @@ def compute_result(state: MockState, data: Mapping[str, Any]) -> FileReply:
     # The Provider reads `index or ""`: a JSON 0 is signed as nothing (query strings send "0").
     index_text = str(raw_index) if raw_index else ""
     consumer = checked_signer(state, data, f"{data['consumerAddress']}{data['jobId']}{index_text}")
-    try:
-        index = int(str(raw_index))
-    except ValueError:
-        raise not_a_number("index") from None
+    index = wire.bounded_int(raw_index, INDEX_LIMIT)
+    if index is None:
+        raise not_a_number("index")
     job = owned_job(state, data["jobId"], consumer)
     if index < 0:
         raise RouteError(f"Negative index {index}", 404)

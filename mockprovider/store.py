@@ -11,9 +11,10 @@ import sqlite3
 import threading
 import time
 from dataclasses import dataclass, field, replace
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Iterable
 
+from c2d_runner import wire
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS nonces (address TEXT PRIMARY KEY, nonce TEXT NOT NULL);
@@ -105,15 +106,14 @@ class Job:
         return self.date_finished is not None
 
 
+# Clients send millisecond (ocean.js) or second timestamps; anything at or above this is hostile.
+NONCE_LIMIT = 10**30
+
+
 def parse_nonce(value: Any) -> Decimal | None:
-    """The nonce as a Decimal (int, float or string as clients send it), or None when not numeric."""
-    if isinstance(value, bool):
-        return None
-    try:
-        d = Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        return None
-    return d if d.is_finite() else None
+    """The nonce as a Decimal (int, float or string as clients send it), or None when not a number
+    below NONCE_LIMIT (checked before any arithmetic: see wire.bounded_number)."""
+    return wire.bounded_number(value, NONCE_LIMIT)
 
 
 def _fmt(d: Decimal) -> str:
