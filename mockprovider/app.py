@@ -18,7 +18,7 @@ from werkzeug.wrappers import Request, Response
 
 from mockprovider import aquarius, endpoints, faults, provider
 from mockprovider.errors import GlobalError, MockError
-from mockprovider.http import json_response, request_data, to_response
+from mockprovider.http import JsonTooDeep, json_response, request_data, request_json, to_response
 from mockprovider.state import MockState
 
 log = logging.getLogger(__name__)
@@ -92,6 +92,8 @@ class MockApp:
             response = to_response(self._handle(endpoint, args, request, data))
         except MockError as exc:
             response = json_response(exc.json_body(), exc.status, exc.headers)
+        except JsonTooDeep as exc:  # a client's error, not a crash: never kept in self.errors
+            response = json_response(GlobalError(str(exc), 400).json_body(), 400)
         except HTTPException as exc:
             response = json_response({"error": f"{exc.code} {exc.name}: {exc.description}", "context": data}, exc.code or 500)
         except Exception as exc:  # the real global handler: 503 with the request data as context
@@ -108,9 +110,9 @@ class MockApp:
         if endpoint in ("ddo", "metadata"):
             return getattr(aquarius, endpoint)(state, data, args["did"])
         if endpoint == "query":
-            return aquarius.query(state, request.get_json(force=True, silent=True))
+            return aquarius.query(state, request_json(request))
         if endpoint == "names":
-            return aquarius.names(state, request.get_json(force=True, silent=True))
+            return aquarius.names(state, request_json(request))
         if endpoint == "validate":
             return aquarius.validate(state, request.content_type or "", request.get_data())
         return DATA_HANDLERS[endpoint](state, data)

@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
+import io
+import itertools
 import json
 import os
 import stat
@@ -17,6 +19,19 @@ from typing import Any, BinaryIO, Iterable, Iterator
 from werkzeug.wrappers import Request, Response
 
 CHUNK = 64 * 1024
+# Request bodies above this are answered 413 before they are read (docs/mock.md).  The largest real
+# body is a start or initializeCompute with a raw algorithm's code inline, or a DDO to validate.
+MAX_BODY_BYTES = 4 << 20
+# JSON nested deeper than this is refused with 400: real bodies stay under ten levels, and a deep
+# one would otherwise blow the parser's (or the error echo's) recursion limit.
+MAX_JSON_DEPTH = 64
+
+
+class JsonTooDeep(ValueError):
+    """A JSON body nested deeper than MAX_JSON_DEPTH."""
+
+    def __init__(self) -> None:
+        super().__init__(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
 
 
 @dataclass(frozen=True)
@@ -58,12 +73,71 @@ class FileReply:
     content_type: str
 
 
+def parse_json(raw: bytes | str) -> Any:
+    """JSON text -> value; ValueError when it is not JSON, JsonTooDeep when nested too deep.
+
+    The depth is checked before parsing: the C parser recurses on the C stack, and in a server
+    thread a deep enough document crashes the process before Python's recursion limit is reached.
+    """
+    data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
+    if _nested_deeper_than(data, MAX_JSON_DEPTH):
+        raise JsonTooDeep()
+    return json.loads(data)
+
+
+_JSON_STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+"', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_BRACKET_STEPS = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")  # +1 / -1 as signed bytes
+
+
+def _nested_deeper_than(data: bytes, limit: int) -> bool:
+    # Strings gone, only brackets left, the deepest point is the highest running sum; all in C
+    # but the sum (a few hundred ms for a 4 MB body of nothing but brackets).
+    brackets = _JSON_STRING.sub(b"", data).translate(None, _NOT_BRACKETS)
+    if len(brackets) <= limit:
+        return False
+    steps = memoryview(brackets.translate(_BRACKET_STEPS)).cast("b")
+    return max(itertools.accumulate(steps)) > limit
+
+
+def request_json(request: Request) -> Any:
+    """The body as JSON whatever its Content-Type, None when it is not JSON; JsonTooDeep propagates."""
+    try:
+        return parse_json(request.get_data(cache=True))
+    except JsonTooDeep:
+        raise
+    except ValueError:
+        return None
+
+
 def request_data(request: Request) -> dict[str, Any]:
     """The Provider rule: query string parameters if any, else the JSON body (else {})."""
     if request.args:
         return {k: v for k, v in request.args.items()}
-    data = request.get_json(force=True, silent=True)
+    data = request_json(request)
     return data if isinstance(data, dict) else {}
+
+
+def body_refusal(environ: dict) -> tuple[int, str] | None:
+    """(status, why) when the request's body must be refused, checked before it is read; None if fine.
+
+    A declared Content-Length over MAX_BODY_BYTES is refused unread.  A chunked body has no length
+    up front: it is read up to the limit into memory and handed on as a buffer of known length.
+    """
+    declared = environ.get("CONTENT_LENGTH")
+    if declared:
+        if not declared.isdigit() or len(declared) > 18:
+            return (413, "request body too large") if declared.isdigit() else (400, "invalid Content-Length")
+        if int(declared) > MAX_BODY_BYTES:
+            return 413, f"request body of {declared} bytes is over the limit of {MAX_BODY_BYTES} bytes"
+        return None
+    if environ.get("HTTP_TRANSFER_ENCODING", "").lower() == "chunked":
+        body = environ["wsgi.input"].read(MAX_BODY_BYTES + 1)
+        if len(body) > MAX_BODY_BYTES:
+            return 413, f"request body is over the limit of {MAX_BODY_BYTES} bytes"
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+    return None
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

@@ -1,6 +1,7 @@
 """Server lifecycle: MockOcean, one threaded WSGI server on a daemon thread (pytest-httpserver style)."""
 from __future__ import annotations
 
+import json
 import os
 import pathlib
 import selectors
@@ -10,11 +11,14 @@ import tempfile
 import threading
 from typing import Any
 
+from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from c2d_runner.errors import InfrastructureFailure
 from mockprovider import faults as faults_mod
 from mockprovider.app import MockApp
+from mockprovider.errors import GlobalError
+from mockprovider.http import body_refusal
 from mockprovider.state import MockState
 from mockprovider.world import Asset, World, load_world, public_asset
 
@@ -53,6 +57,24 @@ class _Handler(WSGIRequestHandler):
     def log_request(self, code: Any = "-", size: Any = "-") -> None:
         if os.environ.get("C2D_MOCK_ACCESS_LOG"):
             super().log_request(code, size)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own errors (414 URI too long, 431, a bad request line) as JSON, not HTML."""
+        self.close_connection = True
+        text = message or self.responses.get(code, ("error",))[0]
+        body = _error_body(code, text)
+        self.send_response(code, text)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if getattr(self, "command", None) != "HEAD" and code not in (204, 304):
+            self.wfile.write(body)
+
+
+def _error_body(status: int, text: str) -> bytes:
+    """The Provider's global error shape, for errors answered before any route is known."""
+    return json.dumps(GlobalError(f"{status} {text}", status).json_body()).encode("utf-8")
 
 
 PROTOCOLS = ("provider", "ocean-node")
@@ -263,6 +285,13 @@ class _LazyApp:
     target: Any = None
 
     def __call__(self, environ, start_response):
+        refusal = body_refusal(environ)
+        if refusal is not None:
+            status, why = refusal
+            body = _error_body(status, why)
+            start_response(f"{status} {HTTP_STATUS_CODES.get(status, 'Error')}",
+                           [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+            return [body]
         return self.target(environ, start_response)
 
 
