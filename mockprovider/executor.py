@@ -254,7 +254,7 @@ class Executor:
             argv = _provision_algorithm(request, layout, root, admin)
         except _ProvisioningFailed as failed:
             admin.note(f"provisioning failed ({failed.status}): {failed}")
-            return ExecutionResult(failed.status, STOPREQ_NONE, _publish(layout, admin))
+            return ExecutionResult(failed.status, STOPREQ_NONE, _publish(layout, admin, self.limits.max_output_bytes))
         on_status(PROVISIONED)
         admin.note("provisioning success")
 
@@ -281,7 +281,7 @@ class Executor:
             stopreq = _STOPREQ[outcome.why]
         on_status(PUBLISHING)
         admin.note("publishing results")
-        return ExecutionResult(FINISHED, stopreq, _publish(layout, admin))
+        return ExecutionResult(FINISHED, stopreq, _publish(layout, admin, self.limits.max_output_bytes))
 
 
     def _runtime_paths(self, program: str, request: ExecutionRequest, job_dir: Path) -> tuple[Path, ...]:
@@ -557,12 +557,11 @@ def _run_algorithm(command: sb.WrappedCommand, preexec: Callable[[], None], capt
     2 (Docker's framing); otherwise they share one pipe, as the v1 pod's log does.
     """
     try:
-        proc = subprocess.Popen(command.argv, env=command.env, cwd=command.cwd,
-                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE if split_streams else subprocess.STDOUT,
-                                close_fds=True,
-                                start_new_session=True,     # its own group, so we can kill it all
-                                preexec_fn=preexec)
+        proc = sb.popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                        stderr=subprocess.PIPE if split_streams else subprocess.STDOUT,
+                        close_fds=True,
+                        start_new_session=True,     # its own group, so we can kill it all
+                        preexec_fn=preexec)
     except OSError as exc:
         admin.note(f"algorithm could not be started: {exc.strerror or exc}")
         return _Outcome(None, None)
@@ -747,15 +746,30 @@ def _has_exited(pid: int) -> bool:
 
 # ---------------------------------------------------------------- publishing (status 60)
 
-def _publish(layout: _Layout, admin: _AdminLog) -> tuple[ResultFile, ...]:
-    """Results in pod-publishing's order: outputs (by name), algorithm.log, configure.log."""
-    results = list(_published_files(layout.data, "outputs", None, TYPE_OUTPUT, layout, admin))
+def _publish(layout: _Layout, admin: _AdminLog, max_output_bytes: int) -> tuple[ResultFile, ...]:
+    """Results in pod-publishing's order: outputs (by name, up to max_output_bytes in all),
+    algorithm.log, configure.log."""
+    results = _within_total(_published_files(layout.data, "outputs", None, TYPE_OUTPUT, layout, admin),
+                            max_output_bytes, admin)
     results += _published_files(layout.data, "logs", "algorithm.log", TYPE_ALGORITHM_LOG, layout, admin)
     admin.note(f"published {len(results)} file(s) besides this log")
     # configure.log is last and is never touched by the job, so its size is final once we stop writing.
     admin_log = layout.configure_log
     results.append(ResultFile(admin_log.name, os.lstat(admin_log).st_size, TYPE_CONFIGURATION_LOG, admin_log))
     return tuple(results)
+
+
+def _within_total(outputs: list[ResultFile], limit: int, admin: _AdminLog) -> list[ResultFile]:
+    """The outputs, in order, while their sizes add up to at most `limit`; the rest are refused."""
+    kept, total = [], 0
+    for output in outputs:
+        if total + output.filesize > limit:
+            admin.note(f"not published: outputs/{output.filename!r}: the job's outputs would exceed "
+                       f"{limit} bytes in total")
+            continue
+        kept.append(output)
+        total += output.filesize
+    return kept
 
 
 def _published_files(data: Path, folder: str, only: str | None, kind: str, layout: _Layout,

@@ -7,6 +7,7 @@ mode allows and where it is weaker than a real C2D cluster.
 """
 from __future__ import annotations
 
+import functools
 import os
 import resource
 import shutil
@@ -65,6 +66,7 @@ class ResourceLimits:
     """setrlimit values applied to the job (and inherited by everything it starts)."""
 
     max_file_bytes: int = 1 << 30        # RLIMIT_FSIZE: one runaway output cannot fill the disk
+    max_output_bytes: int = 1 << 30      # all of a job's outputs together; the rest is not published
     max_open_files: int = 1024           # RLIMIT_NOFILE
     # RLIMIT_NPROC counts every process of the *host* uid, so a fixed value would break a busy
     # server account; off unless the operator sets one.  bwrap's PID namespace still contains forks.
@@ -92,11 +94,26 @@ class SandboxPlan:
 
 @dataclass(frozen=True)
 class WrappedCommand:
-    """A command ready for subprocess.Popen."""
+    """A command ready for `popen` (not for subprocess directly: bwrap's options are in args_file)."""
 
     argv: tuple[str, ...]
     env: dict[str, str]
     cwd: str
+    # bwrap reads its options (host paths of the job folder, runtimes, env) from this file through
+    # `--args FD`, so its command line, which the job sees as /proc/1/cmdline, names no host path.
+    args_file: Path | None = None
+
+
+def popen(command: WrappedCommand, **kwargs) -> subprocess.Popen:
+    """Start a wrapped command, handing bwrap its options file as an inherited descriptor."""
+    if command.args_file is None:
+        return subprocess.Popen(command.argv, env=command.env, cwd=command.cwd, **kwargs)
+    fd = os.open(command.args_file, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        argv = [command.argv[0], "--args", str(fd), *command.argv[1:]]
+        return subprocess.Popen(argv, env=command.env, cwd=command.cwd, pass_fds=(fd,), **kwargs)
+    finally:
+        os.close(fd)
 
 
 def volume_root(kind: str, data_dir: Path) -> str:
@@ -134,13 +151,19 @@ def probe_bwrap(limits: ResourceLimits = ResourceLimits()) -> str | None:
         plan = SandboxPlan(BWRAP, data, work, (), allow_network=False, limits=limits)
         cmd = wrap(plan, [true_prog], {"PATH": "/usr/bin:/bin"})
         try:
-            done = subprocess.run(cmd.argv, env=cmd.env, cwd=cmd.cwd, capture_output=True, timeout=20,
-                                  preexec_fn=rlimit_preexec(limits))
-        except (OSError, subprocess.SubprocessError) as exc:
+            proc = popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                         preexec_fn=rlimit_preexec(limits))
+        except OSError as exc:
             return f"probe failed to start: {exc}"
-    if done.returncode != 0:
-        err = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        return f"probe exited {done.returncode}: {err[-1] if err else 'no message'}"
+        try:
+            _, stderr = proc.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            return "probe timed out"
+    if proc.returncode != 0:
+        err = stderr.decode("utf-8", "replace").strip().splitlines()
+        return f"probe exited {proc.returncode}: {err[-1] if err else 'no message'}"
     return None
 
 
@@ -197,7 +220,6 @@ def wrap(plan: SandboxPlan, argv: Sequence[str], env: dict[str, str]) -> Wrapped
         return WrappedCommand(tuple(argv), dict(env), str(plan.data_dir.parent))
     _write_etc(plan.work_dir, plan.named_user)
     args: list[str] = [
-        shutil.which(BWRAP) or BWRAP,
         "--unshare-user", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_GID),
         "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
         "--hostname", plan.hostname,
@@ -206,6 +228,9 @@ def wrap(plan: SandboxPlan, argv: Sequence[str], env: dict[str, str]) -> Wrapped
         "--cap-drop", "ALL",
         "--clearenv",
     ]
+    if _bwrap_supports("--disable-userns"):
+        # No user namespaces inside: they are how unprivileged code gets new mount and net powers.
+        args.append("--disable-userns")
     if not plan.allow_network:
         args.append("--unshare-net")
     for d in _SYSTEM_DIRS:
@@ -238,14 +263,28 @@ def wrap(plan: SandboxPlan, argv: Sequence[str], env: dict[str, str]) -> Wrapped
              "--chdir", "/"]
     for key, value in env.items():
         args += ["--setenv", key, value]
-    args.append("--")
+    args_file = plan.work_dir / "bwrap.args"
+    args_file.write_bytes(b"".join(a.encode("utf-8") + b"\0" for a in args))
+    command = [shutil.which(BWRAP) or BWRAP, "--"]
     # bwrap exports PWD after --chdir; a container's process gets no PWD, so env drops it again.
     env_program = "/usr/bin/env" if os.path.exists("/usr/bin/env") else None
     if env_program:
-        args += [env_program, "-u", "PWD", "--"]
-    args += list(argv)
+        command += [env_program, "-u", "PWD", "--"]
     # bwrap itself only needs PATH-free absolute paths; give it nothing from the host either.
-    return WrappedCommand(tuple(args), {"PATH": "/usr/bin:/bin"}, "/")
+    return WrappedCommand((*command, *argv), {"PATH": "/usr/bin:/bin"}, "/", args_file)
+
+
+@functools.lru_cache(maxsize=None)
+def _bwrap_supports(option: str) -> bool:
+    """Whether this bwrap knows `option` (--disable-userns came with 0.8)."""
+    exe = shutil.which(BWRAP)
+    if exe is None:
+        return False
+    try:
+        done = subprocess.run([exe, "--help"], capture_output=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return option.encode() in done.stdout + done.stderr
 
 
 def rlimit_preexec(limits: ResourceLimits, extra: Sequence[tuple[int, int]] = (),

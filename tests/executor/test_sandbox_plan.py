@@ -51,15 +51,21 @@ def test_bwrap_command_line(tmp_path):
     data.mkdir()
     plan = sb.SandboxPlan(sb.BWRAP, data, work, (Path(sys.prefix),), allow_network=False)
     cmd = sb.wrap(plan, ["/x/python", "/data/transformations/algorithm"], {"VOLUME": "/data"})
-    argv = list(cmd.argv)
-    assert "--unshare-net" in argv and "--clearenv" in argv and "--die-with-parent" in argv
-    assert argv[argv.index("--bind") + 1:argv.index("--bind") + 3] == [str(data), "/data"]
-    assert argv.index("--remount-ro") > argv.index("--bind")
-    assert argv[-3:] == ["--", "/x/python", "/data/transformations/algorithm"]
+    # The options, host paths included, go through `--args FD`: the command line names none.
+    assert cmd.argv[1:] == ("--", "/x/python", "/data/transformations/algorithm")
+    options = _options(cmd)
+    assert "--unshare-net" in options and "--clearenv" in options and "--die-with-parent" in options
+    assert options[options.index("--bind") + 1:options.index("--bind") + 3] == [str(data), "/data"]
+    assert options.index("--remount-ro") > options.index("--bind")
+    assert options[options.index("--setenv"):options.index("--setenv") + 3] == ["--setenv", "VOLUME", "/data"]
     assert cmd.env == {"PATH": "/usr/bin:/bin"} and cmd.cwd == "/"
     assert (work / "etc" / "passwd").read_text().startswith("algorithm:x:1000:1000:")
     open_net = sb.wrap(sb.SandboxPlan(sb.BWRAP, data, work, (), allow_network=True), ["/x"], {})
-    assert "--unshare-net" not in open_net.argv and "/etc/resolv.conf" in open_net.argv
+    assert "--unshare-net" not in _options(open_net) and "/etc/resolv.conf" in _options(open_net)
+
+
+def _options(cmd: sb.WrappedCommand) -> list[str]:
+    return cmd.args_file.read_bytes().decode().split("\0")[:-1]
 
 
 def test_none_mode_runs_in_the_job_folder(tmp_path):
