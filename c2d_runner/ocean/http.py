@@ -1,8 +1,9 @@
 """HTTP transport: one requests.Session per service base URL, a timeout on every request, retries
 with backoff for idempotent calls only, and translation of transport failures into OceanError.
 
-Start, stop, delete and initialize are never retried here: a start whose answer was lost may have
-created (and paid for) a job, so the caller must reconcile (GET compute) instead of re-sending.
+Start, stop and delete are never retried here: a start whose answer was lost may have created (and
+paid for) a job, so the caller must reconcile (GET compute) instead of re-sending.  initializeCompute
+is a quote without side effects and is retried like a GET.
 """
 from __future__ import annotations
 

@@ -99,7 +99,9 @@ class ProviderClient:
 
     def initialize_compute(self, provider_url: str, body: dict[str, Any]) -> tuple[Any, str]:
         """POST initializeCompute (never retried: it may issue an order)."""
-        response, endpoint = self._call(provider_url, "initializeCompute", idempotent=False, json_body=body)
+        # A quote with no side effect (unsigned, nothing stored that a second call would double):
+        # retried like the other idempotent calls.
+        response, endpoint = self._call(provider_url, "initializeCompute", idempotent=True, json_body=body)
         return _json(response, endpoint), endpoint
 
     def start(self, provider_url: str, body: dict[str, Any]) -> tuple[Any, str]:

@@ -503,6 +503,22 @@ def test_idempotent_status_is_retried_on_503_and_429(httpserver, oc, ddo, servic
     assert oc.request_count == 4
 
 
+def test_initialize_is_a_quote_and_is_retried_on_503(httpserver, oc, ddo, service, wallet, sleeps):
+    expect_root(httpserver)
+    httpserver.expect_ordered_request("/api/services/initializeCompute", method="POST").respond_with_json(
+        {"error": "busy"}, status=503)
+    httpserver.expect_ordered_request("/api/services/initializeCompute", method="POST").respond_with_json(
+        {"datasets": [{"datatoken": "0xDT", "validOrder": "0xnew"}]})
+    meta = AlgorithmMetadata({
+        "rawcode": "print(1)", "language": "python", "version": "3.11",
+        "container": {"entrypoint": "python $ALGO", "image": "python", "tag": "3.11", "checksum": "sha256:" + "a" * 64},
+    })
+    result = oc.initialize(wallet, ComputeInput(ddo, service), "ocean-compute", algorithm_meta=meta,
+                           valid_until=1900000000)
+    assert result.datasets[0].valid_order == "0xnew" and len(sleeps) == 1
+    assert len(sent(httpserver, "/api/services/initializeCompute", "POST")) == 2
+
+
 def test_retry_after_is_capped(httpserver, provider_url, ddo, service, wallet, sleeps):
     oc = OceanCompute({"METADATA_CACHE_URI": provider_url, "RETRY_AFTER_MAX": 30, "RETRIES": 1}, sleep=sleeps.append)
     expect_root(httpserver)
