@@ -42,6 +42,9 @@ PUBLISHING = 60
 FINISHED = 70
 
 STOPREQ_NONE, STOPREQ_STOPPED, STOPREQ_TIMEOUT = 0, 1, 2
+# A v1 job's process limit: the node's PidsLimit (limits.JobLimits' default), so a fork bomb stops
+# at the same count in both layouts.
+V1_MAX_PROCESSES = job_limits.JobLimits().max_processes
 
 # Result types as pod-publishing writes them ("configrationLog" is the real misspelling).
 TYPE_OUTPUT = "output"
@@ -274,10 +277,16 @@ class Executor:
             else:
                 network = "not isolated (no sandbox)"
             admin.note(f"running algorithm: entrypoint {request.algorithm.entrypoint!r}, network {network}")
-            with open(layout.algorithm_log, "wb") as log:
-                outcome = _run_algorithm(command, sb.rlimit_preexec(self.limits),
-                                         _Capture(log, request.max_log_bytes), request, stop, admin,
-                                         lambda: on_status(RUNNING))
+            # The same process limit as a node's PidsLimit, enforced the same way (limits.py);
+            # v1 environments name no memory or CPU amount the operator would enforce.
+            group = job_limits.open_group(self.limit_support, job_limits.JobLimits(None, None, V1_MAX_PROCESSES))
+            try:
+                with open(layout.algorithm_log, "wb") as log:
+                    outcome = _run_algorithm(command, sb.rlimit_preexec(self.limits, group.rlimits(), group.preexec()),
+                                             _Capture(log, request.max_log_bytes), request, stop, admin,
+                                             lambda: on_status(RUNNING))
+            finally:
+                group.close()
             stopreq = _STOPREQ[outcome.why]
         on_status(PUBLISHING)
         admin.note("publishing results")

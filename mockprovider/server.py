@@ -59,12 +59,13 @@ class _Handler(WSGIRequestHandler):
             super().log_request(code, size)
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-        """http.server's own errors (414 URI too long, 431, a bad request line) as JSON, not HTML."""
+        """http.server's own errors (414 URI too long, 431, a bad request line) in the protocol's
+        shape (the Provider's JSON, express's page), not http.server's HTML."""
         self.close_connection = True
         text = message or self.responses.get(code, ("error",))[0]
-        body = _error_body(code, text)
+        content_type, body = _error_page(getattr(self.server, "c2d_protocol", "provider"), code, text)
         self.send_response(code, text)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Connection", "close")
         self.end_headers()
@@ -72,9 +73,14 @@ class _Handler(WSGIRequestHandler):
             self.wfile.write(body)
 
 
-def _error_body(status: int, text: str) -> bytes:
-    """The Provider's global error shape, for errors answered before any route is known."""
-    return json.dumps(GlobalError(f"{status} {text}", status).json_body()).encode("utf-8")
+def _error_page(protocol: str, status: int, text: str) -> tuple[str, bytes]:
+    """(Content-Type, body) of an error answered before any route is known, in the protocol's shape."""
+    if protocol == "ocean-node":
+        from mockprovider.node.routes import express_error
+
+        page = express_error(status, text)
+        return page.content_type or "text/html", page.text.encode("utf-8")
+    return "application/json", json.dumps(GlobalError(f"{status} {text}", status).json_body()).encode("utf-8")
 
 
 PROTOCOLS = ("provider", "ocean-node")
@@ -198,6 +204,7 @@ class MockOcean:
         server.block_on_close = True
         server.c2d_connections = set()
         server.c2d_lock = threading.Lock()
+        server.c2d_protocol = server.app.protocol = self.protocol
         port = server.server_address[1]
         host = self.host if ":" not in self.host else f"[{self.host}]"
         self.url = f"http://{host}:{port}"
@@ -283,14 +290,15 @@ class _LazyApp:
     """Lets the server bind (and learn its port) before the app, which needs the URL, exists."""
 
     target: Any = None
+    protocol = "provider"
 
     def __call__(self, environ, start_response):
         refusal = body_refusal(environ)
         if refusal is not None:
             status, why = refusal
-            body = _error_body(status, why)
+            content_type, body = _error_page(self.protocol, status, why)
             start_response(f"{status} {HTTP_STATUS_CODES.get(status, 'Error')}",
-                           [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+                           [("Content-Type", content_type), ("Content-Length", str(len(body)))])
             return [body]
         return self.target(environ, start_response)
 

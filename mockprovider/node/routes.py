@@ -8,7 +8,6 @@ slashes collapsed, JSON bodies up to 100 kB, express's own 404 page for unknown 
 """
 from __future__ import annotations
 
-import json
 import logging
 import re
 import traceback
@@ -20,7 +19,7 @@ from werkzeug.wrappers import Request, Response
 
 from mockprovider.app import apply_fault, drop_connection
 from mockprovider.endpoints import Endpoint, service_endpoints as _service_endpoints
-from mockprovider.http import TextReply, to_response
+from mockprovider.http import JsonTooDeep, TextReply, parse_json, to_response
 from mockprovider.node import handlers as h
 from mockprovider.node.errors import HTML, INTERNAL, NodeError
 from mockprovider.ratelimit import RateLimiter
@@ -99,7 +98,8 @@ def express_404(method: str, path: str) -> TextReply:
                      f"</head>\n<body>\n<pre>Cannot {method} {escape(path)}</pre>\n</body>\n</html>\n", 404, HTML)
 
 
-def _express_error(status: int, text: str) -> TextReply:
+def express_error(status: int, text: str) -> TextReply:
+    """express's HTML error page."""
     return TextReply(f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>Error</title>\n'
                      f"</head>\n<body>\n<pre>{text}</pre>\n</body>\n</html>\n", status, HTML)
 
@@ -178,7 +178,9 @@ def _json_body(request: Request) -> dict[str, Any]:
     if not raw.strip():
         return {}
     try:
-        data = json.loads(raw)
+        data = parse_json(raw)
+    except JsonTooDeep:  # V8's JSON.parse throws too, before the C stack of a server thread overflows
+        raise _Refusal(400, "SyntaxError: the body is nested too deeply") from None
     except (ValueError, UnicodeDecodeError):
         raise _Refusal(400, "SyntaxError: the body is not valid JSON") from None
     if not isinstance(data, (dict, list)):  # express.json() is strict: objects and arrays only
@@ -194,4 +196,4 @@ class _Refusal(NodeError):
 
     def reply(self) -> TextReply:
         """express's HTML error page."""
-        return _express_error(self.status, self.message)
+        return express_error(self.status, self.message)

@@ -44,3 +44,30 @@ def test_outputs_past_the_total_cap_are_not_published(make_request, tmp_path):
     outputs = [r.filename for r in result.results if r.type == "output"]
     assert outputs == ["a.bin", "b.bin"]
     assert "outputs/'c.bin': the job's outputs would exceed 2500 bytes in total" in admin_log(result)
+
+
+FORK_BOMB = """
+import json, os, time
+children, error = 0, None
+for _ in range(700):
+    try:
+        pid = os.fork()
+    except OSError as exc:
+        error = exc.strerror
+        break
+    if pid == 0:
+        time.sleep(30)
+        os._exit(0)
+    children += 1
+json.dump({"children": children, "error": error}, open(os.environ["OUTPUTS"] + "/report.json", "w"))
+"""
+
+
+def test_a_v1_fork_bomb_stops_at_the_nodes_process_limit(executors, make_request):
+    from mockprovider.executor import V1_MAX_PROCESSES
+
+    executor = executors.get("bwrap") or executors["none"]
+    if executor.limit_support.pids not in ("cgroup-v1", "cgroup-v2"):
+        pytest.skip(f"no pids cgroup here ({executor.limit_support.pids}): the limit is not enforced")
+    report = read_report(executor.run(make_request(FORK_BOMB, max_duration=20)))
+    assert report["error"] is not None and report["children"] < V1_MAX_PROCESSES, report

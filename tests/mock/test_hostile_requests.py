@@ -117,3 +117,20 @@ def test_numbers_are_bounded_before_any_arithmetic():
     assert wire.bounded_number(True, 10) is None and wire.bounded_number("nan", 10) is None
     assert wire.bounded_int("7.0", 10) == 7 and wire.bounded_int("7.5", 10) is None
     assert wire.bounded_int(10**40, 10**30) is None and wire.bounded_int(-5, 10) == -5
+
+
+def test_the_node_protocol_answers_the_same_attacks_in_express_shapes(tmp_path):
+    from mockprovider import MockOcean
+
+    with MockOcean(protocol="ocean-node", state_dir=tmp_path / "state") as node:
+        answer = _raw(node.url, b"POST /api/services/freeCompute HTTP/1.1\r\nHost: x\r\n"
+                                b"Content-Type: application/json\r\nContent-Length: 100000000\r\n\r\n")
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 413 ") and b"text/html" in head and b"<pre>" in body
+        deep = "[" * 50_000 + "]" * 50_000
+        r = requests.post(f"{node.url}/api/services/freeCompute", data=deep, timeout=TIMEOUT,
+                          headers={"Content-Type": "application/json"})
+        assert r.status_code == 400 and "nested too deeply" in r.text
+        r = requests.get(f"{node.url}/api/services/nonce?userAddress=" + "a" * 70_000, timeout=TIMEOUT)
+        assert r.status_code == 414 and r.headers["Content-Type"].startswith("text/html")
+        assert node.errors == []
