@@ -23,14 +23,20 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from c2d_runner.ocean.errors import ServiceError
+from c2d_runner.wire import bounded_number
 
 if TYPE_CHECKING:
     from c2d_runner.ocean.budget import RequestBudget
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-# A 429 is refused before any handler runs, so even a start may be sent again after it.
+# A 429 or a 503 is a refusal before any handler ran (a rate limit, an overloaded or restarting
+# service, a load balancer without a backend), so even a start may be sent again after one.
 RATE_LIMITED = 429
+UNAVAILABLE = 503
 _MAX_DETAIL = 500
+RETRY_AFTER_LIMIT = 10**9  # seconds; the wait itself is capped by RetryPolicy.retry_after_max
+# A service silent for this many read timeouts in a row is taken as hung (see _refuse_if_silent).
+SILENCE_TIMEOUTS = 2
 _UNCERTAIN = "; not retried: the request may have taken effect, check before sending it again"
 
 
@@ -69,10 +75,11 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     if not value:
         return None
     value = value.strip()
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
+    seconds = bounded_number(value, RETRY_AFTER_LIMIT)
+    if seconds is not None:
+        return max(float(seconds), 0.0)
+    if value[:1].isdigit() or value[:1] in "+-.":
+        return None  # a number out of bounds (or NaN, inf): not a date either
     try:
         when = parsedate_to_datetime(value).timestamp()
     except (TypeError, ValueError, IndexError, OverflowError):
@@ -140,6 +147,9 @@ class HttpClient:
         self._count = 0
         self._by_endpoint: Counter[str] = Counter()
         self._budgets: dict[str, "RequestBudget"] = {}
+        # base URL -> when the first request that then timed out was sent, since its last answer
+        self._silent_since: dict[str, float] = {}
+        self._clock = time.monotonic
 
     def set_budget(self, url: str, budget: "RequestBudget") -> None:
         """Send every request to this URL's base through `budget` (requests per minute, 429 pauses)."""
@@ -209,9 +219,11 @@ class HttpClient:
         budget = self.budget(url)
         rate_limited = 0
         attempt = 0
+        read_timeout = _read_timeout(timeout or self.timeout)
         while attempt < attempts:
             attempt += 1
             last = attempt == attempts
+            self._refuse_if_silent(url, read_timeout, endpoint, error_cls)
             try:
                 if before_attempt is not None:
                     before_attempt()
@@ -230,6 +242,9 @@ class HttpClient:
                         timeout=timeout or self.timeout,
                     )
             except requests.Timeout as exc:
+                if not isinstance(exc, requests.ConnectTimeout):
+                    self._note_silence(url, read_timeout)
+                    self._refuse_if_silent(url, read_timeout, endpoint, error_cls, sent=not idempotent)
                 if not last:
                     self._sleep(self.retry.delay(attempt, None))
                     continue
@@ -254,13 +269,15 @@ class HttpClient:
                 ) from None
             except requests.RequestException as exc:
                 raise error_cls(f"request failed: {_short(exc)}", endpoint=endpoint) from None
+            self._heard(url)
             if response.status_code in ok_statuses:
                 return response
-            if response.status_code == RATE_LIMITED and rate_limited < self.retry.retries:
+            if (response.status_code == RATE_LIMITED or (response.status_code == UNAVAILABLE and not idempotent)) \
+                    and rate_limited < self.retry.retries:
                 rate_limited += 1
                 attempt -= 1  # a refusal before any handler ran: not an attempt of the call
                 wait = self._rate_limit_wait(response, rate_limited)
-                if budget is not None:
+                if budget is not None and response.status_code == RATE_LIMITED:
                     budget.pause(wait)  # every caller on this target waits, not only this one
                 else:
                     self._sleep(wait)
@@ -278,6 +295,29 @@ class HttpClient:
         raise AssertionError("unreachable")  # pragma: no cover
 
 
+    # -- a service that accepts connections and never answers ------------------------------------
+    # Retries would multiply the read timeout by every attempt of every call (minutes); once the
+    # service has answered nothing for SILENCE_TIMEOUTS read timeouts, every call to it fails at once.
+
+    def _heard(self, url: str) -> None:
+        with self._lock:
+            self._silent_since.pop(base_url(url), None)
+
+    def _note_silence(self, url: str, read_timeout: float) -> None:
+        with self._lock:
+            self._silent_since.setdefault(base_url(url), self._clock() - read_timeout)
+
+    def _refuse_if_silent(self, url: str, read_timeout: float, endpoint: str, error_cls: type[ServiceError],
+                          sent: bool = False) -> None:
+        with self._lock:
+            since = self._silent_since.get(base_url(url))
+        silent = self._clock() - since if since is not None else 0.0
+        if since is not None and silent >= SILENCE_TIMEOUTS * read_timeout:
+            raise error_cls(
+                f"no answer for {silent:.0f} s: the service at {base_url(url)} accepts connections but answers "
+                f"nothing (requests time out after {read_timeout:g} s)" + (_UNCERTAIN if sent else ""),
+                endpoint=endpoint, uncertain=sent)
+
     def _rate_limit_wait(self, response: "requests.Response", attempt: int) -> float:
         """The wait a 429 asks for: Retry-After, or an Ocean Node's "Try again in N seconds" text."""
         from c2d_runner.ocean.node.replies import try_again_seconds
@@ -291,6 +331,10 @@ class HttpClient:
         if wait is None:
             return self.retry.delay(attempt, None)
         return min(wait, self.retry.retry_after_max)
+
+
+def _read_timeout(timeout: tuple[float, float] | float) -> float:
+    return timeout[1] if isinstance(timeout, tuple) else timeout
 
 
 def _timeout_text(timeout: tuple[float, float] | float) -> str:

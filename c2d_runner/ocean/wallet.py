@@ -8,11 +8,11 @@ from __future__ import annotations
 import math
 import os
 import threading
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 from c2d_runner.ocean.errors import ProviderError, WalletError
+from c2d_runner.wire import bounded_number
 
 DEFAULT_KEY_ENV = "C2D_PRIVATE_KEY"
 
@@ -65,14 +65,16 @@ def wallet_from_key_file(path: str | os.PathLike[str], *, light: bool = False) -
     return wallet_from_key(line, f"key file {p}", light=light)
 
 
+# Providers store millisecond timestamps at most; a larger nonce is hostile (see wire.bounded_number).
+NONCE_LIMIT = 10**30
+
+
 def parse_nonce(value: Any, endpoint: str = "") -> int:
-    """ceil() of the provider's nonce, which may be a string ("1", "3.0") or a number."""
-    try:
-        number = Decimal(str(value).strip())
-        if not number.is_finite():
-            raise InvalidOperation
-    except (InvalidOperation, ValueError):
-        raise ProviderError(f"nonce is not a number: {value!r}", status=200, endpoint=endpoint) from None
+    """ceil() of the provider's nonce, which may be a string ("1", "3.0") or a number below NONCE_LIMIT."""
+    number = bounded_number(value, NONCE_LIMIT)
+    if number is None:
+        raise ProviderError(f"nonce is not a number below 10^30: {str(value)[:80]!r}", status=200,
+                            endpoint=endpoint)
     return int(math.ceil(number))
 
 

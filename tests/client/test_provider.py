@@ -537,13 +537,28 @@ def test_retries_give_up_with_the_last_error(httpserver, oc, ddo, service, walle
     assert len(sleeps) == 2
 
 
-def test_stop_is_not_retried_on_503(httpserver, oc, ddo, service, wallet, sleeps):
+def test_stop_is_not_retried_on_500(httpserver, oc, ddo, service, wallet, sleeps):
     expect_root(httpserver)
     expect_nonce(httpserver, wallet.address)
-    httpserver.expect_ordered_request("/api/services/compute", method="PUT").respond_with_json({"error": "x"}, status=503)
-    with pytest.raises(ProviderError, match="HTTP 503"):
+    httpserver.expect_ordered_request("/api/services/compute", method="PUT").respond_with_json({"error": "x"}, status=500)
+    with pytest.raises(ProviderError, match="HTTP 500"):
         oc.stop(ddo, service, JOB_ID, wallet)
     assert sleeps == [] and len(sent(httpserver, "/api/services/compute", "PUT")) == 1
+
+
+def test_a_start_refused_with_503_is_sent_again_after_retry_after(httpserver, oc, ddo, service, wallet, sleeps):
+    # A 503 (like a 429) is a refusal before any handler ran: the job was not started.
+    expect_root(httpserver)
+    expect_nonce(httpserver, wallet.address)
+    httpserver.expect_ordered_request("/api/services/compute", method="POST").respond_with_json(
+        {"error": "restarting"}, status=503, headers={"Retry-After": "2"})
+    httpserver.expect_ordered_request("/api/services/compute", method="POST").respond_with_json(job(1))
+    meta = AlgorithmMetadata({
+        "rawcode": "print(1)", "language": "python", "version": "3.11",
+        "container": {"entrypoint": "python $ALGO", "image": "python", "tag": "3.11", "checksum": "sha256:" + "a" * 64},
+    })
+    assert oc.start_job(wallet, ComputeInput(ddo, service, "0xd1"), "ocean-compute", algorithm_meta=meta) == JOB_ID
+    assert sleeps == [2] and len(sent(httpserver, "/api/services/compute", "POST")) == 2
 
 
 def test_non_json_success_answer(httpserver, oc, ddo, service, wallet):

@@ -79,9 +79,9 @@ def test_parse_nonce_accepts_strings_and_numbers(value, expected):
     assert parse_nonce(value) == expected
 
 
-@pytest.mark.parametrize("value", ["abc", None, "NaN", ""])
-def test_parse_nonce_rejects_garbage(value):
-    with pytest.raises(ProviderError, match="nonce is not a number"):
+@pytest.mark.parametrize("value", ["abc", None, "NaN", "", "1e300000", 10**40, "-1e1000000"])
+def test_parse_nonce_rejects_garbage_and_hostile_sizes(value):
+    with pytest.raises(ProviderError, match="nonce is not a number below 10"):
         parse_nonce(value)
 
 
