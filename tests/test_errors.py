@@ -29,6 +29,7 @@ INTERNAL = {
     "mockprovider.node.envs.ResourceRefused": "becomes the node's 400 answer to a start",
     "mockprovider.node_runtime.ProvisioningError": "ends a mock node job at 31 / 32",
     "mockprovider.urlfetch.FetchFailed": "a URL dataset the mock cannot fetch: the node job ends at 31",
+    "mockprovider.http.JsonTooDeep": "a request body nested too deeply: the mock's 400 answer",
 }
 
 
