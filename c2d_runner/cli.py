@@ -44,26 +44,29 @@ class _Main(click.Group):
 
 
 @click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_CODES_HELP)
-@click.version_option(__version__, prog_name="c2d")
+@click.version_option(__version__, "-V", "--version", prog_name="c2d")
+@click.option("--verbose", "-v", is_flag=True, help="Show each HTTP call (signatures and keys redacted).")
 @click.option("--debug", is_flag=True, help="Show tracebacks: of every error, and of internal errors inside jobs.")
 @click.pass_context
-def main(ctx: click.Context, debug: bool) -> None:
+def main(ctx: click.Context, verbose: bool, debug: bool) -> None:
     """Run Ocean Compute-to-Data jobs from YAML specs, against real providers or the bundled mock."""
+    import logging
+
     ctx.meta[DEBUG] = debug
-    if debug:
-        _log_debug_to_stderr(ctx)
+    _log_to_stderr(ctx, logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING)
 
 
-def _log_debug_to_stderr(ctx: click.Context) -> None:
-    """The library's DEBUG records (an internal error's traceback inside a job) on stderr, until exit."""
+def _log_to_stderr(ctx: click.Context, level: int) -> None:
+    """The library's records on stderr until exit: retries (WARNING) always, each HTTP call (INFO)
+    with -v, an internal error's traceback inside a job (DEBUG) with --debug."""
     import logging
 
     logger = logging.getLogger("c2d_runner")
     handler = logging.StreamHandler(sys.stderr)  # click's, under CliRunner
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-    level = logger.level
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s" if level == logging.DEBUG
+                                           else "c2d: %(message)s"))
+    level, logger.level = logger.level, level
     logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
 
     def restore() -> None:
         logger.removeHandler(handler)
@@ -72,20 +75,53 @@ def _log_debug_to_stderr(ctx: click.Context) -> None:
     ctx.call_on_close(restore)
 
 
+def _variables(env_files: tuple[str, ...], assignments: tuple[str, ...]) -> None:
+    """Export --env-file and --var variables to this process, as a shell would (later ones win), so
+    `${VAR}` in specs and `consumer.key: ${VAR}` both see them."""
+    from c2d_runner.envfile import EnvFileError, read_env_file
+
+    found: dict[str, str] = {}
+    for name in env_files:
+        try:
+            found.update(read_env_file(name))
+        except (OSError, EnvFileError) as exc:
+            raise click.BadParameter(str(exc), param_hint="--env-file") from None
+    for item in assignments:
+        key, sep, value = item.partition("=")
+        if not sep or not key.isidentifier():
+            raise click.BadParameter(f"expected KEY=VALUE, got {item!r}", param_hint="--var")
+        found[key] = value
+    os.environ.update(found)
+
+
+def variable_options(func):
+    """--var and --env-file, for every command that reads specs."""
+    func = click.option("--env-file", "env_files", multiple=True, type=click.Path(dir_okay=False),
+                        help="Read KEY=VALUE lines (# comments, 'export ' and quotes allowed) as variables "
+                             "for ${VAR}; repeatable.")(func)
+    return click.option("--var", "assignments", multiple=True, metavar="KEY=VALUE",
+                        help="Set a variable for ${VAR} in specs (wins over --env-file and the environment); "
+                             "repeatable.")(func)
+
+
 @main.command(short_help="Check spec files without running anything.")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True,
               help="text: one 'file:line:col: error: message [path]' line per problem; json: a list of objects; "
                    "github: GitHub Actions '::error' annotations.")
-def validate(files: tuple[str, ...], fmt: str) -> None:
-    """Check spec files (schema and semantic rules) without running anything.
+@variable_options
+def validate(files: tuple[str, ...], fmt: str, assignments, env_files) -> None:
+    """Check spec files (schema and semantic rules) without running anything; a folder's specs are
+    searched below it.
 
     Prints every problem, sorted by position; exits 0 when all files are valid, 2 otherwise.
     """
     from c2d_runner.spec import Diagnostic, check_file
+    from c2d_runner.specfiles import spec_files
 
+    _variables(env_files, assignments)
     results = []
-    for name in files:
+    for name in map(str, spec_files(files)):
         plan, problems = check_file(name)
         results.append((name, plan, problems))
     if fmt == "json":
@@ -168,8 +204,50 @@ def _target(value: str | None, chain_id: int | None):
 TARGET_HELP = "Where to run, overriding the spec: mock, mock:WORLD.yaml, or PROVIDER_URL[,AQUARIUS_URL]."
 
 
-@main.command(short_help="Run a spec's jobs and check their expectations.")
-@click.argument("spec", type=click.Path(dir_okay=False))
+def _load_all(specs: tuple[str, ...]) -> list:
+    """The plans of every spec the arguments name (folders searched), or every problem of them all and exit 2."""
+    from c2d_runner.spec import check_file
+    from c2d_runner.specfiles import spec_files
+
+    plans, bad = [], False
+    for path in spec_files(specs):
+        plan, problems = check_file(path)
+        for d in problems:
+            click.echo(d.format(), err=True)
+        bad = bad or bool(problems)
+        plans.append(plan)
+    if bad:
+        sys.exit(exitcodes.INVALID)
+    return plans
+
+
+def _mock_overrides(target, faults: str | None, seed: int | None):
+    """The target with --faults / --seed applied; they only make sense for a mock."""
+    from dataclasses import replace
+
+    from c2d_runner.spec.model import MockTarget
+
+    if faults is None and seed is None:
+        return target
+    if not isinstance(target, MockTarget):
+        raise click.UsageError("--faults and --seed need a mock target")
+    return replace(target, faults=faults if faults is not None else target.faults,
+                   seed=seed if seed is not None else target.seed)
+
+
+def runs_exit_code(outcomes) -> int:
+    """0 when every run passed; 3 when the failed ones failed only for want of a service; else 1."""
+    bad = [o for o in outcomes if not o.ok]
+    if not bad:
+        return exitcodes.OK
+    return exitcodes.INFRASTRUCTURE if all(o.infrastructure_failure for o in bad) else exitcodes.FAILED
+
+
+FAULTS = ["none", "flaky", "slow", "stuck", "failing", "missing-result"]
+
+
+@main.command(short_help="Run specs' jobs and check their expectations.")
+@click.argument("specs", nargs=-1, required=True, type=click.Path())
 @click.option("--target", help=TARGET_HELP)
 @click.option("--chain-id", type=int, help="Chain id of the assets, with a provider --target.")
 @click.option("--jobs", "-j", "parallel", type=click.IntRange(1, 64), default=4, show_default=True,
@@ -184,70 +262,117 @@ TARGET_HELP = "Where to run, overriding the spec: mock, mock:WORLD.yaml, or PROV
 @click.option("--timeout", type=DurationParam(), help="Override every job's timeout, e.g. 5m.")
 @click.option("--resume", type=click.Path(exists=True, file_okay=False), metavar="RUN_FOLDER",
               help="Continue an interrupted run: finished jobs are kept, started ones are found again.")
+@click.option("--fail-fast", "-x", is_flag=True,
+              help="After the first job that does not pass, start no more jobs (or specs); running ones finish.")
+@click.option("--faults", type=click.Choice(FAULTS), help="The mock's fault profile, overriding the spec's.")
+@click.option("--seed", type=int, help="Seed of the mock's fault profile, overriding the spec's.")
+@variable_options
 @click.option("--quiet", "-q", is_flag=True, help="Print only the summary.")
-def run(spec, target, chain_id, parallel, only, out, junit, json_path, lock, check, timeout, resume, quiet):
-    """Run the jobs of SPEC and check their expectations.
+def run(specs, target, chain_id, parallel, only, out, junit, json_path, lock, check, timeout, resume, fail_fast,
+        faults, seed, assignments, env_files, quiet):
+    """Run the jobs of each SPEC (a file, or a folder of specs) and check their expectations.
 
-    By default the spec runs on the bundled mock Ocean, started in-process on a loopback port:
-    no chain, no Docker, no account. Results and logs are streamed to the run folder.
+    By default a spec runs on the bundled mock Ocean, started in-process on a loopback port:
+    no chain, no Docker, no account. Results and logs are streamed to the run folder. Several
+    specs run one after the other, with one summary and one report.
     """
     from c2d_runner.connect import run_spec
     from c2d_runner.engine.runner import RunOptions
     from c2d_runner.interrupts import cancel_on_signals
     from c2d_runner.report import ConsoleProgress, write_json, write_junit
 
-    plan = _load(spec)
+    _variables(env_files, assignments)
+    plans = _load_all(specs)
+    if len(plans) > 1 and (resume or lock or check or only):
+        raise click.UsageError("--resume, --lock, --check and --only take a single spec")
+    chosen = _target(target, chain_id)
+    outcomes = []
     with cancel_on_signals() as cancel:  # Ctrl-C / SIGTERM: the run stops its remote jobs, records, exits 1
-        options = RunOptions(target=_target(target, chain_id), jobs=parallel, only=tuple(only), out=Path(out),
-                             timeout=timeout, resume=Path(resume) if resume else None, lock=lock, check=check,
-                             cancel=cancel)
-        outcome = run_spec(plan, options, ConsoleProgress(mode="quiet" if quiet else "auto"))
+        for plan in plans:
+            options = RunOptions(target=_mock_overrides(chosen or plan.target, faults, seed), jobs=parallel,
+                                 only=tuple(only), out=Path(out), timeout=timeout,
+                                 resume=Path(resume) if resume else None, lock=lock, check=check, cancel=cancel,
+                                 fail_fast=fail_fast)
+            outcomes.append(run_spec(plan, options, ConsoleProgress(mode="quiet" if quiet else "auto")))
+            if cancel.is_set() or (fail_fast and not outcomes[-1].ok):
+                break
+    if lock:
+        from c2d_runner.engine.lock import lock_path
+
+        click.echo(f"lock: wrote {lock_path(plans[0].path)}" if outcomes[0].ok else
+                   f"lock: {lock_path(plans[0].path).name} not written: the run did not pass", err=True)
+    if len(plans) > 1:
+        click.echo(_runs_summary(outcomes, len(plans)), err=True)
+    report = outcomes[0] if len(plans) == 1 else outcomes
     if junit:
-        write_junit(outcome, junit)
+        write_junit(report, junit)
     if json_path:
-        write_json(outcome, json_path)
-    if outcome.ok:
-        sys.exit(exitcodes.OK)
-    sys.exit(exitcodes.INFRASTRUCTURE if outcome.infrastructure_failure else exitcodes.FAILED)
+        write_json(report, json_path)
+    sys.exit(runs_exit_code(outcomes))
+
+
+def _runs_summary(outcomes, specs: int) -> str:
+    from c2d_runner.report._text import outcome_counts
+
+    totals = {"passed": 0, "failed": 0, "error": 0, "skipped": 0}
+    for outcome in outcomes:
+        for key, count in outcome_counts(outcome).items():
+            totals[key] += count
+    ran = f"{len(outcomes)} of {specs} specs run" if len(outcomes) < specs else f"{specs} specs"
+    verdict = "PASSED" if all(o.ok for o in outcomes) and len(outcomes) == specs else "FAILED"
+    return (f"{ran}: {totals['passed']} passed, {totals['failed']} failed, {totals['error']} errors, "
+            f"{totals['skipped']} skipped\n{verdict}")
 
 
 @main.command(short_help="Show what a run would do; start nothing.")
-@click.argument("spec", type=click.Path(dir_okay=False))
+@click.argument("specs", nargs=-1, required=True, type=click.Path())
 @click.option("--target", help=TARGET_HELP)
 @click.option("--chain-id", type=int, help="Chain id of the assets, with a provider --target.")
 @click.option("--only", multiple=True, metavar="JOB", help="Plan only this job; repeatable.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def plan(spec, target, chain_id, only, fmt):
-    """Show what `c2d run` would do (jobs, environments, prices, inputs) without starting anything.
+@variable_options
+def plan(specs, target, chain_id, only, fmt, assignments, env_files):
+    """Show what `c2d run` would do for each SPEC (a file, or a folder of specs): jobs, environments,
+    prices, inputs; nothing is started.
 
     Exits 0 when every job can run, 1 when any cannot (each reason is listed).
     """
     from c2d_runner.connect import plan_spec
 
-    report = plan_spec(_load(spec), _target(target, chain_id), tuple(only))
+    _variables(env_files, assignments)
+    plans = _load_all(specs)
+    reports = [plan_spec(p, _target(target, chain_id), tuple(only)) for p in plans]
     if fmt == "json":
-        click.echo(json.dumps({"target": report.target, "jobs": list(report.jobs),
-                               "problems": list(report.problems)}, indent=2, default=str))
+        docs = [{"spec": str(p.path), "target": r.target, "jobs": list(r.jobs), "problems": list(r.problems)}
+                for p, r in zip(plans, reports)]
+        click.echo(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2, default=str))
     else:
-        click.echo(f"target: {report.target}")
-        for job in report.jobs:
-            env = job["environment"]
-            algo = job["algorithm"]
-            price = "free" if env["free"] else f"priceMin {env['priceMin']:g}"
-            click.echo(f"job {job['job']}:")
-            click.echo(f"  dataset      {job['dataset']['did']} (service {job['dataset']['service']}) "
-                       f"{job['dataset']['name']}")
-            for extra in job["additional_datasets"]:
-                click.echo(f"  + dataset    {extra['did']} (service {extra['service']})")
-            click.echo("  algorithm    " + (f"{algo['did']} {algo['name']}" if "did" in algo
-                                            else f"raw, {algo['image']}, {algo['entrypoint']!r} from {algo['source']}"))
-            click.echo(f"  environment  {env['id']} ({price}) at {job['provider']}")
-            click.echo(f"  timeout      {job['timeout']:g} s; custom data {json.dumps(job['algocustomdata'])}")
-            for warning in job.get("warnings", ()):
-                click.echo(f"  warning      {warning}")
-        for problem in report.problems:
-            click.echo(f"cannot run: {problem}", err=True)
-    sys.exit(exitcodes.FAILED if report.problems else exitcodes.OK)
+        for spec_plan, report in zip(plans, reports):
+            if len(plans) > 1:
+                click.echo(f"spec {spec_plan.path}:")
+            _print_plan(report)
+    sys.exit(exitcodes.FAILED if any(r.problems for r in reports) else exitcodes.OK)
+
+
+def _print_plan(report) -> None:
+    click.echo(f"target: {report.target}")
+    for job in report.jobs:
+        env = job["environment"]
+        algo = job["algorithm"]
+        price = "free" if env["free"] else f"priceMin {env['priceMin']:g}"
+        click.echo(f"job {job['job']}:")
+        click.echo(f"  dataset      {job['dataset']['did']} (service {job['dataset']['service']}) "
+                   f"{job['dataset']['name']}")
+        for extra in job["additional_datasets"]:
+            click.echo(f"  + dataset    {extra['did']} (service {extra['service']})")
+        click.echo("  algorithm    " + (f"{algo['did']} {algo['name']}" if "did" in algo
+                                        else f"raw, {algo['image']}, {algo['entrypoint']!r} from {algo['source']}"))
+        click.echo(f"  environment  {env['id']} ({price}) at {job['provider']}")
+        click.echo(f"  timeout      {job['timeout']:g} s; custom data {json.dumps(job['algocustomdata'])}")
+        for warning in job.get("warnings", ()):
+            click.echo(f"  warning      {warning}")
+    for problem in report.problems:
+        click.echo(f"cannot run: {problem}", err=True)
 
 
 @main.command(short_help="Check that a spec's lock file still holds.")
@@ -292,14 +417,25 @@ def status(job_id, runs):
 @click.argument("job_id")
 @RUNS_OPTION
 @click.option("--type", "log_type", default="algorithmLog", show_default=True,
-              help="Result type to print: algorithmLog, configrationLog, ...")
+              help="Result type to print: algorithmLog, configurationLog (or the Provider's configrationLog), "
+                   "output, ...")
 def logs(job_id, runs, log_type):
     """Print the logs of a job from an earlier run."""
     from c2d_runner.connect import job_session
+    from c2d_runner.engine.jobrun import PROVISIONING_LOGS
+    from c2d_runner.engine.runner import UsageError
+    from c2d_runner.ocean.messages import results_of
 
+    # The provisioning log is configrationLog [sic] on a Provider and configurationLog on a node: either finds it.
+    wanted = set(PROVISIONING_LOGS) if log_type in PROVISIONING_LOGS else {log_type}
     with job_session(job_id, runs) as (record, conn):
-        chunks = conn.compute.compute_job_result_logs(record.dataset_did, record.provider, job_id, conn.wallet,
-                                                      log_type)
+        job = conn.compute.status(record.dataset_did, record.provider, job_id, conn.wallet)
+        types = [str(item.get("type")) for item in results_of(job)]
+        if not wanted.intersection(types):
+            raise UsageError(f"job {job_id} has no {log_type} result (its results: "
+                             f"{', '.join(dict.fromkeys(types)) or 'none yet'})")
+        chunks = [conn.compute.result(record.dataset_did, record.provider, job_id, index, conn.wallet)
+                  for index, kind in enumerate(types) if kind in wanted]
     for chunk in chunks:
         click.echo(chunk.decode("utf-8", errors="replace"), nl=False)
 

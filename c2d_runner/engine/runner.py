@@ -50,6 +50,7 @@ class RunOptions:
     lock: bool = False  # write the lock file after a passing run
     check: bool = False  # fail when outputs differ from the lock
     cancel: threading.Event | None = None  # set by the front end (Ctrl-C, SIGTERM): stop the jobs, record, return
+    fail_fast: bool = False  # after the first job that does not pass, start no more (running ones finish)
 
 
 def select_jobs(plan: SpecPlan, only: tuple[str, ...], timeout: float | None) -> tuple:
@@ -91,6 +92,13 @@ def target_from_record(data: dict) -> Target:
                       seed=int(data.get("seed") or 0))
 
 
+def provider_warnings(target_provider: str, job_providers: list[str]) -> tuple[str, ...]:
+    """A warning per provider that jobs go to (the DDO's serviceEndpoint) other than the target's."""
+    others = sorted({p.rstrip("/") for p in job_providers} - {target_provider.rstrip("/")})
+    return tuple(f"jobs go to the provider named in their DDO's serviceEndpoint, {p}, not to the target's "
+                 f"provider {target_provider}" for p in others)
+
+
 def resolve_all(jobs, compute, wallet, chain_id: int) -> tuple[list[ResolvedJob], list[str]]:
     """Resolve every job; all problems of all jobs at once."""
     resolver = Resolver(compute, wallet, chain_id)
@@ -120,7 +128,9 @@ class Run:
             header = self.journal.header()
             if header is None:
                 raise UsageError(f"{self.folder} is not a run folder (no journal)")
-            if header.get("spec_sha256") != plan.sha256 or header.get("plan_sha256") != plan_digest(self.jobs):
+            # --timeout overrides how long jobs may take, not what they compute: not a change of the spec.
+            digests = {plan_digest(self.jobs), plan_digest(select_jobs(plan, options.only, None))}
+            if header.get("spec_sha256") != plan.sha256 or header.get("plan_sha256") not in digests:
                 raise UsageError(f"the spec (or a variable it reads) changed since run {self.folder.name}; "
                                  "resuming would mix two specs")
             if options.target is None:
@@ -140,11 +150,13 @@ class Run:
             self._hold = hold_run_folder(self.folder)
             # Written before the target is opened, so a run whose target failed can still be resumed.
             self.journal.write("run", run_id=self.run_id, spec=str(plan.path), spec_name=plan.name,
-                               spec_sha256=plan.sha256, plan_sha256=plan_digest(self.jobs),
+                               spec_sha256=plan.sha256,
+                               plan_sha256=plan_digest(select_jobs(plan, options.only, None)),
                                target=target_record(self.target), jobs=[j.name for j in self.jobs],
                                consumer={"env": plan.consumer.env,
                                          "file": str(plan.consumer.file) if plan.consumer.file else None})
         self.cancel = options.cancel or threading.Event()
+        self._halted = ""  # with --fail-fast: the first job that did not pass
         self.started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
         self.began = time.monotonic()  # the run's duration includes opening its target
 
@@ -171,11 +183,15 @@ class Run:
         """Plan, run every job on the open connection (bounded concurrency), write run.json;
         never leaves a job running."""
         began = self.began
+        self.warnings = tuple(conn.warnings)  # said once, recorded in run.json and the reports
         self.progress.run_started(self.plan.name, conn.description, [j.name for j in self.jobs],
-                                  warnings=conn.warnings)
+                                  warnings=self.warnings)
         self.journal.redact = Redactor.of(conn.wallet)
         ctx = RunContext(conn.compute, conn.wallet, self.journal, self.folder, self.progress, self.cancel)
         resolved, problems = resolve_all(self.jobs, conn.compute, conn.wallet, conn.chain_id)
+        self.warnings += provider_warnings(conn.provider, [j.provider for j in resolved])
+        for warning in self.warnings[len(conn.warnings):]:
+            self.progress.warn(warning)
         if problems:
             self.journal.write("refused", problems=problems)
             return self._record(began, conn, (), problems, resolved=[])
@@ -221,8 +237,14 @@ class Run:
         if run.ctx.cancel.is_set() and run.job_id is None:
             return JobOutcome(name=run.name, outcome=SKIPPED, error="interrupted before it started",
                               environment=run.job.environment.id)
+        if self._halted and run.job_id is None:
+            return JobOutcome(name=run.name, outcome=SKIPPED, environment=run.job.environment.id,
+                              error=f"not started: --fail-fast after job {self._halted} did not pass")
         try:
-            return run.run()
+            outcome = run.run()
+            if self.options.fail_fast and outcome.outcome in (FAILED, ERROR) and not self._halted:
+                self._halted = outcome.name  # in the worker, so the next queued job already sees it
+            return outcome
         except Exception as exc:  # a bug must not leave the remote job running or hide other jobs
             # ... nor lose its traceback: kept in the journal, and on stderr with `c2d --debug`.
             trace = traceback.format_exc()
@@ -247,12 +269,12 @@ class Run:
         run = RunOutcome(spec_name=self.plan.name, spec_path=self.plan.path, run_id=self.run_id,
                          folder=self.folder, target=conn.description, started_at=self.started_at,
                          duration=time.monotonic() - began, jobs=tuple(outcomes), problems=tuple(problems),
-                         interrupted=interrupted, warnings=tuple(conn.warnings))
+                         interrupted=interrupted, warnings=self.warnings)
         write_json(self.folder / RECORD, self.journal.redact.value({
             "run_id": self.run_id, "spec": {"path": str(self.plan.path), "name": self.plan.name,
                                              "sha256": self.plan.sha256},
             "target": target_record(self.target), "provider": conn.provider, "aquarius": conn.aquarius,
-            "chain_id": conn.chain_id, "sandbox": conn.sandbox or None, "warnings": list(conn.warnings),
+            "chain_id": conn.chain_id, "sandbox": conn.sandbox or None, "warnings": list(self.warnings),
             "started_at": self.started_at, "duration": run.duration,
             "ok": run.ok, "interrupted": interrupted, "problems": list(problems),
             "resolved": {j.plan.name: {"dataset": j.dataset.did, "service": j.dataset.service_id,

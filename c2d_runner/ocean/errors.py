@@ -96,7 +96,32 @@ class ServiceError(OceanError):
         self.body = body
         where = f" ({endpoint})" if endpoint else ""
         code = f"HTTP {status}" if status is not None else "no response"
-        super().__init__(f"{self.service} error, {code}{where}: {detail}")
+        if not_ocean:  # the URL is wrong, not the DID or the job: say what the service is not
+            super().__init__(f"{_base_url(endpoint) or 'the service'} is not an Ocean Provider, Ocean Node or "
+                             f"Aquarius: it answered {_answer_kind(body)} ({code}{' to ' + endpoint if endpoint else ''})")
+        else:
+            super().__init__(f"{self.service} error, {code}{where}: {detail}")
+
+
+def _base_url(endpoint: str) -> str:
+    """scheme://host[:port] of a "METHOD url" endpoint."""
+    from urllib.parse import urlsplit
+
+    url = urlsplit(endpoint.split(" ", 1)[-1])
+    return f"{url.scheme}://{url.netloc}" if url.scheme and url.netloc else ""
+
+
+def _answer_kind(body: Any) -> str:
+    """What a non-Ocean answer was: HTML (a web server or a proxy's page), other text, or JSON of another shape."""
+    if isinstance(body, str):
+        head = body.lstrip()[:200].lower()
+        if head.startswith(("<!doctype html", "<html")) or "<html" in head:
+            return "HTML"
+        text = " ".join(body.split())
+        return f"text, not JSON: {text[:60] + '...' if len(text) > 60 else text!r}"
+    if body is None:
+        return "an answer that is not JSON"
+    return "JSON that is not in Ocean's shape"
 
 
 class ProviderError(ServiceError):

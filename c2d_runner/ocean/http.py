@@ -8,8 +8,8 @@ is a quote without side effects and is retried like a GET.
 from __future__ import annotations
 
 import contextlib
-
 import json
+import logging
 import random
 import threading
 import time
@@ -38,6 +38,18 @@ RETRY_AFTER_LIMIT = 10**9  # seconds; the wait itself is capped by RetryPolicy.r
 # A service silent for this many read timeouts in a row is taken as hung (see _refuse_if_silent).
 SILENCE_TIMEOUTS = 2
 _UNCERTAIN = "; not retried: the request may have taken effect, check before sending it again"
+# Front ends show WARNING (retries) by default and INFO (each call) with -v; the library sets no handler.
+log = logging.getLogger("c2d_runner.http")
+_SECRET_PARAMS = ("signature", "key", "token", "authorization")
+
+
+def shown_call(method: str, url: str, params: Any = None) -> str:
+    """`METHOD url?params` for a log line, with signatures, keys and tokens redacted."""
+    if not params:
+        return f"{method} {url}"
+    shown = "&".join(f"{k}={'<redacted>' if any(s in str(k).lower() for s in _SECRET_PARAMS) else v}"
+                     for k, v in params.items())
+    return f"{method} {url}?{shown}"
 
 
 @dataclass(frozen=True)
@@ -233,10 +245,13 @@ class HttpClient:
                     with self._lock:
                         self._count += 1
                         self._by_endpoint[f"{method} {urlsplit(url).path or '/'}"] += 1
+                    sent = params() if callable(params) else params
+                    if log.isEnabledFor(logging.INFO):
+                        log.info("%s", shown_call(method, url, sent))
                     response = self.session(url).request(
                         method,
                         url,
-                        params=params() if callable(params) else params,
+                        params=sent,
                         json=json_body,
                         stream=stream,
                         timeout=timeout or self.timeout,
@@ -246,7 +261,8 @@ class HttpClient:
                     self._note_silence(url, read_timeout)
                     self._refuse_if_silent(url, read_timeout, endpoint, error_cls, sent=not idempotent)
                 if not last:
-                    self._sleep(self.retry.delay(attempt, None))
+                    self._retrying(endpoint, f"timed out ({type(exc).__name__})", attempt, attempts,
+                                   self.retry.delay(attempt, None))
                     continue
                 # A connect timeout means nothing was sent; a read timeout may hide a done deed.
                 uncertain = not idempotent and not isinstance(exc, requests.ConnectTimeout)
@@ -258,7 +274,8 @@ class HttpClient:
                 ) from None
             except requests.ConnectionError as exc:
                 if not last:
-                    self._sleep(self.retry.delay(attempt, None))
+                    self._retrying(endpoint, f"cannot connect: {_short(exc)}", attempt, attempts,
+                                   self.retry.delay(attempt, None))
                     continue
                 reason = _short(exc)
                 uncertain = not idempotent and reason != "Connection refused"
@@ -270,6 +287,7 @@ class HttpClient:
             except requests.RequestException as exc:
                 raise error_cls(f"request failed: {_short(exc)}", endpoint=endpoint) from None
             self._heard(url)
+            log.info("%s -> HTTP %s", endpoint, response.status_code)
             if response.status_code in ok_statuses:
                 return response
             if (response.status_code == RATE_LIMITED or (response.status_code == UNAVAILABLE and not idempotent)) \
@@ -277,6 +295,7 @@ class HttpClient:
                 rate_limited += 1
                 attempt -= 1  # a refusal before any handler ran: not an attempt of the call
                 wait = self._rate_limit_wait(response, rate_limited)
+                log.warning("%s: HTTP %s, refused; waiting %.1f s", endpoint, response.status_code, wait)
                 if budget is not None and response.status_code == RATE_LIMITED:
                     budget.pause(wait)  # every caller on this target waits, not only this one
                 else:
@@ -285,7 +304,7 @@ class HttpClient:
             if idempotent and not last and response.status_code in RETRY_STATUSES:
                 wait = self.retry.delay(attempt, parse_retry_after(response.headers.get("Retry-After")))
                 response.close()
-                self._sleep(wait)
+                self._retrying(endpoint, f"HTTP {response.status_code}", attempt, attempts, wait)
                 continue
             try:
                 detail, body = error_detail(response)
@@ -294,6 +313,11 @@ class HttpClient:
             raise error_cls(detail, status=response.status_code, endpoint=endpoint, body=body)
         raise AssertionError("unreachable")  # pragma: no cover
 
+
+    def _retrying(self, endpoint: str, why: str, attempt: int, attempts: int, wait: float) -> None:
+        """Say the retry as it happens (a silent minute of retries reads as a hang), then wait."""
+        log.warning("%s: %s; retry %d of %d in %.1f s", endpoint, why, attempt, attempts - 1, wait)
+        self._sleep(wait)
 
     # -- a service that accepts connections and never answers ------------------------------------
     # Retries would multiply the read timeout by every attempt of every call (minutes); once the

@@ -135,6 +135,11 @@ class ConsoleProgress:
                 self._ticker = threading.Thread(target=self._tick, name="c2d-progress", daemon=True)
                 self._ticker.start()
 
+    def warn(self, text: str) -> None:
+        """A warning about the whole run, found after it started (e.g. where its jobs really go)."""
+        with self._lock:
+            self._write(_paint(f"WARNING: {printable(text)}", "33", self.color) + "\n")
+
     def job_status(self, name: str, status: int, status_text: str, elapsed: float) -> None:
         """A job was seen in `status`, `elapsed` seconds after it started."""
         with self._lock:

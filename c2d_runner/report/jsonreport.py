@@ -41,14 +41,23 @@ def report_dict(run: RunOutcome) -> dict[str, Any]:
     return report
 
 
-def json_text(run: RunOutcome) -> str:
-    """`report_dict(run)` serialised, indented, with a final newline."""
+def runs_report_dict(runs) -> dict[str, Any]:
+    """Several runs (`c2d run` on several specs) as one JSON-ready dict: each run's report and a summary of all."""
+    reports = [report_dict(run) for run in runs]
+    summary = {key: sum(r["summary"][key] for r in reports) for key in ("passed", "failed", "error", "skipped")}
+    ok = all(r["ok"] for r in reports)
+    return {"report_version": REPORT_VERSION, "runs": reports, "ok": ok, "summary": {**summary, "ok": ok}}
+
+
+def json_text(run) -> str:
+    """`report_dict(run)` serialised, indented, with a final newline (a list of runs: `runs_report_dict`)."""
+    data = runs_report_dict(run) if isinstance(run, (list, tuple)) else report_dict(run)
     # ensure_ascii keeps the output valid whatever a log tail holds (lone surrogates from
     # undecodable bytes included) and whatever encoding stdout has.
-    return json.dumps(report_dict(run), indent=2, ensure_ascii=True, allow_nan=False) + "\n"
+    return json.dumps(data, indent=2, ensure_ascii=True, allow_nan=False) + "\n"
 
 
-def write_json(run: RunOutcome, path: str | os.PathLike[str]) -> Path | None:
+def write_json(run, path: str | os.PathLike[str]) -> Path | None:
     """Write the JSON report to `path` atomically ("-" for stdout); return the path written."""
     text = json_text(run)
     if str(path) == "-":

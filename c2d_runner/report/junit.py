@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from c2d_runner.atomic import write_text
-from c2d_runner.engine.outcome import ERROR, FAILED, SKIPPED, JobOutcome, RunOutcome
+from c2d_runner.engine.outcome import ERROR, FAILED, PASSED, SKIPPED, JobOutcome, RunOutcome
 
 from ._text import ANSI, first_line, outcome_counts, plural
 from .failure import failure_lines, failure_reason
@@ -79,22 +79,39 @@ def _plan_case(suite: ET.Element, run: RunOutcome) -> None:
     element.text = _clean("\n".join(run.problems))
 
 
-def junit_xml(run: RunOutcome) -> str:
-    """The run as a JUnit XML document (a <testsuites> root holding one <testsuite>)."""
-    counts = outcome_counts(run)
-    plan_errors = 1 if run.problems else 0
-    totals = {
-        "tests": str(len(run.jobs) + plan_errors),
+def _totals(runs) -> dict[str, str]:
+    counts = {PASSED: 0, FAILED: 0, ERROR: 0, SKIPPED: 0}
+    plan_errors = 0
+    for run in runs:
+        plan_errors += 1 if run.problems else 0
+        for outcome, count in outcome_counts(run).items():
+            counts[outcome] += count
+    return {
+        "tests": str(sum(len(run.jobs) for run in runs) + plan_errors),
         "failures": str(counts[FAILED]),
         "errors": str(counts[ERROR] + plan_errors),
         "skipped": str(counts[SKIPPED]),
-        "time": _seconds(run.duration),
+        "time": _seconds(sum(run.duration for run in runs)),
     }
+
+
+def junit_xml(run) -> str:
+    """The run (or a list of runs: `c2d run` on several specs) as a JUnit XML document: a
+    <testsuites> root holding one <testsuite> per run."""
+    runs = list(run) if isinstance(run, (list, tuple)) else [run]
     # The <testsuites> wrapper is what pytest, Jenkins and GitLab all read; the counts are
     # repeated on it because some consumers only look at the root.
-    root = ET.Element("testsuites", name=_clean(run.spec_name), **totals)
+    name = runs[0].spec_name if len(runs) == 1 else "c2d"
+    root = ET.Element("testsuites", name=_clean(name), **_totals(runs))
+    for one in runs:
+        _suite(root, one)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _suite(root: ET.Element, run: RunOutcome) -> None:
     suite = ET.SubElement(root, "testsuite", name=_clean(run.spec_name), timestamp=_clean(run.started_at),
-                          **totals)
+                          **_totals([run]))
     properties = ET.SubElement(suite, "properties")
     for name, value in (("run_id", run.run_id), ("target", run.target), ("spec", run.spec_path),
                         ("folder", run.folder), ("interrupted", str(run.interrupted).lower())):
@@ -105,10 +122,8 @@ def junit_xml(run: RunOutcome) -> str:
         _plan_case(suite, run)
     for job in run.jobs:
         _job_case(suite, run, job)
-    ET.indent(root)
-    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
-def write_junit(run: RunOutcome, path: str | os.PathLike[str]) -> Path:
+def write_junit(run, path: str | os.PathLike[str]) -> Path:
     """Write `junit_xml(run)` to `path` atomically and return the path."""
     return write_text(path, junit_xml(run))

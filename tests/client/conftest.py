@@ -52,7 +52,8 @@ def fixture_json(name: str) -> dict[str, Any]:
     """A public DDO fixture, read in place; the test skips when the shared folder is absent."""
     path = FIXTURES / name
     if not path.is_file():
-        pytest.skip(f"shared DDO fixtures not found at {FIXTURES} (set C2D_OCEAN_DDO_FIXTURES)")
+        pytest.skip(f"needs the recorded public Ocean DDOs, which live outside this repository in the project's "
+                    f"shared folder: not found at {FIXTURES}; set C2D_OCEAN_DDO_FIXTURES to their folder to run it")
     return json.loads(path.read_text(encoding="utf-8"))
 
 

@@ -564,7 +564,8 @@ def test_a_start_refused_with_503_is_sent_again_after_retry_after(httpserver, oc
 def test_non_json_success_answer(httpserver, oc, ddo, service, wallet):
     expect_root(httpserver)
     httpserver.expect_ordered_request("/api/services/compute").respond_with_data("OK", content_type="text/plain")
-    with pytest.raises(ProviderError, match=r"answer is not JSON: 'OK'"):
+    with pytest.raises(ProviderError, match=r"is not an Ocean Provider, Ocean Node or Aquarius: it answered text, "
+                                            r"not JSON: 'OK' \(HTTP 200 to GET "):
         oc.status(ddo, service, JOB_ID, wallet)
 
 

@@ -112,7 +112,8 @@ def test_3_a_server_that_is_not_ocean(tmp_path, world, not_ocean, command, monke
     spec = write_spec(tmp_path, "web", jobs_on(world), extra="consumer: {key: '${C2D_PRIVATE_KEY}'}\n")
     result = run(command, spec, "--target", not_ocean, "--chain-id", "8996", cwd=tmp_path)
     assert result.exit_code == 3, result.output + result.stderr
-    assert "Error: Aquarius error, HTTP 404" in result.stderr and "not an Aquarius" in result.stderr
+    assert f"Error: {not_ocean} is not an Ocean Provider, Ocean Node or Aquarius: it answered" in result.stderr
+    assert "(HTTP 404 to GET " in result.stderr
 
 
 def test_3_mock_serve_on_a_port_in_use(tmp_path):

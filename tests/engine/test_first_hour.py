@@ -1,5 +1,8 @@
 """Issue 14's first-hour surprises on the run path: each test failed before its fix."""
 import json
+import re
+
+import pytest
 
 from .conftest import ROOT
 from .test_run import c2d
@@ -122,3 +125,113 @@ def test_exit_code_lines_of_the_provisioning_log():
     assert exit_code_from_log(exit_code_line(-9)) == 137  # killed by SIGKILL, as a shell reports it
     assert exit_code_from_log("provisioning failed (32): no runtime\n") is None
     assert exit_code_from_log("") is None
+
+
+REMOTE = """\
+version: 1
+name: remote
+consumer: {key: "${C2D_PRIVATE_KEY}"}
+jobs:
+  wordcount:
+    dataset: {did: "did:op:f6c1c1baee952b2601f14cea2718d0892944c466e5d3fa37b757e3e7a9cf6b4c"}
+    algorithm: {did: "did:op:963617b402cd049f8127223c3f467f32e260f86ef7d4c7cf3b787cb811329a53"}
+"""
+
+
+def test_a_web_server_is_not_taken_for_an_aquarius(tmp_path, monkeypatch, httpserver):
+    """Issue 14: an Aquarius URL at a plain web server gave 'DDO not found: <!DOCTYPE HTML>' (exit 1)."""
+    from c2d_runner.wire import TEST_CONSUMER_KEY
+
+    page = "<!DOCTYPE HTML>\n<html><body><h1>Error response</h1><p>Error code: 404</p></body></html>"
+    httpserver.no_handler_status_code = 404
+    httpserver.expect_request(re.compile(".*")).respond_with_data(page, status=404, content_type="text/html")
+    monkeypatch.setenv("C2D_PRIVATE_KEY", TEST_CONSUMER_KEY)
+    (tmp_path / "remote.yaml").write_text(REMOTE)
+    url = httpserver.url_for("/").rstrip("/")
+    result = c2d("plan", tmp_path / "remote.yaml", "--target", url, "--chain-id", "8996", cwd=tmp_path)
+    assert result.exit_code == 3, result.output
+    assert f"{url} is not an Ocean Provider, Ocean Node or Aquarius: it answered HTML (HTTP 404 to GET " in result.stderr
+    assert "DDO not found" not in result.output
+
+
+def test_retries_are_said_as_they_happen(caplog):
+    """Issue 14: nothing listening meant 15 s of silence; each retry is now a WARNING on c2d_runner.http."""
+    import socket
+
+    from c2d_runner.ocean.errors import ProviderError
+    from c2d_runner.ocean.http import HttpClient, RetryPolicy
+
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    client = HttpClient(retry=RetryPolicy(retries=2, backoff=0.0), sleep=lambda seconds: None)
+    with caplog.at_level("WARNING", logger="c2d_runner.http"), pytest.raises(ProviderError):
+        client.request("GET", f"http://127.0.0.1:{port}/api/services/nonce", error_cls=ProviderError,
+                       idempotent=True)
+    assert [r.getMessage().split(": ", 1)[1] for r in caplog.records] == [
+        "cannot connect: Connection refused; retry 1 of 2 in 0.0 s",
+        "cannot connect: Connection refused; retry 2 of 2 in 0.0 s"]
+
+
+def test_verbose_shows_each_call_with_signatures_redacted(tmp_path):
+    from c2d_runner.ocean.http import shown_call
+
+    assert shown_call("GET", "http://p/api/services/compute", {"signature": "0xabc", "nonce": 3, "jobId": "j"}) \
+        == "GET http://p/api/services/compute?signature=<redacted>&nonce=3&jobId=j"
+    result = c2d("-v", "run", HELLO, "-q", "--out", tmp_path / "runs", cwd=tmp_path)
+    assert result.exit_code == 0, result.output
+    calls = [line for line in result.stderr.splitlines() if line.startswith("c2d: ")]
+    assert any("/api/services/computeResult?" in line and "signature=<redacted>" in line for line in calls), calls
+    assert not re.search(r"signature=0x", result.stderr)
+
+
+def test_jobs_going_to_another_provider_than_the_target_are_warned_about():
+    from c2d_runner.engine.runner import provider_warnings
+
+    assert provider_warnings("http://a", ["http://a/", "http://a"]) == ()
+    assert provider_warnings("http://a", ["http://b", "http://a"]) == (
+        "jobs go to the provider named in their DDO's serviceEndpoint, http://b, not to the target's provider http://a",)
+
+
+def _hello_run(tmp_path, *extra):
+    spec = tmp_path / "hello.yaml"
+    spec.write_text(HELLO.read_text())
+    result = c2d("run", spec, "-q", "--out", tmp_path / "runs", *extra, cwd=tmp_path)
+    [record] = (tmp_path / "runs").glob("hello/*/run.json")
+    return result, record.parent, json.loads(record.read_text())
+
+
+def test_logs_type_takes_either_spelling_and_refuses_a_type_the_job_lacks(tmp_path):
+    """Issue 14: `c2d logs --type configurationLog` (the real type name) printed nothing and exited 0."""
+    _, _, record = _hello_run(tmp_path)
+    job_id = record["jobs"][0]["job_id"]
+    for spelling in ("configurationLog", "configrationLog"):
+        logs = c2d("logs", job_id, "--type", spelling, "--out", tmp_path / "runs", cwd=tmp_path)
+        assert logs.exit_code == 0 and "provisioning success" in logs.stdout, logs.output
+    wrong = c2d("logs", job_id, "--type", "imageLog", "--out", tmp_path / "runs", cwd=tmp_path)
+    assert wrong.exit_code == 2
+    assert f"job {job_id} has no imageLog result (its results: output, algorithmLog, configrationLog)" in wrong.stderr
+
+
+def test_resume_with_a_timeout_is_not_a_changed_spec(tmp_path):
+    """Issue 14: `--resume` with `--timeout` claimed the spec had changed."""
+    _, folder, _ = _hello_run(tmp_path, "--timeout", "50s")
+    again = c2d("run", tmp_path / "hello.yaml", "-q", "--resume", folder, "--timeout", "40s", cwd=tmp_path)
+    assert again.exit_code == 0, again.output
+
+
+def test_lock_says_what_it_wrote(tmp_path):
+    """Issue 14: `--lock` never said what it wrote, or why it did not."""
+    result, _, _ = _hello_run(tmp_path, "--lock")
+    assert f"lock: wrote {tmp_path / 'hello.lock.json'}" in result.stderr
+
+
+def test_pytest_specs_runs_the_examples():
+    """Issue 14: `pytest specs/` in the repository collected nothing."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", "specs"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "specs/hello.yaml::wordcount" in done.stdout
