@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from c2d_runner.errors import InvalidInput
 
-class EnvFileError(ValueError):
+
+class EnvFileError(InvalidInput, ValueError):
     """A line of an env file is not KEY=VALUE."""
 
 
