@@ -152,8 +152,8 @@ class ExecutionResult:
     """Final status (70, 31, 32; 42 in v2), stopreq (0, 1 stop, 2 timeout) and results in order.
 
     v2 adds the node's terminationDetails: the exit code (128+signal when killed, so 137 for a
-    stop, a timeout or an OOM kill; None when the algorithm never ran) and the OOM flag, plus a
-    one-line reason for 31, 32 and 42.
+    stop, a timeout or an OOM kill; None when the algorithm never ran, and after a 42, as on a
+    node) and the OOM flag, plus a one-line reason for 31, 32 and 42.
     """
 
     status: int
@@ -331,6 +331,10 @@ class Executor:
         finally:
             notes.close()
         on_status(PUBLISHING)
+        if outcome.why == WHY_DISK:
+            # A real node ends such a job at 42 without terminationDetails and keeps no outputs.tar.
+            return ExecutionResult(DISK_QUOTA_EXCEEDED, STOPREQ_NONE, self._v2_results(paths),
+                                   reason="disk quota exceeded")
         try:
             refused = write_outputs_tar(paths.data / "outputs", paths.result(nr.OUTPUTS_TAR))
         except FileNotFoundError as exc:
@@ -339,9 +343,6 @@ class Executor:
             config.line(f"not archived: {item}")
         code = outcome.returncode
         exit_code = None if code is None else (code if code >= 0 else 128 - code)
-        if outcome.why == WHY_DISK:
-            return ExecutionResult(DISK_QUOTA_EXCEEDED, STOPREQ_NONE, self._v2_results(paths),
-                                   exit_code, oom, "disk quota exceeded")
         return ExecutionResult(FINISHED, _STOPREQ[outcome.why], self._v2_results(paths), exit_code, oom)
 
     def _run_v2_algorithm(self, request: ExecutionRequest, paths: "nr.NodePaths", argv: list[str],

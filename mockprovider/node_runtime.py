@@ -33,11 +33,10 @@ RESULT_TYPES = {IMAGE_LOG: "imageLog", CONFIGURATION_LOG: "configurationLog",
                 ALGORITHM_LOG: "algorithmLog", OUTPUTS_TAR: "output"}
 
 DATA_PROVISIONING_FAILED = 31
-ALGORITHM_PROVISIONING_FAILED = 32
 
 
 class ProvisioningError(Exception):
-    """Provisioning failed with a node status (31 or 32); the message is already in configuration.log."""
+    """Data provisioning failed (status 31); the message is already in configuration.log."""
 
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
@@ -111,31 +110,35 @@ def provision(request, paths: NodePaths, log: ConfigurationLog, *, fetch_max_byt
                                                    if request.algocustomdata is not None else {}).encode())
     written = [f"inputs/{CUSTOM_DATA}"]
     code = request.algorithm.files[0] if request.algorithm.files else b""
-    if not code.strip():
+    if code:
+        log.line(f"Writing raw algo code to {log.folder}/{ALGORITHM_PATH}")
+        _write_file(paths.data / "transformations" / "algorithm", code)
+        written.append("transformations/algorithm")
+    else:
+        # The node then looks for algorithm files, finds none, and runs the entrypoint anyway:
+        # the interpreter fails on the missing file (exit 2 for python), not provisioning.
+        log.line("Using undefined and serviceId undefined to get algorithm files.")
         log.line("Could not extract any files object from the compute algorithm, skipping...")
-        raise ProvisioningError(ALGORITHM_PROVISIONING_FAILED, "algorithm code is empty")
-    log.line(f"Writing raw algo code to {log.folder}/{ALGORITHM_PATH}")
-    _write_file(paths.data / "transformations" / "algorithm", code)
-    written.append("transformations/algorithm")
     for index, dataset in enumerate(request.inputs):
         log.line(f"Downloading asset {index} to /data/inputs/")
         for position, source in enumerate(dataset.files):
             name = _file_name(dataset, position, source)
-            if name is None or name == CUSTOM_DATA or f"inputs/{name}" in written:
-                reason = ("the URL has no file name" if name is None
-                          else f"two inputs are named {name!r}")
-                log.line(f"Unable to get storage class for asset: {reason}")
-                raise ProvisioningError(DATA_PROVISIONING_FAILED, reason)
+            if name is None:
+                log.line("Unable to get storage class for asset: the URL has no file name")
+                raise ProvisioningError(DATA_PROVISIONING_FAILED, "the URL has no file name")
             target = inputs / name
             log.line(f"Downloading asset to {log.folder}/data/inputs/{name}")
             try:
+                # Two inputs with one name: the later one replaces the earlier, as on a node.
+                target.unlink(missing_ok=True)
                 _provision_file(source, dataset.userdata, target, fetch_max_bytes, fetch_timeout)
             except (OSError, urlfetch.FetchFailed) as exc:
                 message = str(exc) if isinstance(exc, urlfetch.FetchFailed) else (exc.strerror or str(exc))
                 log.line(f"Unable to write input data to path: {log.folder}/data/inputs/{name}: {message}")
                 raise ProvisioningError(DATA_PROVISIONING_FAILED, f"input {name}: {message}") from None
             os.chmod(target, 0o644)
-            written.append(f"inputs/{name}")
+            if f"inputs/{name}" not in written:
+                written.append(f"inputs/{name}")
     log.line("All good with data provisioning, will start uploading it...")
     # The container gets a copy of data/ as it is now, node logs included.
     for name in (CONFIGURATION_LOG, IMAGE_LOG):

@@ -73,7 +73,12 @@ def fetch(url: str, destination: Path, *, method: str = "get", headers: Mapping[
     except TimeoutError:
         raise FetchFailed(f"timeout of {int(timeout * 1000)}ms exceeded") from None
     except (urllib.error.URLError, OSError) as exc:
-        if isinstance(getattr(exc, "reason", None), TimeoutError):
+        reason = getattr(exc, "reason", exc)
+        if isinstance(reason, TimeoutError):
             raise FetchFailed(f"timeout of {int(timeout * 1000)}ms exceeded") from None
+        if isinstance(reason, ConnectionRefusedError):
+            parts = urllib.parse.urlsplit(url)
+            port = parts.port or (443 if scheme == "https" else 80)
+            raise FetchFailed(f"connect ECONNREFUSED {parts.hostname}:{port}") from None  # axios's words
         reason = getattr(exc, "reason", None) or exc.strerror or exc
         raise FetchFailed(f"connect failed: {reason}") from None

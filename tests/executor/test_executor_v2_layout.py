@@ -161,17 +161,18 @@ def test_unreachable_url_ends_at_31(executors, make_v2_request):
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     result = executors["none"].run(make_v2_request("pass", inputs=(_url_input(f"http://127.0.0.1:{port}/x.csv"),)))
-    assert result.status == 31 and "connect failed" in result.reason
+    assert result.status == 31 and result.reason == f"input x.csv: connect ECONNREFUSED 127.0.0.1:{port}"
 
 
-def test_two_inputs_with_one_name_end_at_31(executors, make_v2_request, tmp_path):
+def test_a_later_input_with_the_same_name_replaces_the_earlier(executors, make_v2_request, tmp_path):
     a, b = tmp_path / "a" / "same.csv", tmp_path / "b" / "same.csv"
-    for p in (a, b):
-        p.parent.mkdir()
-        p.write_text("1\n")
-    result = executors["none"].run(make_v2_request("pass", inputs=(InputDataset(None, (a,), None),
-                                                                   InputDataset(None, (b,), None))))
-    assert result.status == 31 and "same.csv" in result.reason
+    for path, text in ((a, "first\n"), (b, "second\n")):
+        path.parent.mkdir()
+        path.write_text(text)
+    request = make_v2_request("pass", inputs=(InputDataset(None, (a,), None), InputDataset(None, (b,), None)))
+    result = executors["none"].run(request)
+    assert result.status == 70
+    assert (request.job_dir / "data" / "inputs" / "same.csv").read_text() == "second\n"
 
 
 # ---------------------------------------------------------------- results

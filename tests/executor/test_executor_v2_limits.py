@@ -81,9 +81,10 @@ def test_disk_past_the_amount_ends_at_42(kind, executors, make_v2_request):
         time.sleep(60)
     """, resources=Resources(ram_bytes=1 << 30, disk_bytes=2 * MiB))
     result = executors[kind].run(request)
-    assert (result.status, result.exit_code, result.reason) == (42, 137, "disk quota exceeded")
-    assert [r.filename for r in result.results] == ["image.log", "configuration.log", "algorithm.log",
-                                                    "outputs.tar"]
+    # As a real node: 42, no terminationDetails, and no outputs.tar.
+    assert (result.status, result.exit_code, result.oom_killed, result.reason) == (
+        42, None, None, "disk quota exceeded")
+    assert [r.filename for r in result.results] == ["image.log", "configuration.log", "algorithm.log"]
 
 
 @pytest.mark.parametrize("kind", SANDBOX_KINDS)
@@ -163,3 +164,12 @@ def test_without_cgroups_memory_falls_back_to_rlimit_as(make_v2_request):
                                           resources=Resources(ram_bytes=256 * MiB)))
     stderr = dockerlog.text_of(v2_result(result, "algorithm.log"), dockerlog.STDERR)
     assert (result.exit_code, result.oom_killed) == (1, False) and b"MemoryError" in stderr
+
+
+@pytest.mark.parametrize("kind", SANDBOX_KINDS)
+def test_empty_code_runs_and_fails_as_on_a_node(kind, executors, make_v2_request):
+    result = executors[kind].run(make_v2_request(""))
+    assert (result.status, result.exit_code) == (70, 2)      # python: can't open file
+    assert b"can't open file" in dockerlog.text_of(v2_result(result, "algorithm.log"), dockerlog.STDERR)
+    assert "Could not extract any files object from the compute algorithm, skipping..." in \
+        v2_result(result, "configuration.log").decode()
