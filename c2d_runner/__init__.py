@@ -23,6 +23,8 @@ _OCEAN_EXPORTS = (
     "Service",
     "ComputeEnvironment",
     "ResultFile",
+    "JobStatus",
+    "JobResult",
     "ConsumableCodes",
     "ClientConfig",
     "derive_did",

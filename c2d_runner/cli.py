@@ -443,17 +443,16 @@ def logs(job_id, runs, log_type):
 @main.command(short_help="Download the results of a job from an earlier run.")
 @click.argument("job_id")
 @RUNS_OPTION
-@click.option("--dest", type=click.Path(file_okay=False), help="Folder for the files (default: the job's folder "
-              "in its run).")
+@click.option("--dest", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to put outputs/ and logs/ in (default: the job's folder in its run).")
 def results(job_id, runs, dest):
-    """Download every result of a job from an earlier run (streamed to disk)."""
+    """Download every result of a job from an earlier run into outputs/ and logs/, as the run does."""
     from c2d_runner.connect import job_session
-    from c2d_runner.engine.jobrun import result_target
+    from c2d_runner.engine.commands import job_results
     from c2d_runner.engine.journal import RunFolderUnwritable, job_folder_name
-    from c2d_runner.ocean.messages import results_of
 
     with job_session(job_id, runs) as (record, conn):
-        folder = Path(dest) if dest else record.run_folder / job_folder_name(record.job_name)
+        folder = dest or record.run_folder / job_folder_name(record.job_name)
         try:
             folder.mkdir(parents=True, exist_ok=True)
             if not os.access(folder, os.W_OK):
@@ -461,13 +460,11 @@ def results(job_id, runs, dest):
         except OSError as exc:
             raise RunFolderUnwritable(f"cannot write to {folder}: {exc.strerror or exc}; "
                                       "choose another folder with --dest") from None
-        job = conn.compute.status(record.dataset_did, record.provider, job_id, conn.wallet)
-        taken: set = set()
-        for index, item in enumerate(results_of(job)):
-            _, target = result_target(folder, item, index, taken)
-            got = conn.compute.download_result(record.dataset_did, record.provider, job_id, index, conn.wallet,
-                                               target)
-            click.echo(f"{target}  {got.size} bytes  sha256 {got.sha256}  ({item.get('type')})")
+        got = job_results(record, conn.compute, conn.wallet, folder)
+    for result in got.records:
+        click.echo(f"{result.path}  {result.size} bytes  sha256 {result.sha256}  ({result.type})")
+    if got.problems:
+        _fail("; ".join(got.problems), exitcodes.INFRASTRUCTURE if got.unreachable else exitcodes.FAILED)
 
 
 @main.command(short_help="Stop a job from an earlier run.")
@@ -478,8 +475,8 @@ def stop(job_id, runs):
     from c2d_runner.connect import job_session
 
     with job_session(job_id, runs) as (record, conn):
-        job = conn.compute.stop(record.dataset_did, record.provider, job_id, conn.wallet)
-    click.echo(f"stop requested for {job_id}: status {job.get('status')} {str(job.get('statusText', '')).strip()}")
+        job = conn.compute.stop_job(record.dataset_did, record.provider, job_id, conn.wallet)
+    click.echo(f"stop requested for {job_id}: status {job.describe()}")
 
 
 @main.group()

@@ -10,11 +10,15 @@ import functools
 import logging
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from c2d_runner.errors import InvalidInput
 from c2d_runner.redaction import Redactor
+from c2d_runner.ocean.config import ClientConfig
 from c2d_runner.spec.model import KeySource, MockTarget, RemoteTarget, SpecPlan, Target
+
+if TYPE_CHECKING:
+    from c2d_runner.engine.ports import ComputeClient, Wallet
 
 
 class TargetError(InvalidInput):
@@ -51,8 +55,8 @@ class Connection:
     chain_id: int
     description: str
     embedded_mock: bool
-    compute: Any  # OceanCompute, closed with the connection
-    wallet: Any  # the consumer's eth-account LocalAccount
+    compute: "ComputeClient"  # an OceanCompute, closed with the connection
+    wallet: "Wallet"  # the consumer's key (a KeyWallet or an eth-account LocalAccount)
     sandbox: str = ""  # the mock's sandbox mode ("bwrap", "none"); "" for a real provider
     warnings: tuple[str, ...] = ()  # for the run to say once and record
 
@@ -120,20 +124,20 @@ def consumer_wallet(source: KeySource, target: Target):
 
 @contextlib.contextmanager
 def connect(target: Target, consumer: KeySource, mock_state: Path | None = None, *,
-            endpoint: Endpoint | None = None, sleep=None, retries: dict | None = None) -> Iterator[Connection]:
+            endpoint: Endpoint | None = None, sleep=None, config: ClientConfig | None = None) -> Iterator[Connection]:
     """Open the target (or use a running `endpoint`) and yield the Connection; closed after.
 
     `sleep` is the client's pause between polls and retries (a run passes one that a cancel cuts
-    short); `retries` overrides the client's retry settings.
+    short); `config` holds the client's settings (retries...), the target's URLs and chain are added.
     """
     from c2d_runner.ocean import OceanCompute
 
     opened = contextlib.nullcontext(endpoint) if endpoint else open_target(target, mock_state)
     with opened as where:
         wallet = consumer_wallet(consumer, MockTarget() if where.embedded_mock else target)
-        config = {"METADATA_CACHE_URI": where.aquarius, "CHAIN_ID": where.chain_id, **(retries or {})}
+        settings = replace(config or ClientConfig(), metadata_cache_uri=where.aquarius, chain_id=where.chain_id)
         try:
-            with (OceanCompute(config, sleep=sleep) if sleep else OceanCompute(config)) as compute:
+            with (OceanCompute(settings, sleep=sleep) if sleep else OceanCompute(settings)) as compute:
                 yield Connection(where.provider, where.aquarius, where.chain_id, where.description,
                                  where.embedded_mock, compute, wallet, where.sandbox, where.warnings)
         except Exception as exc:  # what leaves the wallet's scope is printed by callers: no key in it
@@ -147,23 +151,23 @@ def run_spec(plan: SpecPlan, options: Any, progress: Any, endpoint: Endpoint | N
     Raises UsageError, TargetError or InfrastructureError before any job starts.
     """
     from c2d_runner.engine.jobrun import interruptible_sleep
-    from c2d_runner.engine.runner import RUN_RETRIES, Run
+    from c2d_runner.engine.runner import RUN_CLIENT, Run
 
     with Run(plan, options, progress) as run:
         # The client sleeps between polls and retries through this, so a cancel cuts a wait short.
         sleep = functools.partial(interruptible_sleep, run.cancel)
         with connect(run.target, plan.consumer, run.mock_state, endpoint=endpoint, sleep=sleep,
-                     retries=RUN_RETRIES) as conn:
+                     config=RUN_CLIENT) as conn:
             return run.execute(conn)
 
 
 def plan_spec(plan: SpecPlan, target: Target | None = None, only: tuple[str, ...] = ()) -> Any:
     """What `c2d run` would do on the target (an embedded mock runs in a temporary state); a PlanReport."""
     from c2d_runner.engine.commands import plan_report
-    from c2d_runner.engine.runner import RUN_RETRIES, select_jobs
+    from c2d_runner.engine.runner import RUN_CLIENT, select_jobs
 
     jobs = select_jobs(plan, only, None)
-    with connect(target or plan.target, plan.consumer, retries=RUN_RETRIES) as conn:
+    with connect(target or plan.target, plan.consumer, config=RUN_CLIENT) as conn:
         return plan_report(jobs, conn)
 
 
@@ -171,10 +175,10 @@ def verify_spec(plan: SpecPlan, target: Target | None = None) -> tuple[list[str]
     """(differences from the lock, plan problems); both empty means the lock still holds."""
     from c2d_runner.engine.commands import verify_lock
     from c2d_runner.engine.lock import read_lock
-    from c2d_runner.engine.runner import RUN_RETRIES
+    from c2d_runner.engine.runner import RUN_CLIENT
 
     lock = read_lock(plan.path)
-    with connect(target or plan.target, plan.consumer, retries=RUN_RETRIES) as conn:
+    with connect(target or plan.target, plan.consumer, config=RUN_CLIENT) as conn:
         return verify_lock(plan, lock, conn)
 
 

@@ -85,9 +85,9 @@ class C2DMock:
     def compute(self) -> Any:
         """An OceanCompute client configured for this mock (closed with the mock)."""
         if self._compute is None:
-            from c2d_runner.ocean import OceanCompute
+            from c2d_runner.ocean import ClientConfig, OceanCompute
 
-            self._compute = OceanCompute({"METADATA_CACHE_URI": self.url, "CHAIN_ID": self.chain_id})
+            self._compute = OceanCompute(ClientConfig(metadata_cache_uri=self.url, chain_id=self.chain_id))
         return self._compute
 
     @property

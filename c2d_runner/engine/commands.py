@@ -1,10 +1,14 @@
-"""Library side of `c2d plan` and `c2d verify`, on a connection opened by `c2d_runner.connect`."""
+"""Library side of `c2d plan`, `c2d verify` and `c2d results`, on a connection opened by `c2d_runner.connect`."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from c2d_runner.engine.ports import ComputeClient, Wallet
+from c2d_runner.engine.records import JobRecord
 from c2d_runner.engine.resolve import ResolvedJob, custom_data_hash
+from c2d_runner.engine.results import Downloaded, download_results
 from c2d_runner.engine.runner import resolve_all
 from c2d_runner.spec.model import PublishedAlgorithm, SpecPlan
 
@@ -36,7 +40,7 @@ def describe_job(job: ResolvedJob) -> dict:
                       {"raw": True, "image": f"{algorithm.image}:{algorithm.tag}", "entrypoint": algorithm.entrypoint,
                        "source": str(algorithm.source) if algorithm.source else "inline"}),
         "environment": {"id": env.id, "priceMin": env.price_min, "free": env.is_free,
-                        "maxJobDuration": env.get("maxJobDuration")},
+                        "maxJobDuration": env.max_job_duration},
         "provider": job.provider,
         "timeout": job.plan.timeout,
         "algocustomdata": job.custom_data,
@@ -71,3 +75,10 @@ def verify_lock(plan: SpecPlan, lock: dict, conn: Connection) -> tuple[list[str]
     if lock.get("spec_sha256") != plan.sha256:
         problems = problems + ["the spec file changed since the lock was written"]
     return (verify_inputs(lock, resolved) if not problems else []), problems
+
+
+def job_results(record: JobRecord, compute: ComputeClient, wallet: Wallet, folder: Path) -> Downloaded:
+    """Download a recorded job's results into `folder`/outputs and `folder`/logs, as the run does."""
+    status = compute.job_status(record.dataset_did, record.provider, record.job_id, wallet)
+    return download_results(compute, wallet, record.dataset_did, record.provider, record.job_id, status.results,
+                            folder)

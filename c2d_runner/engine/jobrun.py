@@ -5,16 +5,19 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Callable
 
-from c2d_runner import exitcodes
 from c2d_runner.engine.expect import check_expectations
 from c2d_runner.engine.journal import Journal, JobJournal, job_folder_name
 from c2d_runner.engine.outcome import (ERROR, FAILED, PASSED, JobOutcome, ResultRecord, StatusChange,
                                        job_to_dict)
+from c2d_runner.engine.ports import ComputeClient, Progress, Wallet
 from c2d_runner.engine.resolve import ResolvedJob
-from c2d_runner.errors import C2DError
-from c2d_runner.wire import STATUS_FAILED, exit_code_from_log
+from c2d_runner.engine.results import download_results, is_unreachable
+from c2d_runner.wire import exit_code_from_log
+
+if TYPE_CHECKING:
+    from c2d_runner.ocean.records import JobStatus, ResultFile
 
 LOG_TAIL_BYTES = 4096
 # After a timeout stop, how long to wait for the provider to publish the logs of the stopped job.
@@ -39,11 +42,11 @@ def interruptible_sleep(cancel: threading.Event, seconds: float) -> None:
 class RunContext:
     """What every job of a run shares."""
 
-    compute: Any  # OceanCompute
-    wallet: Any
+    compute: ComputeClient
+    wallet: Wallet
     journal: Journal
     folder: Path
-    progress: Any
+    progress: Progress
     cancel: threading.Event = field(default_factory=threading.Event)
     clock: Callable[[], float] = time.monotonic
     started: float = field(default_factory=time.monotonic)
@@ -62,9 +65,9 @@ def find_started_job(ctx: RunContext, provider: str, orders: dict) -> str | None
     """The id of a job the provider already runs with these orders (a start whose answer was lost)."""
     wanted = _order_ids(orders)
     for job in ctx.compute.jobs(provider, ctx.wallet):
-        agreement = str(job.get("agreementId") or "").lower().removeprefix("0x")
-        if agreement and agreement in wanted:
-            return str(job["jobId"])
+        agreement = job.agreement_id.lower().removeprefix("0x")
+        if agreement and agreement in wanted and job.job_id:
+            return job.job_id
     return None
 
 
@@ -94,13 +97,9 @@ class JobRun:
         return dataset, additional, algorithm
 
     def _order(self) -> dict:
-        from c2d_runner.ocean.messages import apply_orders
-
         job, ctx = self.job, self.ctx
-        init = ctx.compute.initialize(ctx.wallet, job.dataset, job.environment.id, job.algorithm,
-                                      job.algorithm_meta, job.additional)
-        dataset, additional, algorithm = apply_orders(init, job.dataset, job.additional, job.algorithm,
-                                                      job.environment.id)
+        dataset, additional, algorithm = ctx.compute.order_inputs(ctx.wallet, job.dataset, job.environment.id,
+                                                                  job.algorithm, job.algorithm_meta, job.additional)
         return {"dataset": dataset.transfer_tx_id, "additional": [a.transfer_tx_id for a in additional],
                 "algorithm": algorithm.transfer_tx_id if algorithm is not None else None}
 
@@ -138,13 +137,13 @@ class JobRun:
         ctx.journal.write("started", job=self.name, job_id=job_id, provider=provider)
         return job_id
 
-    def _on_status(self, job: dict) -> None:
-        status, text = job.get("status"), str(job.get("statusText") or "")
-        self.history.append(StatusChange(round(self.ctx.elapsed(), 3), int(status or 0), text))
+    def _on_status(self, job: "JobStatus") -> None:
+        status = job.status or 0
+        self.history.append(StatusChange(round(self.ctx.elapsed(), 3), status, job.status_text))
         since = self.ctx.clock() - (self.began if self.began is not None else self.ctx.started)
-        self.ctx.progress.job_status(self.name, int(status or 0), text, since)
+        self.ctx.progress.job_status(self.name, status, job.status_text, since)
 
-    def wait(self, timeout: float) -> dict:
+    def wait(self, timeout: float) -> "JobStatus":
         """Poll until 31/32/70 (numeric status only)."""
         job = self.job
         return self.ctx.compute.wait(job.dataset.ddo, job.dataset.service, self.job_id, self.ctx.wallet,
@@ -157,39 +156,26 @@ class JobRun:
         job, ctx = self.job, self.ctx
         ctx.progress.job_message(self.name, f"stopping job {self.job_id}: {reason}")
         try:
-            ctx.compute.stop(job.dataset.ddo, job.dataset.service, self.job_id, ctx.wallet)
+            ctx.compute.stop_job(job.dataset.ddo, job.dataset.service, self.job_id, ctx.wallet)
             ctx.journal.write("stopped", job=self.name, job_id=self.job_id, reason=reason)
         except Exception as exc:  # we are already failing; say so and carry on
             ctx.journal.write("stop_failed", job=self.name, job_id=self.job_id, reason=reason, error=str(exc))
 
-    def download(self, final: dict) -> tuple[list[ResultRecord], list[str]]:
+    def download(self, final: "JobStatus") -> tuple[list[ResultRecord], list[str]]:
         """Stream every result to outputs/ or logs/; problems are collected, not raised."""
-        from c2d_runner.ocean.errors import OceanError
-        from c2d_runner.ocean.messages import results_of
-
         job, ctx = self.job, self.ctx
-        items = results_of(final)
-        records, problems = [], []
-        taken: set[Path] = set()
-        if items:
-            ctx.progress.job_message(self.name, f"downloading {len(items)} result{'s' if len(items) != 1 else ''}")
-        for index, item in enumerate(items):
-            kind = str(item.get("type") or "output")
-            dest = self.folder / ("outputs" if kind == "output" else "logs")
-            dest.mkdir(parents=True, exist_ok=True)
-            name, target = result_target(dest, item, index, taken)
-            try:
-                got = ctx.compute.download_result(job.dataset.ddo, job.dataset.service, self.job_id, index,
-                                                  ctx.wallet, target)
-            except OceanError as exc:
-                problems.append(f"result {index} ({item.get('filename')}) could not be downloaded: {exc}")
-                self.unreachable = self.unreachable or _unreachable(exc)
-                continue
-            record = ResultRecord(index, name, kind, target, got.size, got.sha256)
-            records.append(record)
-            ctx.journal.write("result", job=self.name, index=index, filename=got.filename, type=kind,
+        count = len(final.results)
+        if count:
+            ctx.progress.job_message(self.name, f"downloading {count} result{'s' if count != 1 else ''}")
+
+        def journal(record: ResultRecord, got: "ResultFile") -> None:
+            ctx.journal.write("result", job=self.name, index=record.index, filename=got.filename, type=record.type,
                               size=got.size, sha256=got.sha256)
-        return records, problems
+
+        got = download_results(ctx.compute, ctx.wallet, job.dataset.ddo, job.dataset.service, self.job_id or "",
+                               final.results, self.folder, on_result=journal)
+        self.unreachable = self.unreachable or got.unreachable
+        return list(got.records), list(got.problems)
 
     # -- the whole job ---------------------------------------------------------------------
     def run(self) -> JobOutcome:
@@ -198,7 +184,7 @@ class JobRun:
 
         ctx, plan = self.ctx, self.job.plan
         began = self.began = ctx.clock()
-        final: dict | None = None
+        final: JobStatus | None = None
         error = ""
         timed_out = False
         try:
@@ -208,9 +194,8 @@ class JobRun:
         except ComputeTimeout as exc:
             timed_out = True
             self.stop_remote("timeout")
-            last = exc.last_status or {}
-            error = (f"timed out after {plan.timeout:g} s; stopped at the provider; last status "
-                     f"{last.get('status')} {str(last.get('statusText') or '').strip()}")
+            last = exc.last_status.describe() if exc.last_status else "none"
+            error = f"timed out after {plan.timeout:g} s; stopped at the provider; last status {last}"
             final = self._after_stop()
         except Interrupted:
             self.stop_remote("interrupted")
@@ -219,7 +204,7 @@ class JobRun:
         except OceanError as exc:
             # The provider could not be asked (or refused): a job we started must not run on unwatched.
             self.stop_remote(f"runner error: {type(exc).__name__}")
-            return self._finish(ERROR, error=str(exc), began=began, infrastructure=_unreachable(exc))
+            return self._finish(ERROR, error=str(exc), began=began, infrastructure=is_unreachable(exc))
         duration = ctx.clock() - began
         try:
             records, problems = self.download(final) if final else ([], [])
@@ -232,17 +217,17 @@ class JobRun:
         provisioning = _log_text(records, PROVISIONING_LOGS)
         exit_code = exit_code_from_log(provisioning)  # where the target reports one (the mock does)
         outputs = {r.filename: r for r in records if r.type == "output"}
-        status = final.get("status") if final else None
-        expectations = check_expectations(plan.expect, status=status, duration=duration, outputs=outputs,
-                                          log_text=log_text, stopreq=int(final.get("stopreq") or 0),
+        expectations = check_expectations(plan.expect, status=final.status if final else None, duration=duration,
+                                          outputs=outputs, log_text=log_text,
+                                          stopreq=final.stop_requested if final else 0,
                                           exit_code=exit_code) if not error else ()
         verdict = ERROR if error else (PASSED if all(e.ok for e in expectations) else FAILED)
         return self._finish(verdict, final=final, duration=duration, results=records,
                             expectations=expectations, error=error, log_tail=log_text[-LOG_TAIL_BYTES:],
                             began=began, infrastructure=self.unreachable and not timed_out, exit_code=exit_code,
-                            provisioning_tail=provisioning[-LOG_TAIL_BYTES:] if status in STATUS_FAILED else "")
+                            provisioning_tail=provisioning[-LOG_TAIL_BYTES:] if _failed(final) else "")
 
-    def _after_stop(self) -> dict | None:
+    def _after_stop(self) -> "JobStatus | None":
         """After a timeout stop, give the provider a moment to publish the stopped job's logs."""
         from c2d_runner.ocean.errors import OceanError
 
@@ -251,17 +236,19 @@ class JobRun:
         except (OceanError, Interrupted):
             return None
 
-    def _finish(self, verdict: str, *, began: float, final: dict | None = None, duration: float | None = None,
-                results=(), expectations=(), error: str = "", log_tail: str = "",
+    def _finish(self, verdict: str, *, began: float, final: "JobStatus | None" = None,
+                duration: float | None = None, results=(), expectations=(), error: str = "", log_tail: str = "",
                 infrastructure: bool = False, exit_code: int | None = None,
                 provisioning_tail: str = "") -> JobOutcome:
-        last = final or {}
-        if not last and self.history:
-            last = {"status": self.history[-1].status, "statusText": self.history[-1].text}
+        if final is not None:
+            status, text, stopreq = final.status, final.status_text, final.stop_requested
+        elif self.history:
+            status, text, stopreq = self.history[-1].status, self.history[-1].text, 0
+        else:
+            status, text, stopreq = None, "", 0
         outcome = JobOutcome(
             name=self.name, outcome=verdict, job_id=self.job_id, environment=self.job.environment.id,
-            status=last.get("status"), status_text=str(last.get("statusText") or ""),
-            stopreq=int(last.get("stopreq") or 0), duration=duration if duration is not None else None,
+            status=status, status_text=text, stopreq=stopreq, duration=duration,
             history=tuple(self.history), results=tuple(results), expectations=tuple(expectations),
             error=error, infrastructure=infrastructure, log_tail=log_tail, folder=self.folder,
             exit_code=exit_code, provisioning_tail=provisioning_tail,
@@ -270,20 +257,9 @@ class JobRun:
         return outcome
 
 
-def result_target(folder: Path, item: dict, index: int, taken: set[Path]) -> tuple[str, Path]:
-    """(name, path) for result `index` in `folder`: named from the provider's results listing (a
-    header may mangle ';' or quotes), made safe, and never over another result of the same job."""
-    from c2d_runner.ocean.messages import clean_filename
-
-    name = clean_filename(str(item.get("filename") or ""), f"result-{index}")
-    target = folder / name if folder / name not in taken else folder / f"{index}-{name}"
-    taken.add(target)
-    return name, target
-
-
-def _unreachable(exc: Exception) -> bool:
-    """True for an infrastructure error (no answer, a 5xx, not Ocean), rather than a refusal."""
-    return isinstance(exc, C2DError) and exc.exit_code == exitcodes.INFRASTRUCTURE
+def _failed(final: "JobStatus | None") -> bool:
+    """The job is over and did not succeed by the provider's rules (the Python Provider's 31/32)."""
+    return final is not None and final.terminal and not final.succeeded
 
 
 # The provisioning log's result type: the Provider's spelling [sic] and the corrected one.

@@ -8,11 +8,17 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Mapping
 
 from c2d_runner import exitcodes
 from c2d_runner.errors import InfrastructureFailure
+from c2d_runner.engine.ports import ComputeClient, Wallet
 from c2d_runner.spec.model import DatasetRef, JobPlan, PublishedAlgorithm, RawAlgorithm, thaw
+
+if TYPE_CHECKING:
+    from c2d_runner.ocean.ddo import DDO
+    from c2d_runner.ocean.inputs import AlgorithmMetadata, ComputeInput
+    from c2d_runner.ocean.records import ComputeEnvironment
 
 # Hashed DDO = what the publisher wrote: not the fields Aquarius adds (order counts, prices, the
 # nft view with its tokenURI), and not where a service is served from (a mock's port changes at
@@ -29,11 +35,11 @@ class ResolvedJob:
     """A job ready to start: its inputs as the client takes them and the chosen environment."""
 
     plan: JobPlan
-    dataset: Any  # ComputeInput
-    additional: tuple = ()  # ComputeInput, ...
-    algorithm: Any = None  # ComputeInput for a published algorithm
-    algorithm_meta: Any = None  # AlgorithmMetadata for a raw one
-    environment: Any = None  # ComputeEnvironment
+    dataset: "ComputeInput"
+    environment: "ComputeEnvironment"
+    additional: "tuple[ComputeInput, ...]" = ()
+    algorithm: "ComputeInput | None" = None  # a published algorithm
+    algorithm_meta: "AlgorithmMetadata | None" = None  # a raw one
     ddo_hashes: Mapping[str, str] = field(default_factory=dict)
     container_section_checksum: str = ""
 
@@ -64,24 +70,24 @@ def custom_data_hash(value) -> str:
 class Resolver:
     """Resolves jobs against one target, caching DDOs and environments across jobs."""
 
-    def __init__(self, compute, wallet, chain_id: int):
+    def __init__(self, compute: ComputeClient, wallet: Wallet, chain_id: int):
         self.compute = compute
         self.wallet = wallet
         self.chain_id = chain_id
-        self._ddos: dict[str, Any] = {}
-        self._envs: dict[str, list] = {}
+        self._ddos: dict[str, DDO] = {}
+        self._envs: dict[str, tuple[ComputeEnvironment, ...]] = {}
         self._consumable: dict[tuple, int] = {}
 
-    def ddo(self, did: str):
+    def ddo(self, did: str) -> "DDO":
         """The DDO for a DID (cached)."""
         if did not in self._ddos:
             self._ddos[did] = self.compute.aquarius.resolve(did)
         return self._ddos[did]
 
-    def environments(self, provider: str) -> list:
+    def environments(self, provider: str) -> "tuple[ComputeEnvironment, ...]":
         """The provider's environments for this chain (cached)."""
         if provider not in self._envs:
-            self._envs[provider] = self.compute.get_c2d_environments(provider, self.chain_id)
+            self._envs[provider] = tuple(self.compute.get_c2d_environments(provider, self.chain_id))
         return self._envs[provider]
 
     def resolve(self, job: JobPlan) -> tuple[ResolvedJob | None, list[str]]:
@@ -159,7 +165,7 @@ class Resolver:
         userdata = thaw(ref.userdata) if ref.userdata is not None else None
         return ComputeInput(ddo, service, userdata=userdata), ddo
 
-    def _environment(self, provider: str, choice: str, problems: list[str]):
+    def _environment(self, provider: str, choice: str, problems: list[str]) -> "ComputeEnvironment | None":
         envs = self.environments(provider.rstrip("/"))
         if not envs:
             problems.append(f"provider {provider} offers no compute environment for chain {self.chain_id}")

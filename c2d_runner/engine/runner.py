@@ -19,9 +19,11 @@ from c2d_runner.atomic import write_json
 from c2d_runner.engine.journal import MOCK_STATE, RECORD, Journal, RunFolderUnwritable, hold_run_folder, new_run_id
 from c2d_runner.engine.jobrun import JobRun, RunContext
 from c2d_runner.engine.outcome import ERROR, FAILED, SKIPPED, JobOutcome, RunOutcome, job_from_dict, job_to_dict
+from c2d_runner.engine.ports import ComputeClient, Progress, Wallet
 from c2d_runner.engine.resolve import InfrastructureError, ResolvedJob, Resolver
 from c2d_runner.errors import InvalidInput
 from c2d_runner.redaction import Redactor
+from c2d_runner.ocean.config import ClientConfig
 from c2d_runner.spec.model import MockTarget, RemoteTarget, SpecPlan, Target
 
 if TYPE_CHECKING:  # the connect layer sits above the engine: a type only, never imported at run time
@@ -30,7 +32,9 @@ if TYPE_CHECKING:  # the connect layer sits above the engine: a type only, never
 
 log = logging.getLogger(__name__)
 
-RUN_RETRIES = {"RETRIES": 8, "RETRY_BACKOFF": 0.1, "RETRY_BACKOFF_MAX": 4.0}
+# A run rides out transient faults longer than a single client call would: at a 1-in-8 fault
+# rate, 3 retries still lose about one call in 4,000, and a run makes hundreds of calls.
+RUN_CLIENT = ClientConfig(retries=8, retry_backoff=0.1, retry_backoff_max=4.0)
 
 
 class UsageError(InvalidInput):
@@ -99,7 +103,7 @@ def provider_warnings(target_provider: str, job_providers: list[str]) -> tuple[s
                  f"provider {target_provider}" for p in others)
 
 
-def resolve_all(jobs, compute, wallet, chain_id: int) -> tuple[list[ResolvedJob], list[str]]:
+def resolve_all(jobs, compute: ComputeClient, wallet: Wallet, chain_id: int) -> tuple[list[ResolvedJob], list[str]]:
     """Resolve every job; all problems of all jobs at once."""
     resolver = Resolver(compute, wallet, chain_id)
     redact = Redactor.of(wallet)  # a problem may quote a service's answer, which may echo anything
@@ -115,7 +119,7 @@ def resolve_all(jobs, compute, wallet, chain_id: int) -> tuple[list[ResolvedJob]
 class Run:
     """One run of a spec: folder, journal, target, plan, jobs, record."""
 
-    def __init__(self, plan: SpecPlan, options: RunOptions, progress):
+    def __init__(self, plan: SpecPlan, options: RunOptions, progress: Progress):
         self.plan = plan
         self.options = options
         self.progress = progress

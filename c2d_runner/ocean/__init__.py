@@ -11,7 +11,12 @@ from typing import Any
 _EXPORTS = {
     # compute
     "OceanCompute": "compute",
-    "ResultFile": "compute",
+    # records the client returns
+    "ResultFile": "records",
+    "JobStatus": "records",
+    "JobResult": "records",
+    "Resource": "records",
+    "Fee": "records",
     # inputs
     "ComputeInput": "inputs",
     "AlgorithmMetadata": "inputs",
@@ -23,9 +28,9 @@ _EXPORTS = {
     "files_checksum": "ddo",
     "container_section_checksum": "ddo",
     # environments and orders
-    "ComputeEnvironment": "messages",
-    "InitializeResult": "messages",
-    "OrderItem": "messages",
+    "ComputeEnvironment": "records",
+    "InitializeResult": "records",
+    "OrderItem": "records",
     # consumability
     "ConsumableCodes": "consumable",
     # DIDs

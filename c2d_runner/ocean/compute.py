@@ -8,7 +8,7 @@ import os
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Mapping, NamedTuple, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import requests
 
@@ -31,34 +31,24 @@ from c2d_runner.ocean.errors import (
 from c2d_runner.ocean.http import HttpClient, RetryPolicy, base_url, is_loopback
 from c2d_runner.ocean.inputs import AlgorithmMetadata, ComputeInput
 from c2d_runner.ocean.messages import (
-    ComputeEnvironment,
-    InitializeResult,
     apply_orders,
     first_job,
     initialize_body,
-    is_terminal,
     job_list,
     parse_environments,
     parse_initialize,
+    parse_job_status,
     require_orders,
-    results_of,
     safe_filename,
     start_body,
     with_ok,
 )
 from c2d_runner.ocean.provider import ProviderClient
+from c2d_runner.ocean.records import ComputeEnvironment, InitializeResult, JobStatus, ResultFile
 from c2d_runner.ocean.wallet import NonceTracker
 from c2d_runner.redaction import redacts_wallet_key
 
 _CHUNK = 1 << 20
-
-
-class ResultFile(NamedTuple):
-    """A downloaded result: the provider's file name, its size in bytes and sha256 hex."""
-
-    filename: str
-    size: int
-    sha256: str
 
 
 class OceanCompute:
@@ -271,20 +261,35 @@ class OceanCompute:
         if code != ConsumableCodes.OK:
             raise AssetNotConsumable(int(code), ddo.did)
         dataset = replace(dataset, ddo=ddo, service=service)
-        extra = tuple(additional_datasets)
-        inputs = [dataset, *extra] + ([algorithm] if algorithm is not None else [])
-        if any(not item.transfer_tx_id for item in inputs):
-            init = self.initialize(consumer_wallet, dataset, compute_environment, algorithm, algorithm_meta, extra)
-            dataset, extra, algorithm = apply_orders(init, dataset, extra, algorithm, compute_environment)
+        dataset, extra, algorithm = self.order_inputs(consumer_wallet, dataset, compute_environment, algorithm,
+                                                      algorithm_meta, additional_datasets)
         return self.start_job(
             consumer_wallet, dataset, compute_environment, algorithm, algorithm_meta,
             algorithm_algocustomdata, extra,
         )
 
-    # -- status ----------------------------------------------------------------------------
     @redacts_wallet_key
-    def status(self, ddo: DDO | str, service: Service | str, job_id: str, wallet: Any) -> dict[str, Any]:
-        """The job object with `ok` = status not in (31, 32, None)."""
+    def order_inputs(
+        self,
+        consumer_wallet: Any,
+        dataset: ComputeInput,
+        compute_environment: str,
+        algorithm: ComputeInput | None = None,
+        algorithm_meta: AlgorithmMetadata | None = None,
+        additional_datasets: Sequence[ComputeInput] = (),
+    ) -> tuple[ComputeInput, tuple[ComputeInput, ...], ComputeInput | None]:
+        """The inputs, each carrying an order (transfer_tx_id): their own, or a reusable one from
+        initializeCompute; OrderRequired when the provider wants an on-chain order."""
+        extra = tuple(additional_datasets)
+        inputs = [dataset, *extra] + ([algorithm] if algorithm is not None else [])
+        if all(item.transfer_tx_id for item in inputs):
+            return dataset, extra, algorithm
+        init = self.initialize(consumer_wallet, dataset, compute_environment, algorithm, algorithm_meta, extra)
+        return apply_orders(init, dataset, extra, algorithm, compute_environment)
+
+    # -- status ----------------------------------------------------------------------------
+    def _job_object(self, ddo: DDO | str, service: Service | str, job_id: str, wallet: Any) -> dict[str, Any]:
+        """The provider's object for one job (GET compute, signed when the config says so)."""
         provider_url = _provider_url(service)
         did = _did(ddo)
         address = _address(wallet)
@@ -297,14 +302,24 @@ class OceanCompute:
         else:
             # The provider ignores status signatures; skipping them saves a nonce round trip.
             answer, endpoint = self._provider.status(provider_url, params)
-        return with_ok(first_job(answer, job_id, endpoint))
+        return first_job(answer, job_id, endpoint)
 
     @redacts_wallet_key
-    def jobs(self, service_endpoint: Service | str, wallet: Any) -> list[dict[str, Any]]:
+    def status(self, ddo: DDO | str, service: Service | str, job_id: str, wallet: Any) -> dict[str, Any]:
+        """The job object with `ok` = status not in (31, 32, None) (ocean.py's answer)."""
+        return with_ok(self._job_object(ddo, service, job_id, wallet))
+
+    @redacts_wallet_key
+    def job_status(self, ddo: DDO | str, service: Service | str, job_id: str, wallet: Any) -> JobStatus:
+        """The job's status as a JobStatus record."""
+        return parse_job_status(self._job_object(ddo, service, job_id, wallet))
+
+    @redacts_wallet_key
+    def jobs(self, service_endpoint: Service | str, wallet: Any) -> tuple[JobStatus, ...]:
         """All of the consumer's jobs at this provider (GET compute without jobId)."""
         provider_url = _provider_url(service_endpoint)
         answer, endpoint = self._provider.status(provider_url, {"consumerAddress": _address(wallet)})
-        return [with_ok(job) for job in job_list(answer, endpoint)]
+        return tuple(parse_job_status(job) for job in job_list(answer, endpoint))
 
     @redacts_wallet_key
     def wait(
@@ -314,11 +329,12 @@ class OceanCompute:
         job_id: str,
         wallet: Any,
         timeout: float = 3600.0,
-        on_status: Callable[[dict[str, Any]], None] | None = None,
+        on_status: Callable[[JobStatus], None] | None = None,
         poll_interval_min: float | None = None,
         poll_interval_max: float | None = None,
-    ) -> dict[str, Any]:
-        """Poll status until 31, 32 or 70 (the numeric code only); ComputeTimeout after `timeout` s.
+    ) -> JobStatus:
+        """Poll the status until the job is over (31, 32 or 70: the numeric code only); ComputeTimeout
+        after `timeout` s.
 
         Polling starts fast (20 ms on loopback) and backs off to a few seconds; `on_status` is
         called with each new status (code change).
@@ -328,16 +344,16 @@ class OceanCompute:
         high = max(poll_interval_max or self.config.poll_interval_max, low)
         interval = low
         deadline = self._clock() + timeout
-        last: dict[str, Any] | None = None
+        last: JobStatus | None = None
         while True:
-            current = self.status(ddo, service, job_id, wallet)
-            changed = last is None or current.get("status") != last.get("status")
+            current = self.job_status(ddo, service, job_id, wallet)
+            changed = last is None or current.status != last.status
             last = current
             if changed:
                 interval = low  # a job that just moved tends to move again soon
                 if on_status is not None:
                     on_status(current)
-            if is_terminal(current):
+            if current.terminal:
                 return current
             remaining = deadline - self._clock()
             if remaining <= 0:
@@ -432,23 +448,28 @@ class OceanCompute:
 
         One status call, then only the matching indexes are downloaded (ocean.py downloads all).
         """
-        job = self.status(ddo, service, job_id, wallet)
-        return [
-            self.result(ddo, service, job_id, i, wallet)
-            for i, item in enumerate(results_of(job))
-            if item.get("type") == log_type
-        ]
+        job = self.job_status(ddo, service, job_id, wallet)
+        return [self.result(ddo, service, job_id, item.index, wallet) for item in job.results if item.type == log_type]
 
     # -- stop / delete ---------------------------------------------------------------------
     @redacts_wallet_key
     def stop(self, ddo: DDO | str, service: Service | str, job_id: str, wallet: Any) -> dict[str, Any]:
         """Ask the provider to stop the job; the job object with `ok` (never retried)."""
+        job = self._stop(ddo, service, job_id, wallet)
+        return with_ok(job) if job is not None else {"jobId": job_id, "ok": True}
+
+    @redacts_wallet_key
+    def stop_job(self, ddo: DDO | str, service: Service | str, job_id: str, wallet: Any) -> JobStatus:
+        """Ask the provider to stop the job; its status as the answer gives it (never retried)."""
+        job = self._stop(ddo, service, job_id, wallet)
+        return parse_job_status(job) if job is not None else JobStatus(job_id, None)
+
+    def _stop(self, ddo: DDO | str, service: Service | str, job_id: str, wallet: Any) -> dict[str, Any] | None:
         answer, endpoint = self._signed_job_call("stop", ddo, service, job_id, wallet)
         try:
-            return with_ok(first_job(answer, job_id, endpoint))
+            return first_job(answer, job_id, endpoint)
         except JobNotFound:
-            # The stop was accepted (2xx) but the answer names no job: report what we know.
-            return {"jobId": job_id, "ok": True}
+            return None  # the stop was accepted (2xx) but the answer names no job
 
     @redacts_wallet_key
     def delete(self, ddo: DDO | str, service: Service | str, job_id: str, wallet: Any) -> dict[str, Any]:

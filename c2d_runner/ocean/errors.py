@@ -9,7 +9,10 @@ echoes its request back (the Python provider's global error handler puts the req
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from c2d_runner.ocean.records import JobStatus
 
 from c2d_runner import exitcodes
 from c2d_runner.errors import C2DError
@@ -185,11 +188,10 @@ class NoFreeEnvironment(OceanError, LookupError):
 class ComputeTimeout(OceanError, TimeoutError):
     """A job did not reach a terminal status in time; carries the last status seen."""
 
-    def __init__(self, job_id: str, timeout: float, last_status: dict | None) -> None:
+    def __init__(self, job_id: str, timeout: float, last_status: "JobStatus | None") -> None:
         self.job_id = job_id
         self.timeout = timeout
         self.last_status = last_status
-        code = last_status.get("status") if last_status else None
-        text = (last_status or {}).get("statusText")
-        seen = f"last status {code} ({str(text).strip()})" if last_status else "no status received"
+        seen = (f"last status {last_status.status} ({last_status.status_text.strip()})" if last_status
+                else "no status received")
         super().__init__(f"compute job {job_id} not finished after {timeout:g} s; {seen}")

@@ -2,18 +2,21 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 from c2d_runner import wire
 from c2d_runner.ocean.errors import InvalidComputeRequest, JobNotFound, OrderRequired, ProviderError
 from c2d_runner.ocean.inputs import AlgorithmMetadata, ComputeInput
+from c2d_runner.ocean.records import (ComputeEnvironment, InitializeResult, JobResult, JobStatus, OrderItem,
+                                      Resource)
 
 # Environment fields that operator-engine may announce as strings (from env vars).
 _NUMERIC_ENV_FIELDS = (
     "priceMin", "cpuNumber", "gpuNumber", "ramGB", "diskGB", "currentJobs", "maxJobs",
     "storageExpiry", "maxJobDuration", "lastSeen",
 )
+# The Python Provider's environment announces totals only: (resource id, field).
+_ENV_RESOURCES = (("cpu", "cpuNumber"), ("gpu", "gpuNumber"), ("ram", "ramGB"), ("disk", "diskGB"))
 
 
 def coerce_number(value: Any) -> Any:
@@ -29,36 +32,8 @@ def coerce_number(value: Any) -> Any:
     return value
 
 
-@dataclass(frozen=True, eq=False)  # Mapping's __eq__ (compare as dicts) applies
-class ComputeEnvironment(Mapping[str, Any]):
-    """A compute environment; also a read-only dict (env["id"], env["priceMin"]) like ocean.py's."""
-
-    id: str
-    price_min: float
-    consumer_address: str = ""
-    max_jobs: int | None = None
-    current_jobs: int | None = None
-    max_job_duration: float | None = None
-    fee_token: str = ""
-    data: Mapping[str, Any] = field(default_factory=dict, repr=False)
-
-    @property
-    def is_free(self) -> bool:
-        """True when priceMin is 0 (ocean.py's definition of a free environment)."""
-        return self.price_min == 0
-
-    def __getitem__(self, key: str) -> Any:
-        return self.data[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.data)
-
-    def __len__(self) -> int:
-        return len(self.data)
-
-
 def parse_environment(item: Mapping[str, Any]) -> ComputeEnvironment:
-    """One environment object, string numbers coerced."""
+    """One environment object, string numbers coerced (operator-engine announces them from env vars)."""
     data = dict(item)
     for key in _NUMERIC_ENV_FIELDS:
         if key in data:
@@ -75,8 +50,10 @@ def parse_environment(item: Mapping[str, Any]) -> ComputeEnvironment:
         max_jobs=_int_or_none(data.get("maxJobs")),
         current_jobs=_int_or_none(data.get("currentJobs")),
         max_job_duration=_float_or_none(data.get("maxJobDuration")),
-        fee_token=str(data.get("feeToken") or ""),
-        data=data,
+        fee_token=str(data.get("feeToken") or ""),  # priceMin is in this token; no per-resource fees
+        resources=tuple(Resource(name, total=_float_or_none(data.get(key)))
+                        for name, key in _ENV_RESOURCES if data.get(key) is not None),
+        raw=data,
     )
 
 
@@ -102,35 +79,6 @@ def parse_environments(body: Any, chain_id: int | None, endpoint: str = "") -> t
     if not isinstance(items, list):
         raise ProviderError("computeEnvironments entry is not a list", status=200, endpoint=endpoint, body=body)
     return tuple(parse_environment(e) for e in items if isinstance(e, Mapping))
-
-
-@dataclass(frozen=True)
-class OrderItem:
-    """One initializeCompute item: a reusable order and/or the provider fee still to pay."""
-
-    datatoken: str = ""
-    valid_order: str | None = None
-    provider_fee: Mapping[str, Any] | None = None
-
-    @property
-    def reusable(self) -> bool:
-        """True when the order can be used as is (validOrder and no new fee)."""
-        return bool(self.valid_order) and not self.provider_fee
-
-
-@dataclass(frozen=True)
-class InitializeResult:
-    """initializeCompute's answer: one item per dataset (same order) and one for a published algorithm."""
-
-    datasets: tuple[OrderItem, ...]
-    algorithm: OrderItem | None
-    raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
-
-    @property
-    def needs_order(self) -> bool:
-        """True when any item asks for an on-chain order (providerFee present, or no validOrder)."""
-        items = list(self.datasets) + ([self.algorithm] if self.algorithm else [])
-        return any(not item.reusable for item in items)
 
 
 def _order_item(data: Any) -> OrderItem:
@@ -257,25 +205,40 @@ def first_job(body: Any, job_id: str | None, endpoint: str = "") -> dict[str, An
     return jobs[0]
 
 
-def with_ok(job: dict[str, Any]) -> dict[str, Any]:
-    """The job object with ocean.py's `ok` = status not in (31, 32, None); status coerced to int."""
-    status = coerce_number(job.get("status"))
+def _status_code(value: Any) -> int | None:
+    status = coerce_number(value)
     if isinstance(status, float) and status.is_integer():
         status = int(status)
-    job["status"] = status if isinstance(status, int) else None
+    return status if isinstance(status, int) and not isinstance(status, bool) else None
+
+
+def with_ok(job: dict[str, Any]) -> dict[str, Any]:
+    """The job object with ocean.py's `ok` = status not in (31, 32, None); status coerced to int."""
+    job["status"] = _status_code(job.get("status"))
     job["ok"] = job["status"] not in (*wire.STATUS_FAILED, None)
     return job
 
 
-def is_terminal(job: Mapping[str, Any]) -> bool:
-    """True for status 31, 32 or 70 (decided on the number, never on statusText/dateFinished)."""
-    return job.get("status") in wire.TERMINAL_STATUSES
-
-
-def results_of(job: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The job's `results` list ("" until published -> [])."""
-    results = job.get("results")
-    return [dict(r) for r in results if isinstance(r, Mapping)] if isinstance(results, list) else []
+def parse_job_status(job: Mapping[str, Any]) -> JobStatus:
+    """A Provider v2.x job object as a JobStatus: the end is decided on the numeric code only (31, 32,
+    70), never on statusText or dateFinished; success is 70; this provider reports no exit code."""
+    status = _status_code(job.get("status"))
+    listing = job.get("results")
+    items = [r for r in listing if isinstance(r, Mapping)] if isinstance(listing, list) else []  # "" until published
+    return JobStatus(
+        job_id=str(job.get("jobId") or ""),
+        status=status,
+        status_text=str(job.get("statusText") or ""),
+        date_created=_float_or_none(job.get("dateCreated")),
+        date_finished=_float_or_none(job.get("dateFinished")),
+        results=tuple(JobResult(index, str(item.get("type") or "output"), str(item.get("filename") or ""),
+                                _int_or_none(item.get("filesize")))
+                      for index, item in enumerate(items)),
+        terminal=status in wire.TERMINAL_STATUSES,
+        succeeded=status == wire.STATUS_FINISHED,
+        stop_requested=_int_or_none(job.get("stopreq")) or 0,
+        agreement_id=str(job.get("agreementId") or ""),
+    )
 
 
 def clean_filename(name: str | None, fallback: str) -> str:

@@ -72,12 +72,14 @@ def test_published_algorithm_full_flow(oc, mock, wallet, tmp_path):
         additional_datasets=[ComputeInput(corpus, "compute")],
     )
     seen = []
-    final = oc.wait(iris, service, job_id, wallet, timeout=120, on_status=lambda s: seen.append(s["status"]))
-    assert final["status"] == 70 and final["ok"], final
+    final = oc.wait(iris, service, job_id, wallet, timeout=120, on_status=lambda s: seen.append(s.status))
+    assert final.status == 70 and final.succeeded and final.terminal and final.ok, final
     assert seen[-1] == 70 and seen == sorted(seen)
-    assert final["inputDID"] == [iris.did, corpus.did] and final["algoDID"] == stats.did
+    job = oc.status(iris, service, job_id, wallet)  # ocean.py's answer: the provider's object with ok
+    assert job["inputDID"] == [iris.did, corpus.did] and job["algoDID"] == stats.did and job["ok"]
 
-    names = [r["filename"] for r in final["results"]]
+    names = [r.filename for r in final.results]
+    assert names == [r["filename"] for r in job["results"]] and [r.index for r in final.results] == list(range(len(names)))
     index = names.index("stats.json")
     raw = oc.result(iris, service, job_id, index, wallet)
     report = json.loads(raw)
@@ -98,7 +100,7 @@ def test_published_algorithm_full_flow(oc, mock, wallet, tmp_path):
     assert (filename, size, digest) == ("stats.json", len(raw), hashlib.sha256(raw).hexdigest())
     assert (tmp_path / "stats.json").read_bytes() == raw
 
-    assert any(j["jobId"] == job_id for j in oc.jobs(service.service_endpoint, wallet))
+    assert any(j.job_id == job_id for j in oc.jobs(service.service_endpoint, wallet))
     stopped = oc.stop(iris, service, job_id, wallet)  # already finished: the provider just answers
     assert stopped["jobId"] == job_id and stopped["status"] == 70
     assert oc.delete(iris, service, job_id, wallet)["ok"]
@@ -137,7 +139,7 @@ def test_raw_algorithm_full_flow(oc, mock, wallet):
         additional_datasets=[ComputeInput(corpus, "compute")],
     )
     final = oc.wait(iris, service, job_id, wallet, timeout=120)
-    assert final["status"] == 70 and final["ok"] and final["algoDID"] == "raw"
+    assert final.status == 70 and final.ok and oc.status(iris, service, job_id, wallet)["algoDID"] == "raw"
     (seen,) = oc.compute_job_result_logs(iris, service, job_id, wallet)
     seen = json.loads(seen)
     assert seen["dids"] == [wire.did_hex(iris.did), wire.did_hex(corpus.did)]
@@ -161,7 +163,7 @@ def test_stop_a_running_job(oc, mock, wallet):
     stopped = oc.stop(iris, service, job_id, wallet)
     assert stopped["jobId"] == job_id and stopped["stopreq"] == 1
     final = oc.wait(iris, service, job_id, wallet, timeout=60)
-    assert final["status"] in wire.TERMINAL_STATUSES and final["stopreq"] == 1
+    assert final.status in wire.TERMINAL_STATUSES and final.stop_requested == 1
 
 
 def test_failing_algorithm_reaches_a_terminal_status_with_its_log(oc, mock, wallet):
@@ -170,7 +172,7 @@ def test_failing_algorithm_reaches_a_terminal_status_with_its_log(oc, mock, wall
     job_id = oc.start(wallet, ComputeInput(iris, "compute"), "ocean-compute",
                       algorithm=ComputeInput(fail, fail.services[0]))
     final = oc.wait(iris, service, job_id, wallet, timeout=60)
-    assert final["status"] in wire.TERMINAL_STATUSES
+    assert final.terminal and final.status in wire.TERMINAL_STATUSES  # a failing algorithm still ends at 70
     logs = oc.compute_job_result_logs(iris, service, job_id, wallet, log_type="algorithmLog")
     assert logs and b"about to fail on purpose" in logs[0]
 
@@ -227,15 +229,15 @@ def test_concurrent_starts_from_threads_never_reuse_a_nonce(oc, mock, wallet):
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         finals = list(pool.map(run, range(4)))
-    assert [f["status"] for f in finals] == [70] * 4
-    assert len({f["jobId"] for f in finals}) == 4
+    assert [f.status for f in finals] == [70] * 4
+    assert len({f.job_id for f in finals}) == 4
 
 
 def _new_job(oc, service, wallet, known):
     """The job this consumer started that is not in `known` (reconciling a lost start answer)."""
-    fresh = [j for j in oc.jobs(service.service_endpoint, wallet) if j["jobId"] not in known]
+    fresh = [j for j in oc.jobs(service.service_endpoint, wallet) if j.job_id not in known]
     assert len(fresh) == 1, fresh
-    return fresh[0]["jobId"]
+    return fresh[0].job_id
 
 
 def test_flaky_provider_retries_idempotent_calls_and_reconciles_lost_starts(wallet):
@@ -246,7 +248,7 @@ def test_flaky_provider_retries_idempotent_calls_and_reconciles_lost_starts(wall
         service = iris.get_service_by_id("compute")
         lost = 0
         for i in range(6):
-            known = {j["jobId"] for j in oc.jobs(service.service_endpoint, wallet)}
+            known = {j.job_id for j in oc.jobs(service.service_endpoint, wallet)}
             try:
                 job_id = oc.start(wallet, ComputeInput(iris, "compute"), "ocean-compute",
                                   algorithm_meta=_raw(f"print('run {i}')"))
@@ -255,7 +257,7 @@ def test_flaky_provider_retries_idempotent_calls_and_reconciles_lost_starts(wall
                 lost += 1
                 job_id = _new_job(oc, service, wallet, known)
             final = oc.wait(iris, service, job_id, wallet, timeout=120)
-            assert final["status"] == 70
+            assert final.status == 70
             (log,) = oc.compute_job_result_logs(iris, service, job_id, wallet, log_type="algorithmLog")
             assert f"run {i}".encode() in log
         assert mock.errors == []
@@ -269,7 +271,7 @@ def test_failing_jobs_end_with_ok_false(wallet):
         service = iris.get_service_by_id("compute")
         job_id = oc.start(wallet, ComputeInput(iris, "compute"), "ocean-compute", algorithm_meta=_raw("print(1)"))
         final = oc.wait(iris, service, job_id, wallet, timeout=60)
-        assert final["status"] in (31, 32) and final["ok"] is False
+        assert final.status in (31, 32) and final.ok is False and final.terminal
 
 
 def test_stuck_job_times_out_with_its_last_status(wallet):
@@ -282,5 +284,5 @@ def test_stuck_job_times_out_with_its_last_status(wallet):
         job_id = oc.start(wallet, ComputeInput(iris, "compute"), "ocean-compute", algorithm_meta=_raw("print(1)"))
         with pytest.raises(ComputeTimeout, match=r"last status 1 \(Warming up\)") as info:
             oc.wait(iris, service, job_id, wallet, timeout=0.3)
-        assert info.value.last_status["status"] == 1
+        assert info.value.last_status.status == 1
         oc.stop(iris, service, job_id, wallet)

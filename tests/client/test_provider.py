@@ -12,6 +12,8 @@ from werkzeug import Response
 
 from c2d_runner import wire
 from c2d_runner.ocean import (
+    JobResult,
+    Resource,
     AlgorithmMetadata,
     ComputeInput,
     ComputeTimeout,
@@ -86,6 +88,7 @@ def test_environments_keyed_by_chain_with_string_numbers(httpserver, oc, provide
     assert priced["priceMin"] == 1.5 and priced["maxJobDuration"] == 60 and priced["ramGB"] == 64
     assert priced["lastSeen"] == pytest.approx(1705855599.640261)
     assert priced.max_job_duration == 60 and priced.fee_token == "0xOCEAN" and not priced.is_free
+    assert priced.resources == (Resource("ram", total=64),) and dict(priced)["ramGB"] == 64
     free = oc.get_free_c2d_environment(provider_url, CHAIN_ID)
     assert free.id == "ocean-compute" and free["maxJobs"] == 10 and free.consumer_address == "0xEnv2"
     assert len(sent(httpserver, "/")) == 1  # the root map is fetched once and cached
@@ -263,6 +266,24 @@ def test_status_query_and_ok(httpserver, oc, ddo, service, wallet):
     assert failed["status"] == 31 and failed["ok"] is False
 
 
+def test_job_status_is_a_record_with_the_provider_rules(httpserver, oc, ddo, service, wallet):
+    expect_root(httpserver)
+    listing = [{"filename": "out.json", "filesize": "12", "type": "output"},
+               {"filename": "algorithm.log", "type": "algorithmLog"}]
+    for answer in (dict(job(40), status="40"), dict(job(70, listing), dateFinished="1705855700.12", stopreq=2),
+                   job(31, "")):
+        httpserver.expect_ordered_request("/api/services/compute", method="GET").respond_with_json([answer])
+    running = oc.job_status(ddo, service, JOB_ID, wallet)
+    assert (running.status, running.terminal, running.succeeded, running.ok) == (40, False, False, True)
+    assert running.job_id == JOB_ID and running.status_text == "Running algorithm " and running.exit_code is None
+    done = oc.job_status(ddo, service, JOB_ID, wallet)
+    assert (done.status, done.terminal, done.succeeded, done.stop_requested) == (70, True, True, 2)
+    assert done.date_finished == pytest.approx(1705855700.12) and done.describe() == "70 Job finished"
+    assert done.results == (JobResult(0, "output", "out.json", 12), JobResult(1, "algorithmLog", "algorithm.log"))
+    failed = oc.job_status(ddo, service, JOB_ID, wallet)
+    assert (failed.terminal, failed.succeeded, failed.ok, failed.results) == (True, False, False, ())
+
+
 def test_status_signed_like_ocean_py_when_asked(httpserver, provider_url, ddo, service, wallet):
     oc = OceanCompute({"METADATA_CACHE_URI": provider_url, "SIGN_STATUS": True})
     expect_root(httpserver)
@@ -287,7 +308,7 @@ def test_jobs_lists_the_consumers_jobs(httpserver, oc, wallet, provider_url):
         "/api/services/compute", method="GET", query_string={"consumerAddress": wallet.address}
     ).respond_with_json([job(70, [], "a"), job(1, "", "b")])
     jobs = oc.jobs(provider_url, wallet)
-    assert [(j["jobId"], j["ok"]) for j in jobs] == [("a", True), ("b", True)]
+    assert [(j.job_id, j.status, j.ok) for j in jobs] == [("a", 70, True), ("b", 1, True)]
 
 
 def test_wait_polls_numeric_status_with_backoff_and_reports_progress(httpserver, oc, ddo, service, wallet, sleeps):
@@ -297,8 +318,8 @@ def test_wait_polls_numeric_status_with_backoff_and_reports_progress(httpserver,
     for step in steps:
         httpserver.expect_ordered_request("/api/services/compute", method="GET").respond_with_json([step])
     seen = []
-    final = oc.wait(ddo, service, JOB_ID, wallet, timeout=60, on_status=lambda s: seen.append(s["status"]))
-    assert final["status"] == 70 and final["ok"]
+    final = oc.wait(ddo, service, JOB_ID, wallet, timeout=60, on_status=lambda s: seen.append(s.status))
+    assert final.status == 70 and final.succeeded
     assert seen == [1, 40, 60, 70]
     assert sleeps[0] == pytest.approx(0.02)  # loopback: start fast
     assert sleeps[2] == pytest.approx(0.032)  # unchanged status: back off
@@ -309,7 +330,7 @@ def test_wait_returns_on_failure_codes(httpserver, oc, ddo, service, wallet):
     expect_root(httpserver)
     httpserver.expect_ordered_request("/api/services/compute").respond_with_json([job(32, [])])
     final = oc.wait(ddo, service, JOB_ID, wallet, timeout=5)
-    assert final["status"] == 32 and final["ok"] is False
+    assert final.status == 32 and final.terminal and not final.succeeded
 
 
 def test_wait_timeout_reports_last_status(httpserver, provider_url, ddo, service, wallet):
@@ -320,7 +341,7 @@ def test_wait_timeout_reports_last_status(httpserver, provider_url, ddo, service
     httpserver.expect_request("/api/services/compute").respond_with_json([job(40)])
     with pytest.raises(ComputeTimeout, match=r"not finished after 10 s; last status 40 \(Running algorithm\)") as info:
         oc.wait(ddo, service, JOB_ID, wallet, timeout=10)
-    assert info.value.last_status["status"] == 40 and info.value.job_id == JOB_ID
+    assert info.value.last_status.status == 40 and info.value.job_id == JOB_ID
 
 
 # -- stop / delete -----------------------------------------------------------------------------

@@ -33,7 +33,7 @@ def mock_server(world: Path, state: Path):
         yield url
 
 
-def consumer_jobs(url: str) -> list[dict]:
+def consumer_jobs(url: str):
     from c2d_runner.ocean import OceanCompute
     from c2d_runner.ocean.wallet import wallet_from_key
 
@@ -144,7 +144,7 @@ def test_sigterm_stops_the_remote_jobs_and_exits_non_zero(tmp_path, world):
         stopped = [e for e in events(folder) if e["event"] == "stopped"]
         assert sorted(e["reason"] for e in stopped) == ["interrupted", "interrupted"]
         jobs = consumer_jobs(url)
-        assert len(jobs) == 2 and all(j["stopreq"] == 1 for j in jobs)
+        assert len(jobs) == 2 and all(j.stop_requested == 1 for j in jobs)
         record = json.loads((folder / "run.json").read_text())
         assert record["interrupted"] and not record["ok"]
 

@@ -201,7 +201,10 @@ def test_job_commands_read_the_run_record(tmp_path):
     logs = c2d("logs", job_id, cwd=tmp_path)
     assert logs.exit_code == 0 and "wordcount: done" in logs.output
     results = c2d("results", job_id, "--dest", tmp_path / "again", cwd=tmp_path)
-    assert results.exit_code == 0 and (tmp_path / "again" / "wordcount.json").exists()
+    # The run's own download code: outputs/ and logs/, as in the run folder.
+    assert results.exit_code == 0, results.output
+    assert (tmp_path / "again" / "outputs" / "wordcount.json").exists()
+    assert (tmp_path / "again" / "logs" / "algorithm.log").exists()
     assert c2d("stop", job_id, cwd=tmp_path).exit_code == 0
     missing = c2d("status", "0" * 32, cwd=tmp_path)
     assert missing.exit_code == 2 and "no run under runs started job" in missing.output

@@ -40,7 +40,7 @@ def test_marker_world_consumer_client_and_fresh_state(c2d_mock):
     assert c2d_mock.consumer.address == "{TEST_CONSUMER}"
     envs = c2d_mock.compute.get_c2d_environments(c2d_mock.url, c2d_mock.chain_id)
     assert [e.id for e in envs] == ["free"]
-    assert c2d_mock.compute.jobs(c2d_mock.url, c2d_mock.consumer) == []
+    assert c2d_mock.compute.jobs(c2d_mock.url, c2d_mock.consumer) == ()
     assert c2d_mock.run(SPEC, only=["temperature"]).ok
     assert len(c2d_mock.compute.jobs(c2d_mock.url, c2d_mock.consumer)) == 1
     seen["url"] = c2d_mock.url
@@ -49,7 +49,7 @@ def test_marker_world_consumer_client_and_fresh_state(c2d_mock):
 @PROJECT_WORLD
 def test_next_test_gets_a_new_mock_and_the_old_one_is_stopped(c2d_mock):
     assert c2d_mock.url != seen["url"]
-    assert c2d_mock.compute.jobs(c2d_mock.url, c2d_mock.consumer) == []
+    assert c2d_mock.compute.jobs(c2d_mock.url, c2d_mock.consumer) == ()
     with pytest.raises(requests.ConnectionError):
         requests.get(seen["url"], timeout=2)
 

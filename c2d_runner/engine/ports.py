@@ -1,0 +1,94 @@
+"""What the engine needs from the outside: a compute client, a consumer wallet and a progress sink.
+
+`OceanCompute` is the compute client today; a second protocol's client (or a unit test's fake)
+fits by offering the same methods and returning the same records (c2d_runner/ocean/records.py).
+Only types are imported here, so the engine stays cheap to import.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol, Sequence
+
+if TYPE_CHECKING:
+    from c2d_runner.engine.outcome import JobOutcome, RunOutcome
+    from c2d_runner.ocean.ddo import DDO, Service
+    from c2d_runner.ocean.inputs import AlgorithmMetadata, ComputeInput
+    from c2d_runner.ocean.records import ComputeEnvironment, JobStatus, ResultFile
+
+
+class Wallet(Protocol):
+    """A consumer wallet: the engine only needs its address; the client signs with it."""
+
+    address: str
+
+
+class Metadata(Protocol):
+    """Where DDOs come from (Aquarius)."""
+
+    def resolve(self, did: str) -> "DDO":
+        """The DDO of `did`; DDONotFound when there is none."""
+
+
+class ComputeClient(Protocol):
+    """The compute calls the engine makes; every answer is a record, never a provider's dict."""
+
+    @property
+    def aquarius(self) -> Metadata:
+        """The metadata source for DDOs."""
+
+    def get_c2d_environments(self, service_endpoint: str, chain_id: int | None = None
+                             ) -> Sequence["ComputeEnvironment"]:
+        """The provider's environments for the chain."""
+
+    def is_consumable(self, ddo: "DDO", service: "Service", address: str,
+                      with_connectivity_check: bool = True) -> int:
+        """ocean.py's ConsumableCodes for the consumer at `address`."""
+
+    def order_inputs(self, consumer_wallet: Any, dataset: "ComputeInput", compute_environment: str,
+                     algorithm: "ComputeInput | None" = None, algorithm_meta: "AlgorithmMetadata | None" = None,
+                     additional_datasets: Sequence["ComputeInput"] = (),
+                     ) -> tuple["ComputeInput", tuple["ComputeInput", ...], "ComputeInput | None"]:
+        """The inputs, each carrying its order."""
+
+    def start_job(self, consumer_wallet: Any, dataset: "ComputeInput", compute_environment: str,
+                  algorithm: "ComputeInput | None" = None, algorithm_meta: "AlgorithmMetadata | None" = None,
+                  algorithm_algocustomdata: Mapping[str, Any] | None = None,
+                  additional_datasets: Sequence["ComputeInput"] = (),
+                  ) -> str:
+        """Start with explicit orders; the job id (never retried)."""
+
+    def wait(self, ddo: Any, service: Any, job_id: str, wallet: Any, timeout: float = 3600.0,
+             on_status: Callable[["JobStatus"], None] | None = None) -> "JobStatus":
+        """Poll until the job is over; ComputeTimeout after `timeout` s."""
+
+    def job_status(self, ddo: Any, service: Any, job_id: str, wallet: Any) -> "JobStatus":
+        """The job's status now."""
+
+    def jobs(self, service_endpoint: Any, wallet: Any) -> Sequence["JobStatus"]:
+        """All of the consumer's jobs at a provider."""
+
+    def stop_job(self, ddo: Any, service: Any, job_id: str, wallet: Any) -> "JobStatus":
+        """Ask the provider to stop the job."""
+
+    def download_result(self, ddo: Any, service: Any, job_id: str, index: int, wallet: Any,
+                        dest_path: str | Path) -> "ResultFile":
+        """Stream result `index` to `dest_path`."""
+
+
+class Progress(Protocol):
+    """Where a run reports what happens (the console, or nothing)."""
+
+    def run_started(self, spec_name: str, target: str, jobs: list[str]) -> None:
+        """The run has connected and is about to plan its jobs."""
+
+    def job_status(self, name: str, status: int, status_text: str, elapsed: float) -> None:
+        """A job's provider status changed."""
+
+    def job_message(self, name: str, text: str) -> None:
+        """Something worth telling about a job (ordering, downloading, stopping)."""
+
+    def job_done(self, outcome: "JobOutcome") -> None:
+        """A job ended."""
+
+    def run_done(self, run: "RunOutcome") -> None:
+        """The run ended."""
