@@ -104,6 +104,15 @@ class RunOutcome:
         return not self.ok and not self.problems and not self.interrupted and bool(bad) and \
             all(j.infrastructure for j in bad)
 
+    @property
+    def exit_code(self) -> int:
+        """The README's exit code for the run: 0 passed, 3 failed only for want of a service, else 1."""
+        from c2d_runner import exitcodes
+
+        if self.ok:
+            return exitcodes.OK
+        return exitcodes.INFRASTRUCTURE if self.infrastructure_failure else exitcodes.FAILED
+
 
 def job_to_dict(job: JobOutcome) -> dict:
     """A JSON-ready dict of a JobOutcome (paths as text)."""
