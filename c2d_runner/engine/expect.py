@@ -3,27 +3,30 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 from c2d_runner.engine.outcome import ExpectationResult, ResultRecord
 from c2d_runner.spec.durations import format_duration
 from c2d_runner.spec.model import Expectations, JsonExpectation, OutputExpectation, thaw
-from c2d_runner.wire import STATUS_FAILED, STATUS_FINISHED, status_text
+from c2d_runner.wire import STATUS_FINISHED
+
+if TYPE_CHECKING:
+    from c2d_runner.ocean.records import JobStatus
 
 # Outputs bigger than this are not parsed as JSON or searched whole for `contains`.
 MAX_READ_BYTES = 64 * 2**20
 _MISSING = object()
 
 
-def check_expectations(expect: Expectations, *, status: int | None, duration: float | None,
+def check_expectations(expect: Expectations, *, final: "JobStatus | None", duration: float | None,
                        outputs: Mapping[str, ResultRecord], log_text: str,
-                       stopreq: int = 0, exit_code: int | None = None) -> tuple[ExpectationResult, ...]:
+                       exit_code: int | None = None) -> tuple[ExpectationResult, ...]:
     """Every expectation of the job, each with what was expected and what was found.
 
     `exit_code` is the algorithm's, where the target reports one: it must be `expect.exit_code`,
     or 0 for a job expected to finish.
     """
-    results = [_status(expect.status, status, stopreq, exit_code)]
+    results = [_status(expect.status, final, exit_code)]
     wanted_exit = expect.exit_code if expect.exit_code is not None else (0 if expect.status == "finished" else None)
     if wanted_exit is not None and (exit_code is not None or expect.exit_code is not None):
         results.append(ExpectationResult("exit_code", exit_code == wanted_exit, str(wanted_exit),
@@ -47,18 +50,21 @@ def check_expectations(expect: Expectations, *, status: int | None, duration: fl
 _STOPPED = {1: "stopped on request", 2: "killed at the environment's maxJobDuration"}
 
 
-def _status(wanted: str, status: int | None, stopreq: int, exit_code: int | None = None) -> ExpectationResult:
-    got = f"{status} {status_text(status).strip()}" if status is not None else "no status"
+def _status(wanted: str, final: "JobStatus | None", exit_code: int | None = None) -> ExpectationResult:
+    """Decided on the client's verdict (terminal, succeeded), which applies the provider's own rules."""
+    got = final.describe() if final is not None else "no status"
     if exit_code is not None:
         got += f", exit code {exit_code}"
+    stopreq = final.stop_requested if final is not None else 0
     if stopreq in _STOPPED:
         got += f", {_STOPPED[stopreq]} (stopreq {stopreq})"
     if wanted == "failed":
-        crashed = status == STATUS_FINISHED and exit_code not in (None, 0)
-        return ExpectationResult("status", status in STATUS_FAILED or crashed,
+        crashed = final is not None and final.succeeded and exit_code not in (None, 0)
+        return ExpectationResult("status", final is not None and final.terminal and (not final.succeeded or crashed),
                                  "failed (31/32, or a non-zero exit code)", got)
-    # A stopped job still ends in 70 with whatever it wrote so far: that is not a finished run.
-    return ExpectationResult("status", status == STATUS_FINISHED and not stopreq, f"finished ({STATUS_FINISHED})", got)
+    # A stopped job may still end as a success with whatever it wrote so far: that is not a finished run.
+    return ExpectationResult("status", final is not None and final.succeeded and not stopreq,
+                             f"finished ({STATUS_FINISHED})", got)
 
 
 def _output(expect: OutputExpectation, record: ResultRecord | None) -> list[ExpectationResult]:

@@ -144,7 +144,7 @@ class JobRun:
         self.ctx.progress.job_status(self.name, status, job.status_text, since)
 
     def wait(self, timeout: float) -> "JobStatus":
-        """Poll until 31/32/70 (numeric status only)."""
+        """Poll until the client says the job is over (for the Python Provider: 31/32/70, on the number only)."""
         job = self.job
         return self.ctx.compute.wait(job.dataset.ddo, job.dataset.service, self.job_id, self.ctx.wallet,
                                      timeout=timeout, on_status=self._on_status)
@@ -215,12 +215,12 @@ class JobRun:
             error = "; ".join(filter(None, [error, *problems]))
         log_text = _log_text(records)
         provisioning = _log_text(records, PROVISIONING_LOGS)
-        exit_code = exit_code_from_log(provisioning)  # where the target reports one (the mock does)
+        # The algorithm's exit code where the target reports one: in the status (Ocean Node), or the mock's log line.
+        exit_code = final.exit_code if final is not None and final.exit_code is not None else \
+            exit_code_from_log(provisioning)
         outputs = {r.filename: r for r in records if r.type == "output"}
-        expectations = check_expectations(plan.expect, status=final.status if final else None, duration=duration,
-                                          outputs=outputs, log_text=log_text,
-                                          stopreq=final.stop_requested if final else 0,
-                                          exit_code=exit_code) if not error else ()
+        expectations = check_expectations(plan.expect, final=final, duration=duration, outputs=outputs,
+                                          log_text=log_text, exit_code=exit_code) if not error else ()
         verdict = ERROR if error else (PASSED if all(e.ok for e in expectations) else FAILED)
         return self._finish(verdict, final=final, duration=duration, results=records,
                             expectations=expectations, error=error, log_tail=log_text[-LOG_TAIL_BYTES:],

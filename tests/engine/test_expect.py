@@ -6,7 +6,9 @@ import pytest
 
 from c2d_runner.engine.expect import check_expectations
 from c2d_runner.engine.outcome import ResultRecord
+from c2d_runner.ocean.messages import parse_job_status
 from c2d_runner.spec.model import Expectations, JsonExpectation, OutputExpectation, freeze
+from c2d_runner.wire import status_text
 
 
 def record(tmp_path: Path, name: str, content: bytes) -> ResultRecord:
@@ -17,18 +19,23 @@ def record(tmp_path: Path, name: str, content: bytes) -> ResultRecord:
     return ResultRecord(0, name, "output", path, len(content), hashlib.sha256(content).hexdigest())
 
 
+def at(code: int, stopreq: int = 0):
+    """The JobStatus the client makes of a Python Provider job object with this status."""
+    return parse_job_status({"jobId": "j", "status": code, "statusText": status_text(code), "stopreq": stopreq})
+
+
 def failed(results):
     return [r.describe() for r in results if not r.ok]
 
 
 def test_status_and_duration():
     expect = Expectations(status="finished", max_duration=1.0)
-    assert failed(check_expectations(expect, status=70, duration=0.5, outputs={}, log_text="")) == []
-    assert failed(check_expectations(expect, status=31, duration=2.0, outputs={}, log_text="")) == [
+    assert failed(check_expectations(expect, final=at(70), duration=0.5, outputs={}, log_text="")) == []
+    assert failed(check_expectations(expect, final=at(31), duration=2.0, outputs={}, log_text="")) == [
         "status: expected finished (70), got 31 Data provisioning failed [FAILED]",
         "duration: expected at most 1s, got 2s [FAILED]",
     ]
-    assert failed(check_expectations(Expectations(status="failed"), status=32, duration=1, outputs={},
+    assert failed(check_expectations(Expectations(status="failed"), final=at(32), duration=1, outputs={},
                                       log_text="")) == []
 
 
@@ -40,7 +47,7 @@ def test_outputs_presence_hash_size_contains(tmp_path):
         OutputExpectation("missing.txt"),
         OutputExpectation("r.txt", sha256="0" * 64, contains=("bye",), max_size=3),
     ))
-    results = check_expectations(expect, status=70, duration=1, outputs={"r.txt": out}, log_text="")
+    results = check_expectations(expect, final=at(70), duration=1, outputs={"r.txt": out}, log_text="")
     assert failed(results) == [
         "outputs[missing.txt]: expected present, got missing [FAILED]",
         f"outputs[r.txt].sha256: expected {'0' * 64}, got {out.sha256} [FAILED]",
@@ -57,7 +64,7 @@ def test_json_values(tmp_path):
               JsonExpectation("acc", min=0.95), JsonExpectation("flag", min=0),
               JsonExpectation("cols", equals=freeze([{"name": "b"}]), has_equals=True),
               JsonExpectation("rows", exists=False))
-    results = check_expectations(Expectations(outputs=(OutputExpectation("m.json", json=checks),)), status=70,
+    results = check_expectations(Expectations(outputs=(OutputExpectation("m.json", json=checks),)), final=at(70),
                                  duration=1, outputs={"m.json": out}, log_text="")
     assert failed(results) == [
         "outputs[m.json].json[acc]: expected a number >= 0.95, got 0.93 [FAILED]",
@@ -70,7 +77,7 @@ def test_json_values(tmp_path):
 def test_invalid_json_output(tmp_path):
     out = record(tmp_path, "m.json", b"{not json")
     results = check_expectations(Expectations(outputs=(OutputExpectation("m.json", json=(JsonExpectation("a", exists=True),)),)),
-                                 status=70, duration=1, outputs={"m.json": out}, log_text="")
+                                 final=at(70), duration=1, outputs={"m.json": out}, log_text="")
     [bad] = [r for r in results if not r.ok]
     assert bad.name == "outputs[m.json].json" and bad.got.startswith("invalid JSON")
 
@@ -78,12 +85,12 @@ def test_invalid_json_output(tmp_path):
 @pytest.mark.parametrize("log,ok", [("all done\n", True), ("Traceback: boom\n", False)])
 def test_logs(log, ok):
     expect = Expectations(logs_contains=("done",) if ok else (), logs_not_contains=("Traceback",))
-    results = check_expectations(expect, status=70, duration=1, outputs={}, log_text=log)
+    results = check_expectations(expect, final=at(70), duration=1, outputs={}, log_text=log)
     assert all(r.ok for r in results) is ok
 
 
 def test_a_stopped_job_is_not_finished():
-    results = check_expectations(Expectations(), status=70, duration=1, outputs={}, log_text="", stopreq=2)
+    results = check_expectations(Expectations(), final=at(70, stopreq=2), duration=1, outputs={}, log_text="")
     assert failed(results) == ["status: expected finished (70), got 70 Job finished, killed at the environment's "
                                "maxJobDuration (stopreq 2) [FAILED]"]
 
@@ -93,6 +100,6 @@ def test_json_equality_keeps_booleans_apart_from_numbers(tmp_path):
     checks = (JsonExpectation("flag", equals=1, has_equals=True), JsonExpectation("one", equals=True, has_equals=True),
               JsonExpectation("list", equals=freeze([1, 1]), has_equals=True),
               JsonExpectation("one", equals=1.0, has_equals=True))
-    results = check_expectations(Expectations(outputs=(OutputExpectation("m.json", json=checks),)), status=70,
+    results = check_expectations(Expectations(outputs=(OutputExpectation("m.json", json=checks),)), final=at(70),
                                  duration=1, outputs={"m.json": out}, log_text="")
     assert [r.ok for r in results[2:]] == [False, False, False, True]
