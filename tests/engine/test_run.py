@@ -98,23 +98,6 @@ def test_untrusted_algorithm_fails_at_plan_time_and_starts_nothing(tmp_path, wor
     assert plan.exit_code == 1 and "not_trusted_algo" in plan.output
 
 
-def test_job_past_its_timeout_is_stopped_at_the_provider(tmp_path, world):
-    jobs = "  sleepy:\n" + raw_job(world.table, """
-        import time
-        print("going to sleep", flush=True)
-        time.sleep(60)
-        """, extra="    timeout: 1s\n")
-    spec = write_spec(tmp_path, "timeout", jobs)
-    result = c2d("run", spec, "--json", tmp_path / "r.json", cwd=tmp_path)
-    assert result.exit_code == 1
-    job = json.loads((tmp_path / "r.json").read_text())["jobs"][0]
-    assert job["outcome"] == "error"
-    assert job["error"].startswith("timed out after 1 s; stopped at the provider; last status 40 Running algorithm")
-    assert job["stopreq"] == 1 and job["status"] == 70  # the mock stopped it, then published its logs
-    assert "going to sleep" in job["log_tail"]
-    assert [e["reason"] for e in journal(tmp_path) if e["event"] == "stopped"] == ["timeout"]
-
-
 def test_only_selects_jobs_and_matrix_templates(tmp_path):
     result = c2d("run", ROOT / "specs" / "matrix-sweep.yaml", "--only", "stats", "--json", tmp_path / "r.json",
                  cwd=tmp_path)
