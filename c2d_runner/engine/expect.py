@@ -58,6 +58,8 @@ def _status(wanted: str, final: "JobStatus | None", exit_code: int | None = None
     stopreq = final.stop_requested if final is not None else 0
     if stopreq in _STOPPED:
         got += f", {_STOPPED[stopreq]} (stopreq {stopreq})"
+    if final is not None and final.reason:
+        got += f" ({final.reason})"
     if wanted == "failed":
         crashed = final is not None and final.succeeded and exit_code not in (None, 0)
         return ExpectationResult("status", final is not None and final.terminal and (not final.succeeded or crashed),

@@ -51,7 +51,7 @@ def parse_environment(item: Mapping[str, Any]) -> ComputeEnvironment:
         current_jobs=_int_or_none(data.get("currentJobs")),
         max_job_duration=_float_or_none(data.get("maxJobDuration")),
         fee_token=str(data.get("feeToken") or ""),  # priceMin is in this token; no per-resource fees
-        resources=tuple(Resource(name, total=_float_or_none(data.get(key)))
+        resources=tuple(Resource(name, name, total=_float_or_none(data.get(key)))
                         for name, key in _ENV_RESOURCES if data.get(key) is not None),
         raw=data,
     )

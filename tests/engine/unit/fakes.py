@@ -47,10 +47,10 @@ def env(env_id: str, price: float = 0, **fields: Any) -> ComputeEnvironment:
 
 
 def status(code: int, text: str = "", results: Sequence[JobResult] = (), job_id: str = JOB_ID,
-           stop_requested: int = 0, agreement_id: str = "") -> JobStatus:
+           **fields: Any) -> JobStatus:
     """A JobStatus as the Python Provider's client builds it (terminal at 31, 32, 70; success at 70)."""
-    return JobStatus(job_id, code, text, results=tuple(results), terminal=code in (31, 32, 70),
-                     succeeded=code == 70, stop_requested=stop_requested, agreement_id=agreement_id)
+    fields = {"terminal": code in (31, 32, 70), "succeeded": code == 70, **fields}
+    return JobStatus(job_id, code, text, results=tuple(results), **fields)
 
 
 RAW = RawAlgorithm(code="print(1)", entrypoint="python $ALGO", image="python", tag="3.11")

@@ -52,6 +52,18 @@ def test_a_failed_provider_status_fails_the_status_expectation(tmp_path):
     assert failed.name == "status" and failed.got.startswith("32")
 
 
+def test_the_clients_verdict_decides_not_the_status_number(tmp_path):
+    # An Ocean Node ends a crashed algorithm at 70 too; its client says it did not succeed, and why.
+    crashed = status(70, "Job finished", LISTING, succeeded=False, exit_code=3,
+                     reason="the algorithm exited with code 3")
+    outcome, _, _ = run_job(tmp_path, [status(40), crashed])
+    assert outcome.outcome == FAILED
+    [failed] = outcome.failed_expectations
+    assert failed.got == "70 Job finished (the algorithm exited with code 3)"
+    settling = status(71, "Job settling", LISTING, terminal=True, succeeded=True, exit_code=0)
+    assert run_job(tmp_path / "node", [settling])[0].outcome == PASSED
+
+
 def test_a_job_may_be_expected_to_fail(tmp_path):
     outcome, _, _ = run_job(tmp_path, [status(31, "Data provisioning failed")], Expectations(status="failed"))
     assert outcome.outcome == PASSED
