@@ -223,7 +223,7 @@ def _trust_problems(item, algorithm, algo_ddo, section_checksum: str) -> list[st
         return []
     problems = []
     publishers = options.trusted_algorithm_publishers
-    owner = str((algo_ddo.nft or {}).get("owner") or "")
+    owner = algo_ddo.nft_owner
     if publishers and "*" not in publishers and owner.lower() not in {p.lower() for p in publishers}:
         problems.append(f"{where} does not trust the publisher {owner or '(unknown)'} of algorithm "
                         f"{algo_ddo.did}: not_trusted_algo_publisher")

@@ -168,6 +168,11 @@ class DDO:
         return _algorithm(algo) if isinstance(algo, Mapping) else None
 
     @property
+    def nft_owner(self) -> str:
+        """nft.owner (the publisher's address), "" when Aquarius gave none."""
+        return str((self.nft or {}).get("owner") or "")
+
+    @property
     def nft_state(self) -> int | None:
         """nft.state (0 Active ... 5 Unlisted), None when Aquarius gave no nft section."""
         if not self.nft or self.nft.get("state") is None:

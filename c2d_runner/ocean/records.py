@@ -96,6 +96,9 @@ class ComputeEnvironment:
     def __getitem__(self, key: str) -> Any:
         return self.raw[key]
 
+    def __contains__(self, key: object) -> bool:
+        return key in self.raw
+
     def get(self, key: str, default: Any = None) -> Any:
         """The provider's field `key` (ocean.py-style dict reading)."""
         return self.raw.get(key, default)

@@ -137,8 +137,10 @@ def test_timeout(httpserver, node_url, http, wallet):
     compute = NodeCompute(NodeClient(node_url, http, node_root()), sleep=lambda s: None, clock=lambda: next(ticks))
     httpserver.expect_request("/api/services/compute").respond_with_json([node_job(40)])
     with pytest.raises(ComputeTimeout, match=f"compute job {JOB_ID} not finished after 60 s; last status 40 "
-                                             r"\(Running algorithm\)"):
+                                             r"\(Running algorithm\)") as info:
         compute.wait(wallet, JOB_ID, 60)
+    last = info.value.last_status  # the seam's JobStatus record, judged by the node's rules
+    assert (last.job_id, last.status, last.terminal, last.succeeded, last.exit_code) == (JOB_ID, 40, False, False, None)
 
 
 def test_several_watched_jobs_share_one_listing(httpserver, node_url, http, wallet):
