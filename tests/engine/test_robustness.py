@@ -147,18 +147,3 @@ def test_sigterm_stops_the_remote_jobs_and_exits_non_zero(tmp_path, world):
         assert len(jobs) == 2 and all(j.stop_requested == 1 for j in jobs)
         record = json.loads((folder / "run.json").read_text())
         assert record["interrupted"] and not record["ok"]
-
-
-def test_provider_gone_mid_run_exits_3(tmp_path, world):
-    # The provider dies while the job runs: the job is an infrastructure error, the run exits 3.
-    proc_state = tmp_path / "mock-state"
-    with mock_server(world.path, proc_state) as url:
-        spec = remote_spec(tmp_path, world, url, "gone", count=1, seconds=30)
-        runner = subprocess.Popen(C2D + ["run", str(spec), "-q", "--json", "r.json"], cwd=tmp_path,
-                                  env=runner_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        folder = wait_for(lambda: run_folder(tmp_path, "gone"))
-        wait_for(lambda: [e for e in events(folder) if e["event"] == "started"])
-    # mock_server's exit stopped the provider; the runner's polls now find nobody.
-    assert runner.wait(timeout=120) == 3
-    [job] = json.loads((tmp_path / "r.json").read_text())["jobs"]
-    assert job["outcome"] == "error" and job["infrastructure"] is True

@@ -79,6 +79,35 @@ def test_timeout_stops_the_job_and_reports_the_last_status(tmp_path):
     assert [c[2] for c in compute.called("wait")] == [60.0, 15.0]  # then a grace wait for the logs
 
 
+@pytest.mark.parametrize("error, infrastructure", [
+    (ProviderError("gone", status=None), True),  # no answer: the provider died mid-run (exit 3 if alone)
+    (ProviderError("busy", status=503), True),
+    (ProviderError("no such job", status=404), False),  # an answer: the provider refused
+])
+def test_a_provider_lost_while_waiting_stops_the_job_and_says_whose_fault(tmp_path, error, infrastructure):
+    class Lost(FakeCompute):
+        def wait(self, *args, **kwargs):
+            raise error
+
+    compute = Lost()
+    outcome = JobRun(resolved(), context(compute, tmp_path)).run()
+    assert outcome.outcome == ERROR and outcome.infrastructure is infrastructure and outcome.job_id == JOB_ID
+    assert compute.called("stop") == [("stop", JOB_ID)]  # a job we started must not run on unwatched
+
+
+def test_an_interrupted_job_is_stopped_at_the_provider(tmp_path):
+    from c2d_runner.engine.jobrun import Interrupted
+
+    class Cancelled(FakeCompute):
+        def wait(self, *args, **kwargs):
+            raise Interrupted()
+
+    compute = Cancelled()
+    outcome = JobRun(resolved(), context(compute, tmp_path)).run()
+    assert outcome.outcome == ERROR and outcome.error == "interrupted; the job was stopped at the provider"
+    assert compute.called("stop") == [("stop", JOB_ID)]
+
+
 def test_a_result_the_provider_cannot_serve_is_an_infrastructure_error(tmp_path):
     class Unserved(FakeCompute):
         def download_result(self, *args, **kwargs):
