@@ -450,6 +450,7 @@ def results(job_id, runs, dest):
     from c2d_runner.connect import job_session
     from c2d_runner.engine.commands import job_results
     from c2d_runner.engine.journal import RunFolderUnwritable, job_folder_name
+    from c2d_runner.engine.results import ResultsIncomplete
 
     with job_session(job_id, runs) as (record, conn):
         folder = dest or record.run_folder / job_folder_name(record.job_name)
@@ -464,7 +465,7 @@ def results(job_id, runs, dest):
     for result in got.records:
         click.echo(f"{result.path}  {result.size} bytes  sha256 {result.sha256}  ({result.type})")
     if got.problems:
-        _fail("; ".join(got.problems), exitcodes.INFRASTRUCTURE if got.unreachable else exitcodes.FAILED)
+        raise ResultsIncomplete(got)
 
 
 @main.command(short_help="Stop a job from an earlier run.")

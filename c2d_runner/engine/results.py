@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
+from c2d_runner import exitcodes
 from c2d_runner.engine.outcome import ResultRecord
+from c2d_runner.errors import C2DError, JobFailure
 
 if TYPE_CHECKING:
     from c2d_runner.engine.ports import ComputeClient
@@ -22,6 +24,15 @@ class Downloaded:
     records: tuple[ResultRecord, ...]
     problems: tuple[str, ...] = ()
     unreachable: bool = False  # a download failed for want of an answer (not a refusal)
+
+
+class ResultsIncomplete(JobFailure):
+    """Some results of a job could not be downloaded (exit 3 when it was for want of an answer)."""
+
+    def __init__(self, downloaded: Downloaded) -> None:
+        super().__init__("; ".join(downloaded.problems))
+        if downloaded.unreachable:
+            self.exit_code = exitcodes.INFRASTRUCTURE
 
 
 def result_target(folder: Path, item: "JobResult", taken: set[Path]) -> tuple[str, Path]:
@@ -65,7 +76,4 @@ def download_results(
 
 def is_unreachable(exc: Exception) -> bool:
     """True for an infrastructure error (no answer, a 5xx, not Ocean), rather than a refusal."""
-    from c2d_runner import exitcodes
-    from c2d_runner.errors import C2DError
-
     return isinstance(exc, C2DError) and exc.exit_code == exitcodes.INFRASTRUCTURE
