@@ -1,4 +1,5 @@
 """`c2d results` downloads through the run's own code, without sockets: same folders, same names."""
+
 from c2d_runner import exitcodes
 from c2d_runner.engine.commands import job_results
 from c2d_runner.engine.records import JobRecord
