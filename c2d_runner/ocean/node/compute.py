@@ -19,7 +19,7 @@ from c2d_runner.ocean.node.outputs import UnpackedFile, unpack_outputs
 from c2d_runner.ocean.node.results import (ALGORITHM_LOG, OUTPUT, LogDemuxer, NodeResult, demux_log,
                                            frames_to_text, parse_results, pick_result)
 from c2d_runner.ocean.node.status import NodeVerdict, judge, with_log_tail
-from c2d_runner.ocean.records import JobResult, JobStatus
+from c2d_runner.ocean.records import JobStatus
 from c2d_runner.redaction import redacts_wallet_key
 
 _CHUNK = 1 << 20
@@ -258,7 +258,6 @@ class NodeCompute:
 
 def job_status(job_id: str, job: Mapping[str, Any], verdict: NodeVerdict) -> JobStatus:
     """A node job as the record the engine reads (ocean/records.py); the node's own verdict decides."""
-    listing = tuple(JobResult(r.index, r.type, r.filename, r.size) for r in parse_results(job.get("results")))
     return JobStatus(job_id, verdict.status, verdict.status_text, verdict.date_created, verdict.date_finished,
-                     listing, terminal=verdict.over, succeeded=verdict.succeeded, exit_code=verdict.exit_code,
+                     parse_results(job.get("results")), terminal=verdict.over, succeeded=verdict.succeeded, exit_code=verdict.exit_code,
                      stop_requested=verdict.stop_requested, reason=verdict.reason)

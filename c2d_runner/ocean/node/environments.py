@@ -11,22 +11,13 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
 from c2d_runner.ocean.errors import OceanError
+# A node's resources and prices are the records the engine reads (ocean/records.py), under the node's names.
+from c2d_runner.ocean.records import Fee as NodePrice
+from c2d_runner.ocean.records import Resource as NodeResource
 
 
 class EnvironmentChoiceError(OceanError, ValueError):
     """No environment fits what the job asks for (none free, unknown id, resources above the maxima)."""
-
-
-@dataclass(frozen=True)
-class NodeResource:
-    """One resource of an environment or of its free block."""
-
-    id: str
-    type: str = ""
-    total: float | None = None
-    max: float | None = None
-    min: float | None = None
-    in_use: float | None = None
 
 
 @dataclass(frozen=True)
@@ -44,15 +35,6 @@ class FreeTier:
     def resource(self, rid: str) -> NodeResource | None:
         """The free limit for resource `rid`, if the block names it."""
         return next((r for r in self.resources if r.id == rid), None)
-
-
-@dataclass(frozen=True)
-class NodePrice:
-    """Per-minute prices per resource unit, for one chain and fee token."""
-
-    chain_id: int | None
-    fee_token: str
-    prices: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

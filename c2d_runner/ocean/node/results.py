@@ -9,8 +9,9 @@ attach stream: 8-byte frame headers [stream, 0, 0, 0, size big-endian u32], stre
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
+
+from c2d_runner.ocean.records import JobResult
 
 # results[].type on the wire (ocean.js misspells configurationLog as configrationLog in its types).
 OUTPUT = "output"
@@ -20,18 +21,11 @@ IMAGE_LOG = "imageLog"
 PUBLISH_LOG = "publishLog"
 LOG_TYPES = (IMAGE_LOG, CONFIGURATION_LOG, ALGORITHM_LOG, PUBLISH_LOG)
 
+# A node's results listing is the seam's record (ocean/records.py), under the node's name.
+NodeResult = JobResult
+
 STDOUT, STDERR = 1, 2
 _HEADER = struct.Struct(">BxxxI")
-
-
-@dataclass(frozen=True)
-class NodeResult:
-    """One entry of a job's `results`."""
-
-    index: int
-    type: str
-    filename: str
-    size: int | None
 
 
 def parse_results(items: Any) -> tuple[NodeResult, ...]:
