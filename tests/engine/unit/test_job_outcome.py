@@ -58,8 +58,10 @@ def test_the_clients_verdict_decides_not_the_status_number(tmp_path):
                      reason="the algorithm exited with code 3")
     outcome, _, _ = run_job(tmp_path, [status(40), crashed])
     assert outcome.outcome == FAILED
-    [failed] = outcome.failed_expectations
-    assert failed.got == "70 Job finished (the algorithm exited with code 3)"
+    status_check, exit_check = outcome.failed_expectations
+    assert status_check.got == "70 Job finished, exit code 3 (the algorithm exited with code 3)"
+    assert (exit_check.name, exit_check.expected, exit_check.got) == ("exit_code", "0", "3")
+    assert outcome.exit_code == 3
     settling = status(71, "Job settling", LISTING, terminal=True, succeeded=True, exit_code=0)
     assert run_job(tmp_path / "node", [settling])[0].outcome == PASSED
 
