@@ -424,18 +424,17 @@ def logs(job_id, runs, log_type):
     from c2d_runner.connect import job_session
     from c2d_runner.engine.jobrun import PROVISIONING_LOGS
     from c2d_runner.engine.runner import UsageError
-    from c2d_runner.ocean.messages import results_of
 
     # The provisioning log is configrationLog [sic] on a Provider and configurationLog on a node: either finds it.
     wanted = set(PROVISIONING_LOGS) if log_type in PROVISIONING_LOGS else {log_type}
     with job_session(job_id, runs) as (record, conn):
-        job = conn.compute.status(record.dataset_did, record.provider, job_id, conn.wallet)
-        types = [str(item.get("type")) for item in results_of(job)]
+        job = conn.compute.job_status(record.dataset_did, record.provider, job_id, conn.wallet)
+        types = [item.type for item in job.results]
         if not wanted.intersection(types):
             raise UsageError(f"job {job_id} has no {log_type} result (its results: "
                              f"{', '.join(dict.fromkeys(types)) or 'none yet'})")
-        chunks = [conn.compute.result(record.dataset_did, record.provider, job_id, index, conn.wallet)
-                  for index, kind in enumerate(types) if kind in wanted]
+        chunks = [conn.compute.result(record.dataset_did, record.provider, job_id, item.index, conn.wallet)
+                  for item in job.results if item.type in wanted]
     for chunk in chunks:
         click.echo(chunk.decode("utf-8", errors="replace"), nl=False)
 
