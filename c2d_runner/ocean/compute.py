@@ -35,6 +35,7 @@ from c2d_runner.ocean.messages import (
     first_job,
     initialize_body,
     job_list,
+    parse_environment,
     parse_environments,
     parse_initialize,
     parse_job_status,
@@ -43,6 +44,9 @@ from c2d_runner.ocean.messages import (
     start_body,
     with_ok,
 )
+from c2d_runner.ocean.node import facade as node_facade
+from c2d_runner.ocean.node.compute import job_status as node_job_status
+from c2d_runner.ocean.node.status import judge
 from c2d_runner.ocean.provider import ProviderClient
 from c2d_runner.ocean.records import ComputeEnvironment, InitializeResult, JobStatus, ResultFile
 from c2d_runner.ocean.wallet import NonceTracker
@@ -70,6 +74,10 @@ class OceanCompute:
         self._sleep = sleep
         self._clock = clock
         self._aquarius: Aquarius | None = None
+        # Ocean Nodes among the service URLs (root read once each); Provider URLs map to None.
+        self.nodes = node_facade.NodeTargets(self._http, self._provider.root, self._nonces,
+                                             requests_per_minute=cfg.requests_per_minute, protocol=cfg.protocol,
+                                             sleep=sleep, clock=clock)
 
     # -- plumbing ---------------------------------------------------------------------------
     @property
@@ -142,6 +150,9 @@ class OceanCompute:
     # -- environments ----------------------------------------------------------------------
     def get_c2d_environments(self, service_endpoint: str, chain_id: int | None = None) -> list[ComputeEnvironment]:
         """The provider's compute environments for `chain_id` (keyed or legacy bare-list answer)."""
+        node = self.nodes.for_url(_provider_url(service_endpoint))
+        if node is not None:  # a node's free-only envs vanish when asked with chainId: never send it
+            return [parse_environment(node_facade.environment_dict(env)) for env in node.environments()]
         chain = chain_id if chain_id is not None else self.config.chain_id
         body, endpoint = self._provider.environments(_provider_url(service_endpoint), chain)
         return list(parse_environments(body, chain, endpoint))
@@ -247,7 +258,11 @@ class OceanCompute:
         additional_datasets: Sequence[ComputeInput] = (),
     ) -> str:
         """ocean.py's start: fresh DDO from Aquarius, compute-service and consumability checks,
-        initializeCompute for inputs without orders, then the job; returns the job id."""
+        initializeCompute for inputs without orders, then the job; returns the job id.
+
+        On an Ocean Node a free environment starts free compute; a paid one raises NeedsPayment
+        and sends nothing.
+        """
         ddo = self.aquarius.resolve(dataset.did)
         service = ddo.get_service_by_id(dataset.service_id)
         if service is None:
@@ -261,6 +276,11 @@ class OceanCompute:
         if code != ConsumableCodes.OK:
             raise AssetNotConsumable(int(code), ddo.did)
         dataset = replace(dataset, ddo=ddo, service=service)
+        node = self.nodes.for_url(service.service_endpoint)
+        if node is not None:
+            return self.start_free(node.url, consumer_wallet, compute_environment, [dataset, *additional_datasets],
+                                   algorithm_meta=algorithm_meta, algorithm=algorithm,
+                                   algocustomdata=algorithm_algocustomdata)
         dataset, extra, algorithm = self.order_inputs(consumer_wallet, dataset, compute_environment, algorithm,
                                                       algorithm_meta, additional_datasets)
         return self.start_job(
@@ -287,6 +307,30 @@ class OceanCompute:
         init = self.initialize(consumer_wallet, dataset, compute_environment, algorithm, algorithm_meta, extra)
         return apply_orders(init, dataset, extra, algorithm, compute_environment)
 
+    @redacts_wallet_key
+    def start_free(self, node_url: str, consumer_wallet: Any, environment: str, datasets: Sequence[Any] = (),
+                   algorithm_meta: AlgorithmMetadata | None = None, algorithm: ComputeInput | None = None,
+                   algocustomdata: Mapping[str, Any] | None = None, envs: Mapping[str, str] | None = None,
+                   resources: Mapping[str, float] | None = None, max_job_duration: float | None = None) -> str:
+        """Free compute on an Ocean Node: the prefixed job id.
+
+        `environment` is an id, "free" or "cheapest"; `datasets` are ComputeInputs (DDO services)
+        or node.compute.UrlDataset files; resources are in the node's units (cpu cores, ram and disk
+        GB). The node's resource and duration limits are checked before anything is sent.
+        """
+        from c2d_runner.ocean.node.compute import algorithm_entry, dataset_entry
+        from c2d_runner.ocean.node.environments import EnvironmentChoiceError, choose_environment
+
+        node = self.nodes.for_url(node_url)
+        if node is None:
+            raise InvalidComputeRequest(f"{node_url} is not an Ocean Node")
+        try:
+            choice = choose_environment(node.environments(), environment, resources, max_job_duration, node.url)
+        except EnvironmentChoiceError as exc:
+            raise InvalidComputeRequest(str(exc)) from None
+        body_algorithm = algorithm_entry(algorithm_meta, algorithm, algocustomdata, envs)
+        return node.start(consumer_wallet, choice, body_algorithm, [dataset_entry(d) for d in datasets])
+
     # -- status ----------------------------------------------------------------------------
     def _job_object(self, ddo: DDO | str, service: Service | str, job_id: str, wallet: Any) -> dict[str, Any]:
         """The provider's object for one job (GET compute, signed when the config says so)."""
@@ -306,18 +350,29 @@ class OceanCompute:
 
     @redacts_wallet_key
     def status(self, ddo: DDO | str, service: Service | str, job_id: str, wallet: Any) -> dict[str, Any]:
-        """The job object with `ok` = status not in (31, 32, None) (ocean.py's answer)."""
+        """The job object with `ok` = status not in (31, 32, None) (ocean.py's answer; on a node: not
+        failed by its rules, with its verdict: succeeded, exitCode, reason)."""
+        node = self.nodes.for_url(_provider_url(service))
+        if node is not None:
+            return node_facade.job_dict(*node.status(wallet, job_id))
         return with_ok(self._job_object(ddo, service, job_id, wallet))
 
     @redacts_wallet_key
     def job_status(self, ddo: DDO | str, service: Service | str, job_id: str, wallet: Any) -> JobStatus:
         """The job's status as a JobStatus record."""
+        node = self.nodes.for_url(_provider_url(service))
+        if node is not None:
+            return node_job_status(job_id, *node.status(wallet, job_id))
         return parse_job_status(self._job_object(ddo, service, job_id, wallet))
 
     @redacts_wallet_key
     def jobs(self, service_endpoint: Service | str, wallet: Any) -> tuple[JobStatus, ...]:
         """All of the consumer's jobs at this provider (GET compute without jobId)."""
         provider_url = _provider_url(service_endpoint)
+        node = self.nodes.for_url(provider_url)
+        if node is not None:
+            return tuple(node_job_status(str(job.get("jobId") or ""), job, judge(job))
+                         for job in node.client.jobs(_address(wallet)))
         answer, endpoint = self._provider.status(provider_url, {"consumerAddress": _address(wallet)})
         return tuple(parse_job_status(job) for job in job_list(answer, endpoint))
 
@@ -340,6 +395,16 @@ class OceanCompute:
         called with each new status (code change).
         """
         provider_url = _provider_url(service)
+        node = self.nodes.for_url(provider_url)
+        if node is not None:  # over when dateFinished is set; polls share the node's request budget
+            job, verdict = node.wait(
+                wallet, job_id, timeout,
+                on_status=(lambda j, v: on_status(node_job_status(job_id, j, v))) if on_status else None,
+                interval_min=poll_interval_min or self.config.poll_interval_min or 1.0,
+                interval_max=max(poll_interval_max or self.config.poll_interval_max, 1.0))
+            final = node_job_status(job_id, job, verdict)
+            # Why it failed, with the log lines behind a failure status (31: configuration.log).
+            return replace(final, reason=node.failure_reason(wallet, job_id, job, verdict)) if final.reason else final
         low = poll_interval_min or self.config.poll_interval_min or (0.02 if is_loopback(provider_url) else 0.5)
         high = max(poll_interval_max or self.config.poll_interval_max, low)
         interval = low
@@ -385,7 +450,13 @@ class OceanCompute:
 
     @redacts_wallet_key
     def result(self, ddo: DDO | str, service: Service | str, job_id: str, index: int, wallet: Any) -> bytes:
-        """The bytes of result `index` of the job (ocean.py's meaning; see download_result for big files)."""
+        """The bytes of result `index` of the job (ocean.py's meaning; see download_result for big files).
+
+        A node numbers results over the files that exist: pick the index by `type` from the job's results.
+        """
+        node = self.nodes.for_url(_provider_url(service))
+        if node is not None:
+            return node.fetch(wallet, job_id, index)
         response = self._open_result(service, job_id, index, wallet)
         try:
             return response.content
@@ -447,7 +518,11 @@ class OceanCompute:
         """Bytes of every result whose type is `log_type` ("output", "algorithmLog", ...), in order.
 
         One status call, then only the matching indexes are downloaded (ocean.py downloads all).
+        A node's algorithmLog comes as plain text (its Docker framing removed).
         """
+        node = self.nodes.for_url(_provider_url(service))
+        if node is not None:
+            return node_facade.result_logs(node, wallet, job_id, log_type)
         job = self.job_status(ddo, service, job_id, wallet)
         return [self.result(ddo, service, job_id, item.index, wallet) for item in job.results if item.type == log_type]
 
@@ -455,12 +530,20 @@ class OceanCompute:
     @redacts_wallet_key
     def stop(self, ddo: DDO | str, service: Service | str, job_id: str, wallet: Any) -> dict[str, Any]:
         """Ask the provider to stop the job; the job object with `ok` (never retried)."""
+        node = self.nodes.for_url(_provider_url(service))
+        if node is not None:
+            job = node.stop(wallet, job_id)
+            return node_facade.job_dict(job) if job else {"jobId": job_id, "ok": True}
         job = self._stop(ddo, service, job_id, wallet)
         return with_ok(job) if job is not None else {"jobId": job_id, "ok": True}
 
     @redacts_wallet_key
     def stop_job(self, ddo: DDO | str, service: Service | str, job_id: str, wallet: Any) -> JobStatus:
         """Ask the provider to stop the job; its status as the answer gives it (never retried)."""
+        node = self.nodes.for_url(_provider_url(service))
+        if node is not None:
+            job = node.stop(wallet, job_id)
+            return node_job_status(job_id, job, judge(job)) if job else JobStatus(job_id, None)
         job = self._stop(ddo, service, job_id, wallet)
         return parse_job_status(job) if job is not None else JobStatus(job_id, None)
 

@@ -29,6 +29,10 @@ class ClientConfig:
     order_validity: int = 3600
     # Send nonce + signature on status calls as ocean.py does; the Python provider ignores them.
     sign_status: bool = False
+    # Requests a minute to one Ocean Node, all jobs together (None: 25, under the node's 30 per IP).
+    requests_per_minute: int | None = None
+    # "provider" or "ocean-node" to insist on a protocol; None: each URL's root document decides.
+    protocol: str | None = None
 
     _KEYS = {
         "METADATA_CACHE_URI": "metadata_cache_uri",
@@ -43,6 +47,8 @@ class ClientConfig:
         "CONNECTIVITY_CHECK": "connectivity_check",
         "ORDER_VALIDITY": "order_validity",
         "SIGN_STATUS": "sign_status",
+        "REQUESTS_PER_MINUTE": "requests_per_minute",
+        "PROTOCOL": "protocol",
     }
 
     def __post_init__(self) -> None:
@@ -61,6 +67,10 @@ class ClientConfig:
                 raise ConfigError(f"{name.upper()} must be >= 0")
         if self.poll_interval_min is not None and _float("POLL_INTERVAL_MIN", self.poll_interval_min) <= 0:
             raise ConfigError("POLL_INTERVAL_MIN must be > 0")
+        if self.requests_per_minute is not None and _int("REQUESTS_PER_MINUTE", self.requests_per_minute) < 1:
+            raise ConfigError("REQUESTS_PER_MINUTE must be >= 1")
+        if self.protocol not in (None, "provider", "ocean-node"):
+            raise ConfigError(f"PROTOCOL must be 'provider' or 'ocean-node', got {self.protocol!r}")
 
     @classmethod
     def from_mapping(cls, config: "ClientConfig | Mapping[str, Any] | None") -> "ClientConfig":

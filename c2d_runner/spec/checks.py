@@ -15,7 +15,7 @@ from c2d_runner.spec.durations import parse_duration
 KEY_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 _HEX_KEY = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
 _SECRET_NAME = re.compile(r"(private.?key|secret|mnemonic|^key$)", re.IGNORECASE)
-MATRIX_ROOTS = ("algocustomdata", "dataset", "additional_datasets", "algorithm", "environment", "timeout")
+MATRIX_ROOTS = ("algocustomdata", "dataset", "additional_datasets", "algorithm", "environment", "timeout", "resources")
 MAX_MATRIX_JOBS = 10_000
 _INLINE_KEY = ("a private key is inlined in the spec; keys never sit in a spec file: export it and write "
                "'key: ${C2D_PRIVATE_KEY}', or use key_file")
@@ -70,7 +70,7 @@ def _check_consumer(doc: LoadedDocument, data: dict) -> list[Diagnostic]:
         out.append(doc.diagnostic(("consumer", "key_file"), "give consumer.key or consumer.key_file, not both", key=True))
     target = data.get("target", "mock")
     if isinstance(target, dict) and "provider" in target and key is None and "key_file" not in consumer:
-        out.append(doc.diagnostic(("target",), "a real provider needs a consumer key: add "
+        out.append(doc.diagnostic(("target",), "a real Ocean Node or Provider needs a consumer key: add "
                                   "'consumer: {key: ${C2D_PRIVATE_KEY}}' (or key_file)"))
     return out
 
@@ -90,8 +90,23 @@ def _check_secrets(doc: LoadedDocument, value, path: tuple) -> list[Diagnostic]:
     return out
 
 
+def target_protocol(data: dict) -> str | None:
+    """"ocean-node" or "provider" when the spec fixes it (the mock is a Provider unless told), else None."""
+    target = data.get("target", "mock")
+    if target == "mock":
+        return "provider"
+    if not isinstance(target, dict):
+        return None
+    if "provider" in target:
+        return target.get("protocol")
+    return target.get("protocol") or "provider"
+
+
 def _check_target(doc: LoadedDocument, data: dict) -> list[Diagnostic]:
-    mock = _mapping(data.get("target")).get("mock")
+    target = _mapping(data.get("target"))
+    if "provider" in target and target.get("protocol") == "provider" and "chain_id" not in target:
+        return [doc.diagnostic(("target",), "a Provider target needs chain_id (the chain of the assets)")]
+    mock = target.get("mock")
     if isinstance(mock, str) and mock:
         world = doc.path.parent / mock
         if not world.is_file():
@@ -120,6 +135,7 @@ def _check_job(doc: LoadedDocument, name: str, job: dict, defaults: dict) -> lis
         out += _check_secrets(doc, _mapping(_mapping(extra).get("userdata")), base + ("additional_datasets", i, "userdata"))
     if "timeout" in job:
         out += _check_duration(doc, base + ("timeout",), job["timeout"])
+    out += _check_protocol_fit(doc, base, job)
     file = _mapping(_mapping(job.get("algorithm")).get("raw")).get("file")
     if isinstance(file, str):
         source = doc.path.parent / file
@@ -130,6 +146,28 @@ def _check_job(doc: LoadedDocument, name: str, job: dict, defaults: dict) -> lis
         out += _check_matrix(doc, base, job)
     if isinstance(job.get("expect"), dict):
         out += _check_expect(doc, base, job, defaults)
+    return out
+
+
+def _check_protocol_fit(doc: LoadedDocument, base: tuple, job: dict) -> list[Diagnostic]:
+    """Settings only one protocol has, refused where the spec fixes the other one."""
+    protocol = target_protocol(_mapping(doc.data))
+    out = []
+    if protocol == "provider":
+        node_only = "is an Ocean Node setting; this target is a Provider (set target protocol: ocean-node, or drop it)"
+        datasets = [("dataset",)] + [("additional_datasets", i) for i in range(len(_list(job.get("additional_datasets"))))]
+        for where in datasets:
+            value = job
+            for part in where:
+                value = value[part] if isinstance(value, list) else _mapping(value).get(part)
+            if isinstance(value, dict) and "url" in value:
+                out.append(doc.diagnostic(base + where + ("url",), f"a dataset by url {node_only}"))
+        if "resources" in job:
+            out.append(doc.diagnostic(base + ("resources",), f"resources {node_only}", key=True))
+        raw = _mapping(_mapping(job.get("algorithm")).get("raw"))
+        if isinstance(raw.get("container"), dict) and "checksum" not in raw["container"]:
+            out.append(doc.diagnostic(base + ("algorithm", "raw", "container"), "container.checksum is required on a "
+                                      "Provider ('sha256:' + 64 hex digits); only an Ocean Node runs image:tag without one"))
     return out
 
 
@@ -224,9 +262,10 @@ def _check_expect(doc: LoadedDocument, base: tuple, job: dict, defaults: dict) -
         if not isinstance(name, str):
             continue  # the schema says what is wrong
         here = where + ("outputs", i)
-        if "/" in name or "\\" in name or name in (".", "..") or "\x00" in name:
-            out.append(doc.diagnostic(here + ("name",), f"output name {name!r} must be a plain file name "
-                                      "(outputs are the top-level files of /data/outputs)"))
+        parts = name.split("/")
+        if name.startswith("/") or "\\" in name or "\x00" in name or any(p in ("", ".", "..") for p in parts):
+            out.append(doc.diagnostic(here + ("name",), f"output name {name!r} must be a path inside outputs/ "
+                                      "such as 'result.json' or 'sub/nested.txt' (no leading '/', no '.' or '..')"))
         if name in seen:
             out.append(doc.diagnostic(here + ("name",), f"output {name!r} is already expected at outputs[{seen[name]}]"))
         seen.setdefault(name, i)

@@ -36,24 +36,30 @@ class MockTarget:
     world: Path | None = None
     faults: str | None = None
     seed: int = 0
+    protocol: str | None = None  # "ocean-node": the mock poses as an Ocean Node
 
     def describe(self) -> str:
         """Short human form."""
         where = str(self.world) if self.world else "default world"
-        return f"mock ({where}{', faults ' + self.faults if self.faults else ''})"
+        node = ", Ocean Node" if self.protocol == "ocean-node" else ""
+        return f"mock ({where}{node}{', faults ' + self.faults if self.faults else ''})"
 
 
 @dataclass(frozen=True)
 class RemoteTarget:
-    """A real Ocean Provider and Aquarius."""
+    """A real Ocean Node, or an Ocean Provider and Aquarius (its root document says which)."""
 
     provider: str
     aquarius: str
-    chain_id: int
+    chain_id: int | None = None
+    protocol: str | None = None  # "provider" | "ocean-node" to insist; None: detect
+    requests_per_minute: int | None = None
 
     def describe(self) -> str:
         """Short human form."""
-        return f"provider {self.provider} (chain {self.chain_id})"
+        kind = {"ocean-node": "Ocean Node", "provider": "provider"}.get(self.protocol or "", "provider")
+        chain = f" (chain {self.chain_id})" if self.chain_id is not None else ""
+        return f"{kind} {self.provider}{chain}"
 
 
 Target = Union[MockTarget, RemoteTarget]
@@ -82,6 +88,18 @@ class DatasetRef:
     did: str
     service: str = DEFAULT_SERVICE
     userdata: Mapping | None = None
+
+
+@dataclass(frozen=True)
+class UrlDatasetRef:
+    """A dataset file by URL (an Ocean Node downloads it into /data/inputs/)."""
+
+    url: str
+    method: str = "get"
+    headers: Mapping | None = None
+
+
+Dataset = Union[DatasetRef, UrlDatasetRef]
 
 
 @dataclass(frozen=True)
@@ -152,12 +170,14 @@ class JobPlan:
 
     name: str
     template: str
-    dataset: DatasetRef
+    dataset: Dataset
     algorithm: Algorithm
     environment: str = DEFAULT_ENVIRONMENT
     timeout: float = DEFAULT_TIMEOUT
-    additional_datasets: tuple[DatasetRef, ...] = ()
+    additional_datasets: tuple[Dataset, ...] = ()
     algocustomdata: Mapping | None = None
+    envs: Mapping | None = None  # algorithm.envs: the container's environment variables
+    resources: Mapping | None = None  # {cpu: cores, ram: GB, disk: GB, <gpu id>: n}
     matrix_values: tuple[tuple[str, object], ...] = ()
     expect: Expectations = Expectations()
 

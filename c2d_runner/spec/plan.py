@@ -12,7 +12,7 @@ from c2d_runner.yamldoc.documents import LoadedDocument
 from c2d_runner.spec.durations import parse_duration
 from c2d_runner.spec.model import (DEFAULT_ENVIRONMENT, DEFAULT_SERVICE, DEFAULT_TIMEOUT, DatasetRef, Expectations,
                                    JobPlan, JsonExpectation, KeySource, MockTarget, OutputExpectation,
-                                   PublishedAlgorithm, RawAlgorithm, RemoteTarget, SpecPlan, freeze)
+                                   PublishedAlgorithm, RawAlgorithm, RemoteTarget, SpecPlan, UrlDatasetRef, freeze)
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -41,9 +41,11 @@ def _target(doc: LoadedDocument):
     if "provider" in target:
         provider = target["provider"].rstrip("/")
         return RemoteTarget(provider=provider, aquarius=target.get("aquarius", provider).rstrip("/"),
-                            chain_id=target["chain_id"])
+                            chain_id=target.get("chain_id"), protocol=target.get("protocol"),
+                            requests_per_minute=target.get("requests_per_minute"))
     world = (doc.path.parent / target["mock"]).resolve() if target.get("mock") else None
-    return MockTarget(world=world, faults=target.get("faults"), seed=target.get("seed", 0))
+    return MockTarget(world=world, faults=target.get("faults"), seed=target.get("seed", 0),
+                      protocol=target.get("protocol"))
 
 
 def _consumer(doc: LoadedDocument) -> KeySource:
@@ -73,7 +75,11 @@ def _expand(name: str, job: dict):
         yield f"{name}[{label}]", tuple(zip(keys, combo)), variant
 
 
-def _dataset(data: dict) -> DatasetRef:
+def _dataset(data: dict):
+    if "url" in data:
+        headers = data.get("headers")
+        return UrlDatasetRef(url=data["url"], method=data.get("method", "get").lower(),
+                             headers=freeze(headers) if headers else None)
     userdata = data.get("userdata")
     return DatasetRef(did=data["did"], service=data.get("service", DEFAULT_SERVICE),
                       userdata=freeze(userdata) if userdata is not None else None)
@@ -122,12 +128,16 @@ def _expectations(data: dict) -> Expectations:
 def _job(doc, name, template, values, job, defaults) -> JobPlan:
     timeout = job.get("timeout", defaults.get("timeout"))
     custom = job.get("algocustomdata")
+    envs = job["algorithm"].get("envs")
+    resources = job.get("resources")
     return JobPlan(
         name=name, template=template,
         dataset=_dataset(job["dataset"]),
         additional_datasets=tuple(_dataset(d) for d in job.get("additional_datasets", [])),
         algorithm=_algorithm(doc, job["algorithm"]),
         algocustomdata=freeze(custom) if custom is not None else None,
+        envs=freeze({k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in envs.items()}) if envs else None,
+        resources=freeze(resources) if resources else None,
         environment=job.get("environment", defaults.get("environment", DEFAULT_ENVIRONMENT)),
         timeout=parse_duration(timeout) if timeout is not None else DEFAULT_TIMEOUT,
         matrix_values=tuple((k, freeze(v)) for k, v in values),

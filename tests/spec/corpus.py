@@ -160,7 +160,7 @@ CASES = [
         "spec.yaml:8:35: error: must be 64 lowercase hex digits (got 'abc') [jobs.j.expect.outputs[0].sha256]",
     ]),
     ("output-path-name", job("    expect:\n      outputs: [{name: ../etc/passwd}]\n"), [
-        "spec.yaml:8:24: error: output name '../etc/passwd' must be a plain file name (outputs are the top-level files of /data/outputs) [jobs.j.expect.outputs[0].name]",
+        "spec.yaml:8:24: error: output name '../etc/passwd' must be a path inside outputs/ such as 'result.json' or 'sub/nested.txt' (no leading '/', no '.' or '..') [jobs.j.expect.outputs[0].name]",
     ]),
     ("failed-with-outputs", job("    expect:\n      status: failed\n      outputs: [{name: r}]\n"), [
         "spec.yaml:9:16: error: a job expected to fail publishes no outputs; expect status 'finished' or drop these output expectations [jobs.j.expect.outputs]",
@@ -180,7 +180,7 @@ CASES = [
         "spec.yaml:8:14: error: matrix key 'algocustomdata.m' does not exist in job 'j'; give it a default value in the job first [jobs.j.matrix['algocustomdata.m']]",
     ]),
     ("matrix-bad-root", job("    matrix: {expect.status: [finished]}\n"), [
-        "spec.yaml:7:14: error: matrix key 'expect.status' must start with one of algocustomdata, dataset, additional_datasets, algorithm, environment, timeout [jobs.j.matrix['expect.status']]",
+        "spec.yaml:7:14: error: matrix key 'expect.status' must start with one of algocustomdata, dataset, additional_datasets, algorithm, environment, timeout, resources [jobs.j.matrix['expect.status']]",
     ]),
     ("matrix-empty-values", job("    algocustomdata: {n: 1}\n    matrix: {algocustomdata.n: []}\n"), [
         "spec.yaml:8:32: error: must not be empty [jobs.j.matrix['algocustomdata.n']]",
@@ -204,7 +204,7 @@ CASES = [
         "spec.yaml:7:25: error: malformed variable reference '${ bad'; write ${NAME} or ${NAME:-default} [jobs.j.algocustomdata.n]",
     ]),
     ("remote-without-key", VALID + "target: {provider: 'https://provider.example', chain_id: 1}\n", [
-        "spec.yaml:7:9: error: a real provider needs a consumer key: add 'consumer: {key: ${C2D_PRIVATE_KEY}}' (or key_file) [target]",
+        "spec.yaml:7:9: error: a real Ocean Node or Provider needs a consumer key: add 'consumer: {key: ${C2D_PRIVATE_KEY}}' (or key_file) [target]",
     ]),
     ("remote-bad-url", VALID + "target: {provider: 'ftp://x', chain_id: 1}\n"
      "consumer: {key: '${C2D_PRIVATE_KEY}'}\n", [
@@ -239,5 +239,36 @@ CASES = [
     ]),
     ("huge-timeout", job("    timeout: 99999h\n"), [
         "spec.yaml:7:14: error: duration '99999h' is longer than a year; no provider keeps a job that long [jobs.j.timeout]",
+    ]),
+    # Ocean Node settings
+    ("url-dataset-on-provider", HEAD + "    dataset: {url: 'http://h/data.csv'}\n    algorithm: {did: \"" + AL + "\"}\n", [
+        "spec.yaml:5:20: error: a dataset by url is an Ocean Node setting; this target is a Provider (set target protocol: ocean-node, or drop it) [jobs.j.dataset.url]",
+    ]),
+    ("url-and-did-dataset", HEAD + f"    dataset: {{url: 'http://h/d.csv', did: \"{DS}\"}}\n    algorithm: {{did: \"{AL}\"}}\n"
+     "target: {mock: null, protocol: ocean-node}\n", [
+        "spec.yaml:5:14: error: a dataset needs either 'did' (with service, userdata) or 'url' (with method, headers), not both [jobs.j.dataset]",
+    ]),
+    ("resources-on-provider", job("    resources: {cpu: 1}\n"), [
+        "spec.yaml:7:5: error: resources is an Ocean Node setting; this target is a Provider (set target protocol: ocean-node, or drop it) [jobs.j.resources]",
+    ]),
+    ("negative-resource", job("    resources: {ram: -1}\n") + "target: {mock: null, protocol: ocean-node}\n", [
+        "spec.yaml:7:22: error: must be >= 0, got -1 [jobs.j.resources.ram]",
+    ]),
+    ("no-checksum-on-provider", HEAD + f"    dataset: {{did: \"{DS}\"}}\n    algorithm:\n      raw:\n        code: x\n"
+     "        container: {entrypoint: python $ALGO, image: python, tag: '3.11'}\n", [
+        "spec.yaml:9:20: error: container.checksum is required on a Provider ('sha256:' + 64 hex digits); only an Ocean Node runs image:tag without one [jobs.j.algorithm.raw.container]",
+    ]),
+    ("provider-protocol-without-chain", VALID + "target: {provider: 'http://n', protocol: provider}\n"
+     "consumer: {key: '${C2D_PRIVATE_KEY}'}\n", [
+        "spec.yaml:7:9: error: a Provider target needs chain_id (the chain of the assets) [target]",
+    ]),
+    ("bad-protocol", VALID + "target: {provider: 'http://n', protocol: node}\nconsumer: {key: '${C2D_PRIVATE_KEY}'}\n", [
+        "spec.yaml:7:42: error: must be one of 'provider', 'ocean-node', got 'node' [target.protocol]",
+    ]),
+    ("bad-exit-code", job("    expect: {exit_code: zero}\n"), [
+        "spec.yaml:7:25: error: expected an integer, got text [jobs.j.expect.exit_code]",
+    ]),
+    ("output-absolute-path", job("    expect:\n      outputs: [{name: /etc/passwd}]\n"), [
+        "spec.yaml:8:24: error: output name '/etc/passwd' must be a path inside outputs/ such as 'result.json' or 'sub/nested.txt' (no leading '/', no '.' or '..') [jobs.j.expect.outputs[0].name]",
     ]),
 ]

@@ -1,0 +1,99 @@
+"""The node side of OceanCompute: which URLs are Ocean Nodes, and ocean.py's seed methods on them.
+
+OceanCompute asks `NodeTargets.for_url(url)` before each seed call; a URL whose root document
+(read once per run) says Ocean Node gets a NodeCompute, with a request budget on its base URL.
+Everything the seed API returns keeps ocean.py's shape (environments as dicts with `id`, job
+dicts with `ok`), filled by the node's rules.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable, Mapping
+
+from c2d_runner.ocean.budget import DEFAULT_PER_MINUTE, RequestBudget
+from c2d_runner.ocean.http import HttpClient, base_url
+from c2d_runner.ocean.node.client import NodeClient
+from c2d_runner.ocean.node.compute import NodeCompute
+from c2d_runner.ocean.node.environments import NodeEnvironment
+from c2d_runner.ocean.node.results import ALGORITHM_LOG, demux_log, parse_results
+from c2d_runner.ocean.node.status import NodeVerdict, judge
+from c2d_runner.ocean.protocol import OCEAN_NODE, UnknownService, check_protocol, detect_protocol
+from c2d_runner.ocean.wallet import NonceTracker
+
+
+class NodeTargets:
+    """NodeCompute per Ocean Node base URL, created on first use; None for Provider URLs."""
+
+    def __init__(self, http: HttpClient, root: Callable[[str], Mapping[str, Any]], nonces: NonceTracker, *,
+                 requests_per_minute: int | None = None, protocol: str | None = None,
+                 sleep: Callable[[float], None], clock: Callable[[], float]) -> None:
+        self._http = http
+        self._root = root
+        self._nonces = nonces
+        self._per_minute = requests_per_minute
+        self._protocol = protocol
+        self._sleep = sleep
+        self._clock = clock
+        self._nodes: dict[str, NodeCompute | None] = {}
+        self._lock = threading.Lock()
+
+    def protocol(self, url: str) -> str:
+        """"ocean-node" or "provider" for a service URL (root read once; UnknownService otherwise)."""
+        base = base_url(url)
+        found = detect_protocol(self._root(base), base)
+        check_protocol(found, self._protocol, base)
+        return found
+
+    def for_url(self, url: str) -> NodeCompute | None:
+        """The NodeCompute of the node serving `url`, or None when it is a Provider.
+
+        A root document that is neither counts as a Provider here (its own calls then say what is
+        wrong); the runner refuses such a target up front with `protocol()`.
+        """
+        base = base_url(url)
+        with self._lock:
+            if base in self._nodes:
+                return self._nodes[base]
+        try:
+            found = self.protocol(base)
+        except UnknownService:
+            if self._protocol == OCEAN_NODE:
+                raise
+            found = None
+        node = None
+        if found == OCEAN_NODE:
+            self._http.set_budget(base, RequestBudget(self._per_minute or DEFAULT_PER_MINUTE,
+                                                      clock=self._clock, sleep=self._sleep))
+            node = NodeCompute(NodeClient(base, self._http, self._root(base), self._nonces),
+                               sleep=self._sleep, clock=self._clock)
+        with self._lock:
+            return self._nodes.setdefault(base, node)
+
+
+def environment_dict(env: NodeEnvironment) -> dict[str, Any]:
+    """An environment as ocean.py code reads it: the node's object plus priceMin (0 with a free block)."""
+    return {**env.raw, "priceMin": 0 if env.free is not None else _min_price(env)}
+
+
+def _min_price(env: NodeEnvironment) -> float:
+    prices = [p for fee in env.fees for p in fee.prices.values()]
+    return min(prices) if prices else float("inf")
+
+
+def job_dict(job: Mapping[str, Any], verdict: NodeVerdict | None = None) -> dict[str, Any]:
+    """The node's job object plus ocean.py's `ok` and the runner's reading of it."""
+    verdict = verdict or judge(job)
+    return {**job, "ok": verdict.status is not None and (verdict.succeeded or not verdict.over),
+            "over": verdict.over, "succeeded": verdict.succeeded, "exitCode": verdict.exit_code,
+            "reason": verdict.reason}
+
+
+def result_logs(node: NodeCompute, wallet: Any, job_id: str, log_type: str) -> list[bytes]:
+    """Bytes of every result of `log_type`; algorithm logs as plain text (Docker framing removed)."""
+    job, _ = node.status(wallet, job_id)
+    out = []
+    for result in parse_results(job.get("results")):
+        if result.type == log_type:
+            data = node.fetch(wallet, job_id, result.index)
+            out.append(demux_log(data).encode("utf-8") if log_type == ALGORITHM_LOG else data)
+    return out
