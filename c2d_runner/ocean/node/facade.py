@@ -55,11 +55,13 @@ class NodeTargets:
             if base in self._nodes:
                 return self._nodes[base]
         try:
-            found = self.protocol(base)
+            found = detect_protocol(self._root(base), base)
         except UnknownService:
             if self._protocol == OCEAN_NODE:
                 raise
             found = None
+        if found is not None:
+            check_protocol(found, self._protocol, base)
         node = None
         if found == OCEAN_NODE:
             self._http.set_budget(base, RequestBudget(self._per_minute or DEFAULT_PER_MINUTE,
