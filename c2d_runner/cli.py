@@ -357,22 +357,46 @@ def plan(specs, target, chain_id, only, fmt, assignments, env_files):
 def _print_plan(report) -> None:
     click.echo(f"target: {report.target}")
     for job in report.jobs:
-        env = job["environment"]
-        algo = job["algorithm"]
-        price = "free" if env["free"] else f"priceMin {env['priceMin']:g}"
-        click.echo(f"job {job['job']}:")
-        click.echo(f"  dataset      {job['dataset']['did']} (service {job['dataset']['service']}) "
-                   f"{job['dataset']['name']}")
-        for extra in job["additional_datasets"]:
-            click.echo(f"  + dataset    {extra['did']} (service {extra['service']})")
-        click.echo("  algorithm    " + (f"{algo['did']} {algo['name']}" if "did" in algo
-                                        else f"raw, {algo['image']}, {algo['entrypoint']!r} from {algo['source']}"))
-        click.echo(f"  environment  {env['id']} ({price}) at {job['provider']}")
-        click.echo(f"  timeout      {job['timeout']:g} s; custom data {json.dumps(job['algocustomdata'])}")
-        for warning in job.get("warnings", ()):
-            click.echo(f"  warning      {warning}")
+        for line in _plan_lines(job):
+            click.echo(line)
     for problem in report.problems:
         click.echo(f"cannot run: {problem}", err=True)
+
+
+def _dataset_text(item: dict) -> str:
+    if "url" in item:
+        return item["url"]
+    return f"{item['did']} (service {item['service']}) {item.get('name', '')}".rstrip()
+
+
+def _plan_lines(job: dict) -> list[str]:
+    """`c2d plan`'s text for one job (a Provider's or an Ocean Node's)."""
+    env, algo = job["environment"], job["algorithm"]
+    lines = [f"job {job['job']}:", f"  dataset      {_dataset_text(job['dataset'])}"]
+    lines += [f"  + dataset    {_dataset_text(extra)}" for extra in job["additional_datasets"]]
+    lines.append("  algorithm    " + (f"{algo['did']} {algo.get('name', '')}".rstrip() if "did" in algo
+                                      else f"raw, {algo['image']}, {algo['entrypoint']!r} from {algo['source']}"))
+    if job.get("protocol") == "ocean-node":
+        cost = env.get("cost")
+        price = "free" if env["free"] else f"{cost['amount']:g} of token {cost['token']} on chain {cost['chainId']}"
+        lines.append(f"  environment  {env['id']} ({price}) at Ocean Node {job['provider']}")
+        lines.append(f"  resources    " + ", ".join(f"{k} {v:g}" for k, v in env["resources"].items())
+                     + f"; maxJobDuration {env['maxJobDuration']:g} s")
+        limits = env.get("free_limits")
+        if limits:
+            maxima = ", ".join(f"{k} {v:g}" for k, v in limits["resources"].items() if v is not None)
+            access = limits["access"] if isinstance(limits["access"], str) else ", ".join(limits["access"])
+            lines.append(f"  free limits  maxJobDuration {limits['maxJobDuration']:g} s, maxJobs {limits['maxJobs']}, "
+                         f"{maxima}; access: {access}")
+        if job.get("envs"):
+            lines.append(f"  envs         {', '.join(sorted(job['envs']))}")
+        lines += [f"  warning      {w}" for w in env.get("warnings", ())]
+    else:
+        price = "free" if env["free"] else f"priceMin {env['priceMin']:g}"
+        lines.append(f"  environment  {env['id']} ({price}) at {job['provider']}")
+    lines.append(f"  timeout      {job['timeout']:g} s; custom data {json.dumps(job['algocustomdata'])}")
+    lines += [f"  warning      {w}" for w in job.get("warnings", ())]
+    return lines
 
 
 @main.command(short_help="Check that a spec's lock file still holds.")

@@ -74,8 +74,7 @@ def parse_target(value: str, chain_id: int | None = None) -> Target:
     if len(parts) > 2 or not all(p.startswith(("http://", "https://")) for p in parts):
         raise TargetError(f"--target must be 'mock', 'mock:WORLD.yaml' or 'PROVIDER_URL[,AQUARIUS_URL]', "
                           f"got {value!r}")
-    if chain_id is None:
-        raise TargetError("a provider target needs --chain-id (the chain of the assets)")
+    # An Ocean Node's free compute needs no chain id; a Provider target without one is refused at plan time.
     return RemoteTarget(provider=parts[0], aquarius=parts[-1], chain_id=chain_id)
 
 
@@ -101,7 +100,7 @@ def open_target(target: Target, mock_state: Path | None = None) -> Iterator[Endp
         yield Endpoint(target.provider, target.aquarius, target.chain_id, target.describe())
         return
     # An invalid world or fault profile raises the mock's own InvalidInput errors (exit 2).
-    mock = mock_ocean(target.world, target.faults, target.seed, mock_state)
+    mock = mock_ocean(target.world, target.faults, target.seed, mock_state, protocol=target.protocol or "provider")
     with mock:
         yield mock_endpoint(mock, target.describe())
 
@@ -116,10 +115,17 @@ def consumer_wallet(source: KeySource, target: Target):
     if source.file:
         return wallet_from_key_file(source.file, light=True)
     if isinstance(target, RemoteTarget):
-        raise TargetError("a real provider needs a consumer key: set consumer.key in the spec")
+        raise TargetError("a real Ocean Node or Provider needs a consumer key: set consumer.key in the spec")
     from c2d_runner.wire import TEST_CONSUMER_KEY
 
     return wallet_from_key(TEST_CONSUMER_KEY, "the mock's well-known test key", light=True)
+
+
+def target_client_settings(target: Target) -> dict:
+    """The client settings a target asks for: the protocol it insists on, its request budget."""
+    if isinstance(target, RemoteTarget):
+        return {"protocol": target.protocol, "requests_per_minute": target.requests_per_minute}
+    return {"protocol": target.protocol}
 
 
 @contextlib.contextmanager
@@ -135,7 +141,8 @@ def connect(target: Target, consumer: KeySource, mock_state: Path | None = None,
     opened = contextlib.nullcontext(endpoint) if endpoint else open_target(target, mock_state)
     with opened as where:
         wallet = consumer_wallet(consumer, MockTarget() if where.embedded_mock else target)
-        settings = replace(config or ClientConfig(), metadata_cache_uri=where.aquarius, chain_id=where.chain_id)
+        settings = replace(config or ClientConfig(), metadata_cache_uri=where.aquarius, chain_id=where.chain_id,
+                           **target_client_settings(target))
         try:
             with (OceanCompute(settings, sleep=sleep) if sleep else OceanCompute(settings)) as compute:
                 yield Connection(where.provider, where.aquarius, where.chain_id, where.description,

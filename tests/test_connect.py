@@ -27,14 +27,14 @@ def test_parse_target_reads_every_form_and_refuses_the_rest(tmp_path):
     assert parse_target("http://p:8030/,http://a:5000", 8996) == RemoteTarget("http://p:8030", "http://a:5000", 8996)
     with pytest.raises(TargetError, match="mock world file .*absent.yaml not found"):
         parse_target(f"mock:{tmp_path / 'absent.yaml'}")
-    with pytest.raises(TargetError, match="needs --chain-id"):
-        parse_target("http://p:8030")
+    # an Ocean Node needs no chain id; a Provider without one is refused at plan time
+    assert parse_target("http://p:8030") == RemoteTarget("http://p:8030", "http://p:8030", None)
     with pytest.raises(TargetError, match="--target must be 'mock'"):
         parse_target("ftp://p")
 
 
 def test_a_real_provider_needs_a_consumer_key():
-    with pytest.raises(TargetError, match="a real provider needs a consumer key"):
+    with pytest.raises(TargetError, match="a real Ocean Node or Provider needs a consumer key"):
         consumer_wallet(KeySource(), RemoteTarget("http://p", "http://p", 1))
 
 

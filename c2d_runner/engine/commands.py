@@ -29,6 +29,8 @@ def describe_job(job: ResolvedJob) -> dict:
     """A JSON-ready description of one resolved job: inputs, environment, price, what is sent."""
     algorithm = job.plan.algorithm
     env = job.environment
+    if job.node_start is not None:
+        return describe_node_job(job)
     return {
         "job": job.plan.name,
         "dataset": {"did": job.dataset.did, "service": job.dataset.service_id,
@@ -61,9 +63,40 @@ def timeout_warnings(timeout: float, max_job_duration) -> list[str]:
             f"set timeout: {format_duration(max_job_duration)} or choose another environment"]
 
 
+def describe_node_job(job: ResolvedJob) -> dict:
+    """A node job as `c2d plan` shows it: inputs, the environment with its free limits, what is sent."""
+    from c2d_runner.engine.noderesolve import describe_node_start
+
+    algorithm = job.plan.algorithm
+    return {
+        "job": job.plan.name,
+        "dataset": _node_input(job.dataset),
+        "additional_datasets": [_node_input(d) for d in job.additional],
+        "algorithm": ({"did": algorithm.did, "service": job.algorithm.service_id}
+                      if isinstance(algorithm, PublishedAlgorithm) else
+                      {"raw": True, "image": f"{algorithm.image}:{algorithm.tag}", "entrypoint": algorithm.entrypoint,
+                       "checksum": algorithm.checksum or None,
+                       "source": str(algorithm.source) if algorithm.source else "inline"}),
+        "envs": dict(job.plan.envs or {}),
+        "environment": describe_node_start(job.node_start),
+        "provider": job.provider,
+        "protocol": "ocean-node",
+        "timeout": job.plan.timeout,
+        "algocustomdata": job.custom_data,
+        "algocustomdata_sha256": custom_data_hash(job.plan.algocustomdata),
+        "ddo_sha256": dict(job.ddo_hashes),
+    }
+
+
+def _node_input(item) -> dict:
+    if item.ddo is None:
+        return {"url": item.url}
+    return {"did": item.did, "service": item.service_id, "name": item.ddo.metadata.get("name", "")}
+
+
 def plan_report(jobs: tuple, conn: Connection) -> PlanReport:
     """Resolve every job on the open connection, starting nothing."""
-    resolved, problems = resolve_all(jobs, conn.compute, conn.wallet, conn.chain_id)
+    resolved, problems = resolve_all(jobs, conn.compute, conn.wallet, conn.chain_id, conn.provider)
     return PlanReport(conn.description, tuple(describe_job(j) for j in resolved), tuple(problems))
 
 
@@ -71,7 +104,7 @@ def verify_lock(plan: SpecPlan, lock: dict, conn: Connection) -> tuple[list[str]
     """(differences from the lock, plan problems); both empty means the lock still holds."""
     from c2d_runner.engine.lock import verify_inputs
 
-    resolved, problems = resolve_all(plan.jobs, conn.compute, conn.wallet, conn.chain_id)
+    resolved, problems = resolve_all(plan.jobs, conn.compute, conn.wallet, conn.chain_id, conn.provider)
     if lock.get("spec_sha256") != plan.sha256:
         problems = problems + ["the spec file changed since the lock was written"]
     return (verify_inputs(lock, resolved) if not problems else []), problems

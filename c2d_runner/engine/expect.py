@@ -26,7 +26,7 @@ def check_expectations(expect: Expectations, *, final: "JobStatus | None", durat
     `exit_code` is the algorithm's, where the target reports one: it must be `expect.exit_code`,
     or 0 for a job expected to finish.
     """
-    results = [_status(expect.status, final, exit_code)]
+    results = [_status(expect.status, final, exit_code, expect.exit_code)]
     wanted_exit = expect.exit_code if expect.exit_code is not None else (0 if expect.status == "finished" else None)
     if wanted_exit is not None and (exit_code is not None or expect.exit_code is not None):
         results.append(ExpectationResult("exit_code", exit_code == wanted_exit, str(wanted_exit),
@@ -50,7 +50,8 @@ def check_expectations(expect: Expectations, *, final: "JobStatus | None", durat
 _STOPPED = {1: "stopped on request", 2: "killed at the environment's maxJobDuration"}
 
 
-def _status(wanted: str, final: "JobStatus | None", exit_code: int | None = None) -> ExpectationResult:
+def _status(wanted: str, final: "JobStatus | None", exit_code: int | None = None,
+            expected_exit: int | None = None) -> ExpectationResult:
     """Decided on the client's verdict (terminal, succeeded), which applies the provider's own rules."""
     got = final.describe() if final is not None else "no status"
     if exit_code is not None:
@@ -64,6 +65,9 @@ def _status(wanted: str, final: "JobStatus | None", exit_code: int | None = None
         crashed = final is not None and final.succeeded and exit_code not in (None, 0)
         return ExpectationResult("status", final is not None and final.terminal and (not final.succeeded or crashed),
                                  "failed (31/32, or a non-zero exit code)", got)
+    if expected_exit is not None:  # an exit code is expected: finished = ran to its end and reported one
+        ran = final is not None and final.terminal and exit_code is not None and not stopreq
+        return ExpectationResult("status", ran, "finished (ran to its end)", got)
     # A stopped job may still end as a success with whatever it wrote so far: that is not a finished run.
     return ExpectationResult("status", final is not None and final.succeeded and not stopreq,
                              f"finished ({STATUS_FINISHED})", got)

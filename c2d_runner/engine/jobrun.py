@@ -98,12 +98,18 @@ class JobRun:
 
     def _order(self) -> dict:
         job, ctx = self.job, self.ctx
+        if job.node_start is not None:
+            return {}  # free compute on an Ocean Node: no orders
         dataset, additional, algorithm = ctx.compute.order_inputs(ctx.wallet, job.dataset, job.environment.id,
                                                                   job.algorithm, job.algorithm_meta, job.additional)
         return {"dataset": dataset.transfer_tx_id, "additional": [a.transfer_tx_id for a in additional],
                 "algorithm": algorithm.transfer_tx_id if algorithm is not None else None}
 
     def _start_request(self, orders: dict) -> str:
+        start = self.job.node_start
+        if start is not None:
+            node = self.ctx.compute.nodes.for_url(self.job.provider)
+            return node.start(self.ctx.wallet, start.choice, start.algorithm, start.datasets)
         dataset, additional, algorithm = self._inputs(orders)
         return self.ctx.compute.start_job(self.ctx.wallet, dataset, self.job.environment.id, algorithm,
                                           self.job.algorithm_meta, self.job.custom_data, additional)
@@ -120,7 +126,8 @@ class JobRun:
                 ctx.journal.write("started", job=self.name, job_id=found, provider=provider, reconciled=True)
                 return found
         else:
-            ctx.progress.job_message(self.name, f"ordering in environment {self.job.environment.id}")
+            verb = "starting free compute" if self.job.node_start is not None else "ordering"
+            ctx.progress.job_message(self.name, f"{verb} in environment {self.job.environment.id}")
             orders = self._order()
         ctx.journal.write("starting", job=self.name, orders=orders, provider=provider,
                           environment=self.job.environment.id, dataset=self.job.dataset.did,

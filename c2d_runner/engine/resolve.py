@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Mapping
 from c2d_runner import exitcodes
 from c2d_runner.errors import InfrastructureFailure
 from c2d_runner.engine.ports import ComputeClient, Wallet
-from c2d_runner.spec.model import DatasetRef, JobPlan, PublishedAlgorithm, RawAlgorithm, thaw
+from c2d_runner.spec.model import DatasetRef, JobPlan, PublishedAlgorithm, RawAlgorithm, UrlDatasetRef, thaw
 
 if TYPE_CHECKING:
     from c2d_runner.ocean.ddo import DDO
@@ -42,11 +42,13 @@ class ResolvedJob:
     algorithm_meta: "AlgorithmMetadata | None" = None  # a raw one
     ddo_hashes: Mapping[str, str] = field(default_factory=dict)
     container_section_checksum: str = ""
+    node_start: Any = None  # noderesolve.NodeStart: a free start on an Ocean Node, decided at plan time
 
     @property
     def provider(self) -> str:
-        """The dataset service's provider (where the job runs)."""
-        return self.dataset.service.service_endpoint.rstrip("/")
+        """The dataset service's provider (where the job runs; a node job's datasets carry its URL)."""
+        service = self.dataset.service
+        return (service if isinstance(service, str) else service.service_endpoint).rstrip("/")
 
     @property
     def custom_data(self) -> dict | None:
@@ -70,10 +72,12 @@ def custom_data_hash(value) -> str:
 class Resolver:
     """Resolves jobs against one target, caching DDOs and environments across jobs."""
 
-    def __init__(self, compute: ComputeClient, wallet: Wallet, chain_id: int):
+    def __init__(self, compute: ComputeClient, wallet: Wallet, chain_id: int | None, target_url: str | None = None):
         self.compute = compute
         self.wallet = wallet
         self.chain_id = chain_id
+        self.target_url = target_url
+        self._node_envs: tuple | None = None
         self._ddos: dict[str, DDO] = {}
         self._envs: dict[str, tuple[ComputeEnvironment, ...]] = {}
         self._consumable: dict[tuple, int] = {}
@@ -90,11 +94,36 @@ class Resolver:
             self._envs[provider] = tuple(self.compute.get_c2d_environments(provider, self.chain_id))
         return self._envs[provider]
 
+    def node(self):
+        """The NodeCompute when the target is an Ocean Node, else None (root read once)."""
+        nodes = getattr(self.compute, "nodes", None)
+        if nodes is None or not self.target_url:
+            return None
+        nodes.protocol(self.target_url)  # neither a Provider nor an Ocean Node: UnknownService
+        return nodes.for_url(self.target_url)
+
     def resolve(self, job: JobPlan) -> tuple[ResolvedJob | None, list[str]]:
         """The ResolvedJob, or None and every reason it cannot run."""
         from c2d_runner.ocean import AlgorithmMetadata, ComputeInput
         from c2d_runner.ocean.errors import DDONotFound, OceanError, ServiceError
+        from c2d_runner.ocean.protocol import UnknownService
 
+        try:
+            node = self.node()
+        except UnknownService as exc:
+            return None, [str(exc)]
+        except ServiceError as exc:
+            if exc.status is None or exc.status >= 500:
+                raise InfrastructureError(str(exc)) from None
+            return None, [str(exc)]
+        if node is not None:
+            return self._resolve_node(job, node)
+        if self.chain_id is None:
+            return None, [f"{self.target_url} is an Ocean Provider: give the target a chain_id"]
+        if any(isinstance(ref, UrlDatasetRef) for ref in (job.dataset, *job.additional_datasets)):
+            return None, ["a dataset by url needs an Ocean Node target; this target is an Ocean Provider"]
+        if isinstance(job.algorithm, RawAlgorithm) and not job.algorithm.checksum:
+            return None, ["a Provider needs the raw algorithm's container.checksum ('sha256:' + 64 hex digits)"]
         problems: list[str] = []
         try:
             dataset, dataset_ddo = self._input(job.dataset, problems, main=True)
@@ -141,6 +170,34 @@ class Resolver:
         return ResolvedJob(plan=job, dataset=dataset, additional=tuple(a for a, _ in additional),
                            algorithm=algorithm, algorithm_meta=meta, environment=environment,
                            ddo_hashes=hashes, container_section_checksum=section), []
+
+    def _resolve_node(self, job: JobPlan, node) -> tuple[ResolvedJob | None, list[str]]:
+        """A node job: URL or DID datasets, the algorithm, and the environment by the node's rules."""
+        from c2d_runner.engine.noderesolve import resolve_node_job
+        from c2d_runner.ocean.errors import DDONotFound, OceanError, ServiceError
+        from c2d_runner.ocean.messages import parse_environment
+        from c2d_runner.ocean.node.facade import environment_dict
+
+        try:
+            if self._node_envs is None:
+                self._node_envs = node.environments()
+            parts, problems = resolve_node_job(job, node, self.ddo, self._node_envs)
+        except DDONotFound as exc:
+            return None, [f"DDO not found: {exc.detail}"]
+        except ServiceError as exc:
+            if exc.status is None or exc.status >= 500:
+                raise InfrastructureError(str(exc)) from None
+            return None, [str(exc)]
+        except OceanError as exc:
+            return None, [str(exc)]
+        if parts is None:
+            return None, problems
+        ddos = [i.ddo for i in (parts["dataset"], *parts["additional"]) if i.ddo is not None]
+        if parts["algorithm"] is not None:
+            ddos.append(parts["algorithm"].ddo)
+        environment = parse_environment(environment_dict(parts["node_start"].choice.env))
+        return ResolvedJob(plan=job, environment=environment, ddo_hashes={d.did: ddo_hash(d) for d in ddos},
+                           container_section_checksum=_container_checksum(job.algorithm, None), **parts), []
 
     def _input(self, ref: DatasetRef, problems: list[str], *, main: bool):
         from c2d_runner.ocean import ComputeInput

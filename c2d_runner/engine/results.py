@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from c2d_runner import exitcodes
 from c2d_runner.engine.outcome import ResultRecord
+from c2d_runner.engine.unpack import unpack_output_archive
 from c2d_runner.errors import C2DError, JobFailure
 
 if TYPE_CHECKING:
@@ -68,9 +69,15 @@ def download_results(
             unreachable = unreachable or is_unreachable(exc)
             continue
         record = ResultRecord(item.index, name, item.type, target, got.size, got.sha256)
-        records.append(record)
         if on_result is not None:
             on_result(record, got)
+        if got.archive:  # an Ocean Node's outputs.tar: kept beside outputs/, unpacked into it
+            try:
+                records += unpack_output_archive(folder, record)
+            except ValueError as exc:
+                problems.append(str(exc))
+            continue
+        records.append(record)
     return Downloaded(tuple(records), tuple(problems), unreachable)
 
 

@@ -83,7 +83,8 @@ def target_record(target: Target) -> dict:
     """The target as stored in the run journal (no secrets)."""
     if isinstance(target, RemoteTarget):
         return {"kind": "provider", "provider": target.provider, "aquarius": target.aquarius,
-                "chain_id": target.chain_id}
+                "chain_id": target.chain_id, "protocol": target.protocol,
+                "requests_per_minute": target.requests_per_minute}
     return {"kind": "mock", "world": str(target.world) if target.world else None, "faults": target.faults,
             "seed": target.seed}
 
@@ -91,7 +92,9 @@ def target_record(target: Target) -> dict:
 def target_from_record(data: dict) -> Target:
     """The Target a journal header describes."""
     if data.get("kind") == "provider":
-        return RemoteTarget(data["provider"], data["aquarius"], int(data["chain_id"]))
+        chain = data.get("chain_id")
+        return RemoteTarget(data["provider"], data["aquarius"], int(chain) if chain is not None else None,
+                            data.get("protocol"), data.get("requests_per_minute"))
     return MockTarget(world=Path(data["world"]) if data.get("world") else None, faults=data.get("faults"),
                       seed=int(data.get("seed") or 0))
 
@@ -103,9 +106,10 @@ def provider_warnings(target_provider: str, job_providers: list[str]) -> tuple[s
                  f"provider {target_provider}" for p in others)
 
 
-def resolve_all(jobs, compute: ComputeClient, wallet: Wallet, chain_id: int) -> tuple[list[ResolvedJob], list[str]]:
+def resolve_all(jobs, compute: ComputeClient, wallet: Wallet, chain_id: int | None, target_url: str | None = None
+                ) -> tuple[list[ResolvedJob], list[str]]:
     """Resolve every job; all problems of all jobs at once."""
-    resolver = Resolver(compute, wallet, chain_id)
+    resolver = Resolver(compute, wallet, chain_id, target_url)
     redact = Redactor.of(wallet)  # a problem may quote a service's answer, which may echo anything
     resolved, problems = [], []
     for job in jobs:
@@ -192,7 +196,7 @@ class Run:
                                   warnings=self.warnings)
         self.journal.redact = Redactor.of(conn.wallet)
         ctx = RunContext(conn.compute, conn.wallet, self.journal, self.folder, self.progress, self.cancel)
-        resolved, problems = resolve_all(self.jobs, conn.compute, conn.wallet, conn.chain_id)
+        resolved, problems = resolve_all(self.jobs, conn.compute, conn.wallet, conn.chain_id, conn.provider)
         self.warnings += provider_warnings(conn.provider, [j.provider for j in resolved])
         for warning in self.warnings[len(conn.warnings):]:
             self.progress.warn(warning)

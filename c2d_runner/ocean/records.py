@@ -138,8 +138,10 @@ class InitializeResult:
 
 
 class ResultFile(NamedTuple):
-    """A downloaded result: the provider's file name, its size in bytes and sha256 hex."""
+    """A downloaded result: the provider's file name, its size in bytes and sha256 hex; `archive`
+    when it is a tar of the job's outputs folder (an Ocean Node's outputs.tar) to unpack."""
 
     filename: str
     size: int
     sha256: str
+    archive: bool = False

@@ -5,6 +5,7 @@ OceanCompute facade and the runner call this for node targets.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 import time
@@ -113,6 +114,7 @@ class NodeCompute:
         self._coalesce = coalesce
         self._watching: set[str] = set()
         self._listing: tuple[float, dict[str, dict]] | None = None
+        self._results: dict[str, tuple[NodeResult, ...]] = {}  # last listing seen per job
         self._lock = threading.Lock()
 
     @property
@@ -152,7 +154,19 @@ class NodeCompute:
         job = self._from_listing(wallet.address, job_id) if shared else None
         if job is None:
             job = self.client.status(wallet.address, job_id)
+        with self._lock:
+            self._results[job_id] = parse_results(job.get("results"))
         return job, judge(job)
+
+    def result_entry(self, wallet: Any, job_id: str, index: int) -> NodeResult | None:
+        """What result `index` of the job is (from the last status seen, else a fresh one)."""
+        with self._lock:
+            known = self._results.get(job_id)
+        if known is None or not any(r.index == index for r in known):
+            self.status(wallet, job_id)
+            with self._lock:
+                known = self._results.get(job_id, ())
+        return next((r for r in known if r.index == index), None)
 
     def _from_listing(self, address: str, job_id: str) -> dict[str, Any] | None:
         with self._lock:
@@ -217,24 +231,34 @@ class NodeCompute:
         folder = Path(folder)
         if result.type == OUTPUT:
             tar = folder / (result.filename or "outputs.tar")
-            size = self._stream(wallet, job_id, result.index, tar, None)
+            size, _ = self.save(wallet, job_id, result, tar)
             return Fetched(result, tar, size, unpack_outputs(tar, folder / "outputs"))
         target = folder / "logs" / (Path(result.filename).name or f"result-{result.index}.log")
-        demux = LogDemuxer() if result.type == ALGORITHM_LOG else None
-        return Fetched(result, target, self._stream(wallet, job_id, result.index, target, demux))
+        return Fetched(result, target, self.save(wallet, job_id, result, target)[0])
 
-    def _stream(self, wallet: Any, job_id: str, index: int, target: Path, demux: LogDemuxer | None) -> int:
+    def save(self, wallet: Any, job_id: str, result: NodeResult, target: Path) -> tuple[int, str]:
+        """Stream one result to `target` (atomically): (bytes written, sha256 hex of them).
+
+        algorithm.log is written as plain text, its Docker frame headers removed.
+        """
         from c2d_runner.atomic import atomic_file
 
+        demux = LogDemuxer() if result.type == ALGORITHM_LOG else None
         target.parent.mkdir(parents=True, exist_ok=True)
-        size = 0
-        with self.client.result(wallet, job_id, index) as response, atomic_file(target) as out:
+        digest, size = hashlib.sha256(), 0
+
+        def write(data: bytes) -> None:
+            nonlocal size
+            out.write(data)
+            digest.update(data)
+            size += len(data)
+
+        with self.client.result(wallet, job_id, result.index) as response, atomic_file(target) as out:
             for chunk in response.iter_content(_CHUNK):
-                size += len(chunk)
-                out.write(frames_to_text(demux.feed(chunk)).encode() if demux else chunk)
+                write(frames_to_text(demux.feed(chunk)).encode() if demux else chunk)
             if demux:
-                out.write(frames_to_text(demux.close()).encode())
-        return size
+                write(frames_to_text(demux.close()).encode())
+        return size, digest.hexdigest()
 
     # -- stop and logs ---------------------------------------------------------------------
     @redacts_wallet_key

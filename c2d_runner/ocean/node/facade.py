@@ -86,8 +86,8 @@ def job_dict(job: Mapping[str, Any], verdict: NodeVerdict | None = None) -> dict
     """The node's job object plus ocean.py's `ok` and the runner's reading of it."""
     verdict = verdict or judge(job)
     return {**job, "ok": verdict.status is not None and (verdict.succeeded or not verdict.over),
-            "over": verdict.over, "succeeded": verdict.succeeded, "exitCode": verdict.exit_code,
-            "reason": verdict.reason}
+            "over": verdict.over, "succeeded": verdict.succeeded, "ran": verdict.ran, "exitCode": verdict.exit_code,
+            "stopreq": verdict.stop_requested, "reason": verdict.reason}
 
 
 def result_logs(node: NodeCompute, wallet: Any, job_id: str, log_type: str) -> list[bytes]:

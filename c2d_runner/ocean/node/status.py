@@ -69,6 +69,11 @@ class NodeVerdict:
     date_finished: float | None
     reason_log: str | None  # results type whose tail explains the failure (configurationLog...)
 
+    @property
+    def ran(self) -> bool:
+        """The algorithm ran to its own end: over at 70/71, not stopped, killed or out of memory."""
+        return self.over and self.status in RAN and not self.stop_requested and not self.oom_killed
+
 
 def judge(job: Mapping[str, Any]) -> NodeVerdict:
     """The verdict for one job object of a node's status (or start, or stop) answer."""
