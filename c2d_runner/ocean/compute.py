@@ -402,9 +402,8 @@ class OceanCompute:
                 on_status=(lambda j, v: on_status(node_job_status(job_id, j, v))) if on_status else None,
                 interval_min=poll_interval_min or self.config.poll_interval_min or 1.0,
                 interval_max=max(poll_interval_max or self.config.poll_interval_max, 1.0))
-            final = node_job_status(job_id, job, verdict)
-            # Why it failed, with the log lines behind a failure status (31: configuration.log).
-            return replace(final, reason=node.failure_reason(wallet, job_id, job, verdict)) if final.reason else final
+            return replace(node_job_status(job_id, job, verdict),
+                           reason=node_facade.failure_detail(node, wallet, job_id, job, verdict))
         low = poll_interval_min or self.config.poll_interval_min or (0.02 if is_loopback(provider_url) else 0.5)
         high = max(poll_interval_max or self.config.poll_interval_max, low)
         interval = low

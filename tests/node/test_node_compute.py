@@ -168,3 +168,22 @@ def test_follow_logs_writes_text_as_it_comes(httpserver, compute, wallet):
 def test_raw_id_kept_apart_from_prefixed(httpserver, compute, wallet):
     httpserver.expect_ordered_request("/api/services/compute").respond_with_json([node_job(40, jobId=RAW_ID)])
     assert compute.status(wallet, JOB_ID)[0]["jobId"] == RAW_ID
+
+
+def test_a_busy_node_is_waited_out(httpserver, compute, wallet, sleeps):
+    httpserver.expect_ordered_request("/api/services/nonce").respond_with_json({"nonce": "0"})
+    httpserver.expect_ordered_request("/api/services/freeCompute").respond_with_json("Not enough available cpu", status=400)
+    httpserver.expect_ordered_request("/api/services/freeCompute").respond_with_json("Too many running free jobs ", status=400)
+    httpserver.expect_ordered_request("/api/services/freeCompute").respond_with_json([node_job(10, jobId=JOB_ID)])
+    assert compute.start(wallet, choice(), algorithm_entry(META), []) == JOB_ID
+    assert sleeps == [10.0, 10.0]
+
+
+def test_other_refusals_are_not_retried(httpserver, compute, wallet):
+    from c2d_runner.ocean.node.client import NodeError
+
+    httpserver.expect_ordered_request("/api/services/nonce").respond_with_json({"nonce": "0"})
+    httpserver.expect_ordered_request("/api/services/freeCompute").respond_with_json(
+        "Error: Not enough cpu resources. Requested 5, but max is 1", status=400)
+    with pytest.raises(NodeError, match="Not enough cpu resources"):
+        compute.start(wallet, choice(), algorithm_entry(META), [])

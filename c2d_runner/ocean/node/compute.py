@@ -24,6 +24,11 @@ from c2d_runner.ocean.records import JobStatus
 from c2d_runner.redaction import redacts_wallet_key
 
 _CHUNK = 1 << 20
+# A node refuses a free start while its cores or free-job slots are taken (400, nothing started);
+# these are waited out, up to BUSY_WAIT seconds, polling every BUSY_POLL.
+_BUSY = ("Not enough available", "Too many running")
+BUSY_WAIT = 900.0
+BUSY_POLL = 10.0
 
 
 class NeedsPayment(OceanError):
@@ -137,8 +142,15 @@ class NodeCompute:
             raise NeedsPayment(
                 f"environment {choice.env.id} of {self.url} is paid: a paid start on an Ocean Node needs an "
                 "on-chain escrow payment, which this client cannot make yet; nothing was sent")
-        job = self.client.free_start(wallet, free_start_body(choice, algorithm, datasets, queue_max_wait))
-        return str(job["jobId"])
+        body = free_start_body(choice, algorithm, datasets, queue_max_wait)
+        deadline = self._clock() + BUSY_WAIT
+        while True:
+            try:
+                return str(self.client.free_start(wallet, body)["jobId"])
+            except NodeError as exc:
+                if exc.status != 400 or not any(b in exc.detail for b in _BUSY) or self._clock() >= deadline:
+                    raise
+            self._sleep(BUSY_POLL)  # the node is busy with other jobs (ours or others'): wait for a slot
 
     # -- status ----------------------------------------------------------------------------
     @redacts_wallet_key

@@ -16,7 +16,7 @@ from c2d_runner.ocean.node.client import NodeClient
 from c2d_runner.ocean.node.compute import NodeCompute
 from c2d_runner.ocean.node.environments import NodeEnvironment
 from c2d_runner.ocean.node.results import ALGORITHM_LOG, demux_log, parse_results
-from c2d_runner.ocean.node.status import NodeVerdict, judge
+from c2d_runner.ocean.node.status import RAN, NodeVerdict, judge
 from c2d_runner.ocean.protocol import OCEAN_NODE, UnknownService, check_protocol, detect_protocol
 from c2d_runner.ocean.wallet import NonceTracker
 
@@ -88,6 +88,17 @@ def job_dict(job: Mapping[str, Any], verdict: NodeVerdict | None = None) -> dict
     return {**job, "ok": verdict.status is not None and (verdict.succeeded or not verdict.over),
             "over": verdict.over, "succeeded": verdict.succeeded, "ran": verdict.ran, "exitCode": verdict.exit_code,
             "stopreq": verdict.stop_requested, "reason": verdict.reason}
+
+
+def failure_detail(node: NodeCompute, wallet: Any, job_id: str, job: Mapping[str, Any], verdict: NodeVerdict) -> str:
+    """What the status line alone does not say about a failed job: the log lines behind a failure
+    status (31: configuration.log), or why a job that ran failed (exit code, OOM, stop, timeout)."""
+    if verdict.succeeded or not verdict.over:
+        return ""
+    if verdict.status not in RAN and not verdict.reason_log:
+        return ""  # "22 Container creation failed" says it all
+    return node.failure_reason(wallet, job_id, job, verdict).removeprefix(verdict.reason + ": ") \
+        if verdict.reason_log else verdict.reason
 
 
 def result_logs(node: NodeCompute, wallet: Any, job_id: str, log_type: str) -> list[bytes]:
