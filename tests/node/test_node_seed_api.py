@@ -150,3 +150,21 @@ def test_insisting_on_a_protocol(httpserver, node_url):
     expect_root(httpserver)
     with pytest.raises(UnknownService, match="is an Ocean Node, but the spec says protocol: provider"):
         oc.get_c2d_environments(node_url)
+
+
+def test_one_node_and_one_budget_however_many_threads_ask(httpserver, node_url):
+    import threading
+
+    oc = OceanCompute({"METADATA_CACHE_URI": node_url})
+    httpserver.expect_request("/", method="GET").respond_with_json(node_root())
+    got = []
+    threads = [threading.Thread(target=lambda: got.append(oc.nodes.for_url(node_url))) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len({id(n) for n in got}) == 1 and oc._http.budget(node_url) is not None
+    budgets = {id(oc._http.budget(node_url))}
+    oc.nodes.for_url(node_url)
+    assert {id(oc._http.budget(node_url))} == budgets
+    oc.close()

@@ -121,6 +121,7 @@ class NodeCompute:
         self._listing: tuple[float, dict[str, dict]] | None = None
         self._results: dict[str, tuple[NodeResult, ...]] = {}  # last listing seen per job
         self._lock = threading.Lock()
+        self._start_lock = threading.Lock()
 
     @property
     def url(self) -> str:
@@ -143,14 +144,17 @@ class NodeCompute:
                 f"environment {choice.env.id} of {self.url} is paid: a paid start on an Ocean Node needs an "
                 "on-chain escrow payment, which this client cannot make yet; nothing was sent")
         body = free_start_body(choice, algorithm, datasets, queue_max_wait)
-        deadline = self._clock() + BUSY_WAIT
-        while True:
-            try:
-                return str(self.client.free_start(wallet, body)["jobId"])
-            except NodeError as exc:
-                if exc.status != 400 or not any(b in exc.detail for b in _BUSY) or self._clock() >= deadline:
-                    raise
-            self._sleep(BUSY_POLL)  # the node is busy with other jobs (ours or others'): wait for a slot
+        # One start at a time: while the node is busy, one job asks again every BUSY_POLL seconds
+        # and the others queue here instead of spending the node's request allowance.
+        with self._start_lock:
+            deadline = self._clock() + BUSY_WAIT
+            while True:
+                try:
+                    return str(self.client.free_start(wallet, body)["jobId"])
+                except NodeError as exc:
+                    if exc.status != 400 or not any(b in exc.detail for b in _BUSY) or self._clock() >= deadline:
+                        raise
+                self._sleep(BUSY_POLL)  # busy with other jobs (ours or others'): wait for a slot
 
     # -- status ----------------------------------------------------------------------------
     @redacts_wallet_key

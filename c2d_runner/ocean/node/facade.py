@@ -62,14 +62,16 @@ class NodeTargets:
             found = None
         if found is not None:
             check_protocol(found, self._protocol, base)
-        node = None
-        if found == OCEAN_NODE:
-            self._http.set_budget(base, RequestBudget(self._per_minute or DEFAULT_PER_MINUTE,
-                                                      clock=self._clock, sleep=self._sleep))
-            node = NodeCompute(NodeClient(base, self._http, self._root(base), self._nonces),
-                               sleep=self._sleep, clock=self._clock)
-        with self._lock:
-            return self._nodes.setdefault(base, node)
+        with self._lock:  # one NodeCompute and one budget per node, however many threads ask at once
+            if base not in self._nodes:
+                node = None
+                if found == OCEAN_NODE:
+                    self._http.set_budget(base, RequestBudget(self._per_minute or DEFAULT_PER_MINUTE,
+                                                              clock=self._clock, sleep=self._sleep))
+                    node = NodeCompute(NodeClient(base, self._http, self._root(base), self._nonces),
+                                       sleep=self._sleep, clock=self._clock)
+                self._nodes[base] = node
+            return self._nodes[base]
 
 
 def environment_dict(env: NodeEnvironment) -> dict[str, Any]:
