@@ -443,7 +443,9 @@ def status(job_id, runs):
 @click.option("--type", "log_type", default="algorithmLog", show_default=True,
               help="Result type to print: algorithmLog, configurationLog (or the Provider's configrationLog), "
                    "output, ...")
-def logs(job_id, runs, log_type):
+@click.option("--follow", is_flag=True, help="Ocean Node: stream a running job's output as it comes "
+              "(computeStreamableLogs), then print its stored log.")
+def logs(job_id, runs, log_type, follow):
     """Print the logs of a job from an earlier run."""
     from c2d_runner.connect import job_session
     from c2d_runner.engine.jobrun import PROVISIONING_LOGS
@@ -452,15 +454,35 @@ def logs(job_id, runs, log_type):
     # The provisioning log is configrationLog [sic] on a Provider and configurationLog on a node: either finds it.
     wanted = set(PROVISIONING_LOGS) if log_type in PROVISIONING_LOGS else {log_type}
     with job_session(job_id, runs) as (record, conn):
+        if follow and _follow(conn, record.provider, job_id):
+            return
         job = conn.compute.job_status(record.dataset_did, record.provider, job_id, conn.wallet)
         types = [item.type for item in job.results]
         if not wanted.intersection(types):
             raise UsageError(f"job {job_id} has no {log_type} result (its results: "
                              f"{', '.join(dict.fromkeys(types)) or 'none yet'})")
-        chunks = [conn.compute.result(record.dataset_did, record.provider, job_id, item.index, conn.wallet)
-                  for item in job.results if item.type in wanted]
+        # By type through the client: a node's algorithm.log arrives as plain text, its framing removed.
+        chunks = [chunk for kind in dict.fromkeys(t for t in types if t in wanted)
+                  for chunk in conn.compute.compute_job_result_logs(record.dataset_did, record.provider, job_id,
+                                                                    conn.wallet, kind)]
     for chunk in chunks:
         click.echo(chunk.decode("utf-8", errors="replace"), nl=False)
+
+
+def _follow(conn, provider: str, job_id: str) -> bool:
+    """Stream a running node job's output; False when the job no longer runs (print the stored log)."""
+    from c2d_runner.ocean.errors import ProviderError
+
+    node = conn.compute.nodes.for_url(provider)
+    if node is None:
+        raise click.UsageError("--follow needs an Ocean Node (a Provider has no live logs)")
+    try:
+        node.follow_logs(conn.wallet, job_id, lambda text: click.echo(text, nl=False))
+    except ProviderError as exc:
+        if exc.status == 404:  # "Job not found or not running": it is over, its log is stored
+            return False
+        raise
+    return True
 
 
 @main.command(short_help="Download the results of a job from an earlier run.")
