@@ -106,14 +106,15 @@ class Resolver:
         """The ResolvedJob, or None and every reason it cannot run."""
         from c2d_runner.ocean import AlgorithmMetadata, ComputeInput
         from c2d_runner.ocean.errors import DDONotFound, OceanError, ServiceError
-        from c2d_runner.ocean.protocol import UnknownService
 
         try:
-            node = self.node()
-        except UnknownService as exc:
-            return None, [str(exc)]
+            if not isinstance(job.dataset, UrlDatasetRef):
+                self.ddo(job.dataset.did)  # the DDO first, as ever: a Provider run starts there
+            node = self.node()  # a target that is neither a Provider nor a node raises UnknownService
+        except DDONotFound as exc:
+            return None, [f"DDO not found: {exc.detail}"]
         except ServiceError as exc:
-            if exc.status is None or exc.status >= 500:
+            if exc.exit_code == exitcodes.INFRASTRUCTURE:
                 raise InfrastructureError(str(exc)) from None
             return None, [str(exc)]
         if node is not None:
@@ -185,7 +186,7 @@ class Resolver:
         except DDONotFound as exc:
             return None, [f"DDO not found: {exc.detail}"]
         except ServiceError as exc:
-            if exc.status is None or exc.status >= 500:
+            if exc.exit_code == exitcodes.INFRASTRUCTURE:
                 raise InfrastructureError(str(exc)) from None
             return None, [str(exc)]
         except OceanError as exc:

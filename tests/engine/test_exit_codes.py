@@ -50,7 +50,7 @@ def test_2_missing_consumer_key_with_a_provider_target(tmp_path, world):
     spec = write_spec(tmp_path, "nokey", jobs_on(world))
     result = run("run", spec, "--target", "http://127.0.0.1:9", "--chain-id", "8996", cwd=tmp_path)
     assert result.exit_code == 2, result.output
-    assert result.stderr.strip() == "Error: a real provider needs a consumer key: set consumer.key in the spec"
+    assert result.stderr.strip() == "Error: a real Ocean Node or Provider needs a consumer key: set consumer.key in the spec"
 
 
 def test_2_misspelt_fault_profile_is_refused_by_validate_and_run(tmp_path, world):

@@ -11,6 +11,7 @@ import threading
 from typing import Any, Callable, Mapping
 
 from c2d_runner.ocean.budget import DEFAULT_PER_MINUTE, RequestBudget
+from c2d_runner.ocean.errors import ProviderError
 from c2d_runner.ocean.http import HttpClient, base_url
 from c2d_runner.ocean.node.client import NodeClient
 from c2d_runner.ocean.node.compute import NodeCompute
@@ -40,7 +41,14 @@ class NodeTargets:
     def protocol(self, url: str) -> str:
         """"ocean-node" or "provider" for a service URL (root read once; UnknownService otherwise)."""
         base = base_url(url)
-        found = detect_protocol(self._root(base), base)
+        try:
+            root = self._root(base)
+        except ProviderError as exc:
+            if exc.status is None or exc.status >= 500:
+                raise  # unreachable or failing: not a verdict on what it is
+            raise UnknownService(f"{base} is neither an Ocean Provider nor an Ocean Node: GET / answered "
+                                 f"HTTP {exc.status}: {exc.detail}") from None
+        found = detect_protocol(root, base)
         check_protocol(found, self._protocol, base)
         return found
 
