@@ -201,7 +201,8 @@ def _target(value: str | None, chain_id: int | None):
         raise click.BadParameter(str(exc), param_hint="--target") from None
 
 
-TARGET_HELP = "Where to run, overriding the spec: mock, mock:WORLD.yaml, or PROVIDER_URL[,AQUARIUS_URL]."
+TARGET_HELP = ("Where to run, overriding the spec: mock, mock:WORLD.yaml, an Ocean Node URL, or "
+               "PROVIDER_URL[,AQUARIUS_URL].")
 
 
 def _load_all(specs: tuple[str, ...]) -> list:
@@ -249,7 +250,7 @@ FAULTS = ["none", "flaky", "slow", "stuck", "failing", "missing-result"]
 @main.command(short_help="Run specs' jobs and check their expectations.")
 @click.argument("specs", nargs=-1, required=True, type=click.Path())
 @click.option("--target", help=TARGET_HELP)
-@click.option("--chain-id", type=int, help="Chain id of the assets, with a provider --target.")
+@click.option("--chain-id", type=int, help="Chain id of the assets, with an Ocean Provider --target (an Ocean Node needs none).")
 @click.option("--jobs", "-j", "parallel", type=click.IntRange(1, 64), default=4, show_default=True,
               help="Jobs in flight at once.")
 @click.option("--only", multiple=True, metavar="JOB", help="Run only this job (or matrix job); repeatable.")
@@ -327,7 +328,7 @@ def _runs_summary(outcomes, specs: int) -> str:
 @main.command(short_help="Show what a run would do; start nothing.")
 @click.argument("specs", nargs=-1, required=True, type=click.Path())
 @click.option("--target", help=TARGET_HELP)
-@click.option("--chain-id", type=int, help="Chain id of the assets, with a provider --target.")
+@click.option("--chain-id", type=int, help="Chain id of the assets, with an Ocean Provider --target (an Ocean Node needs none).")
 @click.option("--only", multiple=True, metavar="JOB", help="Plan only this job; repeatable.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @variable_options
@@ -402,7 +403,7 @@ def _plan_lines(job: dict) -> list[str]:
 @main.command(short_help="Check that a spec's lock file still holds.")
 @click.argument("spec", type=click.Path(dir_okay=False))
 @click.option("--target", help=TARGET_HELP)
-@click.option("--chain-id", type=int, help="Chain id of the assets, with a provider --target.")
+@click.option("--chain-id", type=int, help="Chain id of the assets, with an Ocean Provider --target (an Ocean Node needs none).")
 def verify(spec, target, chain_id):
     """Tell whether SPEC's lock file still holds for the current DDOs, algorithm and data, without running.
 

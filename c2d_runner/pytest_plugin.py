@@ -56,7 +56,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="run collected spec files here instead of their own target: mock, mock:WORLD.yaml, "
                          "or PROVIDER_URL[,AQUARIUS_URL] (as `c2d run --target`).")
     group.addoption("--c2d-chain-id", type=int, metavar="N",
-                    help="chain id of the assets, with a provider --c2d-target.")
+                    help="chain id of the assets, with an Ocean Provider --c2d-target (an Ocean Node needs none).")
     group.addoption("--c2d-out", metavar="DIR",
                     help="keep the spec items' run folders here (default: under pytest's basetemp).")
     parser.addini("c2d_spec_glob", type="args", default=[DEFAULT_SPEC_GLOB],
