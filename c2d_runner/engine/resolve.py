@@ -105,18 +105,17 @@ class Resolver:
     def resolve(self, job: JobPlan) -> tuple[ResolvedJob | None, list[str]]:
         """The ResolvedJob, or None and every reason it cannot run."""
         from c2d_runner.ocean import AlgorithmMetadata, ComputeInput
-        from c2d_runner.ocean.errors import DDONotFound, OceanError, ServiceError
+        from c2d_runner.ocean.errors import OceanError
+        from c2d_runner.ocean.protocol import UnknownService
 
         try:
             if not isinstance(job.dataset, UrlDatasetRef):
                 self.ddo(job.dataset.did)  # the DDO first, as ever: a Provider run starts there
-            node = self.node()  # a target that is neither a Provider nor a node raises UnknownService
-        except DDONotFound as exc:
-            return None, [f"DDO not found: {exc.detail}"]
-        except ServiceError as exc:
-            if exc.exit_code == exitcodes.INFRASTRUCTURE:
-                raise InfrastructureError(str(exc)) from None
-            return None, [str(exc)]
+            node = self.node()
+        except UnknownService:
+            raise  # the target is neither a Provider nor a node: not a problem of this job
+        except OceanError as exc:
+            return None, _problems_of(exc)
         if node is not None:
             return self._resolve_node(job, node)
         if self.chain_id is None:
@@ -153,14 +152,8 @@ class Resolver:
                 environment = self._environment(dataset.service.service_endpoint, job.environment, problems)
             else:
                 environment = None
-        except DDONotFound as exc:
-            return None, [f"DDO not found: {exc.detail}"]
-        except ServiceError as exc:
-            if exc.exit_code == exitcodes.INFRASTRUCTURE:
-                raise InfrastructureError(str(exc)) from None
-            return None, [str(exc)]
         except OceanError as exc:
-            return None, [str(exc)]
+            return None, _problems_of(exc)
         if problems:
             return None, problems
         hashes = {job.dataset.did: ddo_hash(dataset_ddo)}
@@ -175,7 +168,7 @@ class Resolver:
     def _resolve_node(self, job: JobPlan, node) -> tuple[ResolvedJob | None, list[str]]:
         """A node job: URL or DID datasets, the algorithm, and the environment by the node's rules."""
         from c2d_runner.engine.noderesolve import resolve_node_job
-        from c2d_runner.ocean.errors import DDONotFound, OceanError, ServiceError
+        from c2d_runner.ocean.errors import OceanError
         from c2d_runner.ocean.messages import parse_environment
         from c2d_runner.ocean.node.facade import environment_dict
 
@@ -183,14 +176,8 @@ class Resolver:
             if self._node_envs is None:
                 self._node_envs = node.environments()
             parts, problems = resolve_node_job(job, node, self.ddo, self._node_envs)
-        except DDONotFound as exc:
-            return None, [f"DDO not found: {exc.detail}"]
-        except ServiceError as exc:
-            if exc.exit_code == exitcodes.INFRASTRUCTURE:
-                raise InfrastructureError(str(exc)) from None
-            return None, [str(exc)]
         except OceanError as exc:
-            return None, [str(exc)]
+            return None, _problems_of(exc)
         if parts is None:
             return None, problems
         ddos = [i.ddo for i in (parts["dataset"], *parts["additional"]) if i.ddo is not None]
@@ -244,6 +231,18 @@ class Resolver:
         problems.append(f"environment {choice!r} not found at {provider} (there are: "
                         f"{', '.join(e.id for e in envs)})")
         return None
+
+
+def _problems_of(exc) -> list[str]:
+    """A client error met while planning, as the job's problems; a service that gave no answer (or
+    a 5xx) stops the whole plan instead (InfrastructureError, exit 3)."""
+    from c2d_runner.ocean.errors import DDONotFound, ServiceError
+
+    if isinstance(exc, DDONotFound):
+        return [f"DDO not found: {exc.detail}"]
+    if isinstance(exc, ServiceError) and exc.exit_code == exitcodes.INFRASTRUCTURE:
+        raise InfrastructureError(str(exc)) from None
+    return [str(exc)]
 
 
 def _raw_metadata(raw: RawAlgorithm, cls):

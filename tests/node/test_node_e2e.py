@@ -5,15 +5,13 @@ from __future__ import annotations
 import functools
 import http.server
 import json
-import os
 import textwrap
 import threading
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from c2d_runner.cli import main
+from tests.engine.test_run import c2d
 
 IRIS = "did:op:621ce210d3b287ad78837aef311a6e5c4aaab80cd8e294a737945a1414ffa93e"
 STATS = "did:op:06021804ada2eff0cbd121bc1a4074fef2ac069a86a27a81e68019358a1c5c92"
@@ -48,15 +46,6 @@ def data_url(tmp_path):
     server.shutdown()
     server.server_close()
     thread.join()
-
-
-def c2d(*args, cwd: Path):
-    old = os.getcwd()
-    os.chdir(cwd)
-    try:
-        return CliRunner().invoke(main, list(map(str, args)), catch_exceptions=False)
-    finally:
-        os.chdir(old)
 
 
 def spec(tmp_path: Path, jobs: str) -> Path:
