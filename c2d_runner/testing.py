@@ -190,7 +190,7 @@ class MockPool:
         """The session's mock for a MockTarget, as a running Endpoint; the mock's C2DError when it cannot start."""
         from c2d_runner.connect import mock_endpoint
 
-        mock = self.mock(target.world, target.faults, target.seed, getattr(target, "protocol", "provider"))
+        mock = self.mock(target.world, target.faults, target.seed, getattr(target, "protocol", None) or "provider")
         return mock_endpoint(mock.ocean, target.describe())
 
     def close(self) -> list[str]:
