@@ -156,7 +156,7 @@ def test_one_node_and_one_budget_however_many_threads_ask(httpserver, node_url):
     import threading
 
     oc = OceanCompute({"METADATA_CACHE_URI": node_url})
-    httpserver.expect_request("/", method="GET").respond_with_json(node_root())
+    httpserver.expect_oneshot_request("/", method="GET").respond_with_json(node_root())  # read once
     got = []
     threads = [threading.Thread(target=lambda: got.append(oc.nodes.for_url(node_url))) for _ in range(8)]
     for t in threads:

@@ -59,27 +59,27 @@ class NodeTargets:
         wrong); the runner refuses such a target up front with `protocol()`.
         """
         base = base_url(url)
+        # Held while the root is read: threads asking at once wait for one read (the root is read
+        # once per run) and get one NodeCompute and one request budget.
         with self._lock:
-            if base in self._nodes:
-                return self._nodes[base]
+            if base not in self._nodes:
+                self._nodes[base] = self._open(base)
+            return self._nodes[base]
+
+    def _open(self, base: str) -> NodeCompute | None:
         try:
             found = detect_protocol(self._root(base), base)
         except UnknownService:
             if self._protocol == OCEAN_NODE:
                 raise
-            found = None
-        if found is not None:
-            check_protocol(found, self._protocol, base)
-        with self._lock:  # one NodeCompute and one budget per node, however many threads ask at once
-            if base not in self._nodes:
-                node = None
-                if found == OCEAN_NODE:
-                    self._http.set_budget(base, RequestBudget(self._per_minute or DEFAULT_PER_MINUTE,
-                                                              clock=self._clock, sleep=self._sleep))
-                    node = NodeCompute(NodeClient(base, self._http, self._root(base), self._nonces),
-                                       sleep=self._sleep, clock=self._clock)
-                self._nodes[base] = node
-            return self._nodes[base]
+            return None
+        check_protocol(found, self._protocol, base)
+        if found != OCEAN_NODE:
+            return None
+        self._http.set_budget(base, RequestBudget(self._per_minute or DEFAULT_PER_MINUTE,
+                                                  clock=self._clock, sleep=self._sleep))
+        return NodeCompute(NodeClient(base, self._http, self._root(base), self._nonces),
+                           sleep=self._sleep, clock=self._clock)
 
 
 def environment_dict(env: NodeEnvironment) -> dict[str, Any]:
