@@ -122,8 +122,6 @@ class Resolver:
             return None, [f"{self.target_url} is an Ocean Provider: give the target a chain_id"]
         if any(isinstance(ref, UrlDatasetRef) for ref in (job.dataset, *job.additional_datasets)):
             return None, ["a dataset by url needs an Ocean Node target; this target is an Ocean Provider"]
-        if isinstance(job.algorithm, RawAlgorithm) and not job.algorithm.checksum:
-            return None, ["a Provider needs the raw algorithm's container.checksum ('sha256:' + 64 hex digits)"]
         problems: list[str] = []
         try:
             dataset, dataset_ddo = self._input(job.dataset, problems, main=True)

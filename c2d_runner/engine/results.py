@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 from c2d_runner import exitcodes
 from c2d_runner.engine.outcome import ResultRecord
 from c2d_runner.engine.unpack import unpack_output_archive
+from c2d_runner.ocean.records import OutputsArchive
 from c2d_runner.errors import C2DError, JobFailure
 
 if TYPE_CHECKING:
@@ -71,7 +72,7 @@ def download_results(
         record = ResultRecord(item.index, name, item.type, target, got.size, got.sha256)
         if on_result is not None:
             on_result(record, got)
-        if got.archive:  # an Ocean Node's outputs.tar: kept beside outputs/, unpacked into it
+        if isinstance(got, OutputsArchive):  # an Ocean Node's outputs.tar: kept beside outputs/, unpacked into it
             try:
                 records += unpack_output_archive(folder, record)
             except ValueError as exc:

@@ -48,7 +48,7 @@ from c2d_runner.ocean.node import facade as node_facade
 from c2d_runner.ocean.node.compute import job_status as node_job_status
 from c2d_runner.ocean.node.status import judge
 from c2d_runner.ocean.provider import ProviderClient
-from c2d_runner.ocean.records import ComputeEnvironment, InitializeResult, JobStatus, ResultFile
+from c2d_runner.ocean.records import ComputeEnvironment, InitializeResult, JobStatus, OutputsArchive, ResultFile
 from c2d_runner.ocean.wallet import NonceTracker
 from c2d_runner.redaction import redacts_wallet_key
 
@@ -491,7 +491,7 @@ class OceanCompute:
                 raise JobNotFound(f"job {job_id} lists no result {index}")
             target = dest / (Path(entry.filename).name or f"result-{index}") if dest.is_dir() else dest
             size, sha = node.save(wallet, job_id, entry, target)
-            return ResultFile(target.name, size, sha, archive=entry.type == "output")
+            return (OutputsArchive if entry.type == "output" else ResultFile)(target.name, size, sha)
         response = self._open_result(service, job_id, index, wallet)
         endpoint = f"GET {response.url.split('?')[0]}"
         try:

@@ -138,10 +138,14 @@ class InitializeResult:
 
 
 class ResultFile(NamedTuple):
-    """A downloaded result: the provider's file name, its size in bytes and sha256 hex; `archive`
-    when it is a tar of the job's outputs folder (an Ocean Node's outputs.tar) to unpack."""
+    """A downloaded result: the provider's file name, its size in bytes and sha256 hex."""
 
     filename: str
     size: int
     sha256: str
-    archive: bool = False
+
+
+class OutputsArchive(ResultFile):
+    """A downloaded tar of the job's whole outputs folder (an Ocean Node's outputs.tar), to unpack."""
+
+    __slots__ = ()

@@ -103,3 +103,24 @@ def test_json_equality_keeps_booleans_apart_from_numbers(tmp_path):
     results = check_expectations(Expectations(outputs=(OutputExpectation("m.json", json=checks),)), final=at(70),
                                  duration=1, outputs={"m.json": out}, log_text="")
     assert [r.ok for r in results[2:]] == [False, False, False, True]
+
+
+def test_exit_code_expectations_on_a_target_that_reports_one():
+    from c2d_runner.ocean.records import JobStatus
+
+    crashed = JobStatus("j", 71, "Job settling", terminal=True, succeeded=False, exit_code=3,
+                        reason="the algorithm exited with code 3")
+    assert failed(check_expectations(Expectations(), final=crashed, duration=1, outputs={}, log_text="")) == [
+        "status: expected finished, got 71 Job settling (the algorithm exited with code 3) [FAILED]"]
+    assert failed(check_expectations(Expectations(exit_code=3), final=crashed, duration=1, outputs={},
+                                     log_text="")) == []
+    assert failed(check_expectations(Expectations(exit_code=2), final=crashed, duration=1, outputs={},
+                                     log_text="")) == ["exit_code: expected 2, got 3 [FAILED]"]
+    provisioning = JobStatus("j", 31, "Data provisioning failed", terminal=True)
+    assert failed(check_expectations(Expectations(exit_code=0), final=provisioning, duration=1, outputs={},
+                                     log_text="")) == [
+        "status: expected finished (ran to its end), got 31 Data provisioning failed [FAILED]",
+        "exit_code: expected 0, got not reported [FAILED]"]
+    stopped = JobStatus("j", 71, "Job settling", terminal=True, exit_code=137, stop_requested=1)
+    assert "status: expected finished (ran to its end)" in failed(check_expectations(
+        Expectations(exit_code=137), final=stopped, duration=1, outputs={}, log_text=""))[0]

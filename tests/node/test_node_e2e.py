@@ -101,10 +101,10 @@ def test_exit_codes_and_provisioning_failures(tmp_path, data_url):
     assert result.exit_code == 1, result.output
     assert "crash-expected: PASSED" in result.output
     crash = result.output.split("job crash FAILED")[1].split("job missing")[0]
-    assert "exit_code\n    expected: 0\n    got:      3" in crash and "| bye" in crash
+    assert "got:      71 Job settling (the algorithm exited with code 3)" in crash and "| bye" in crash
     assert "missing: FAILED (31 Data provisioning failed" in result.output
     missing = result.output.split("job missing FAILED")[1]
-    assert "got:      31 Data provisioning failed: " in missing and "status code 404" in missing  # the log tail
+    assert "got:      31 Data provisioning failed (" in missing and "status code 404" in missing  # the log tail
 
 
 def test_published_algorithm_on_a_did_dataset(tmp_path):
@@ -151,7 +151,8 @@ def test_seed_api_on_the_mock_node(tmp_path, data_url):
         job_id = oc.start_free(mock.url, wallet, env["id"], [UrlDataset(f"{data_url}/data.csv")],
                                algorithm_meta=meta, envs={"MODE": "seed"})
         final = oc.wait(mock.url, mock.url, job_id, wallet, timeout=120)
-        assert final["ok"] and final["succeeded"] and final["exitCode"] == 0
+        assert final.ok and final.succeeded and final.exit_code == 0 and final.job_id == job_id
+        assert oc.status(mock.url, mock.url, job_id, wallet)["exitCode"] == 0  # ocean.py's dict, with ok
         [log] = oc.compute_job_result_logs(mock.url, mock.url, job_id, wallet, "algorithmLog")
         assert b"mode=seed" in log
         assert oc.requests_by_endpoint["GET /"] == 1 and oc.requests_by_endpoint["GET /api/services/nonce"] == 1

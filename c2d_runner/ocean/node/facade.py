@@ -105,10 +105,10 @@ def failure_detail(node: NodeCompute, wallet: Any, job_id: str, job: Mapping[str
     status (31: configuration.log), or why a job that ran failed (exit code, OOM, stop, timeout)."""
     if verdict.succeeded or not verdict.over:
         return ""
-    if verdict.status not in RAN and not verdict.reason_log:
-        return ""  # "22 Container creation failed" says it all
-    return node.failure_reason(wallet, job_id, job, verdict).removeprefix(verdict.reason + ": ") \
-        if verdict.reason_log else verdict.reason
+    if verdict.reason_log:
+        full = node.failure_reason(wallet, job_id, job, verdict)
+        return full.removeprefix(verdict.reason + ": ") if full != verdict.reason else ""
+    return verdict.reason if verdict.status in RAN else ""  # "22 Container creation failed" says it all
 
 
 def result_logs(node: NodeCompute, wallet: Any, job_id: str, log_type: str) -> list[bytes]:
