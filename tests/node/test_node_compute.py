@@ -128,7 +128,7 @@ def test_provisioning_failure_reason_has_the_configuration_log_tail(httpserver, 
     job, verdict = compute.wait(wallet, JOB_ID, 60)
     assert verdict.over and not verdict.succeeded
     assert compute.failure_reason(wallet, JOB_ID, job, verdict) == (
-        "status 31 Data provisioning failed: Downloading asset 0 to /data/inputs/ | Unable to write input data to "
+        "status 31 Data provisioning failed: Unable to write input data to "
         "path: /x/missing.csv: Request failed with status code 404")
 
 

@@ -45,7 +45,7 @@ FAILURE_STATUSES = frozenset({2, 11, 13, 14, 21, 22, 31, 32, 33, 41, 42, 61, 62}
 REASON_LOG = {31: "configurationLog", 32: "configurationLog", 33: "configurationLog",
               11: "imageLog", 13: "imageLog", 14: "imageLog"}
 EXIT_KILLED = 137  # SIGKILL: what a stop and a maxJobDuration kill both leave
-_LOG_TAIL_LINES = 2
+_LOG_TAIL_LINES = 1  # the line that says what went wrong (the rest is paths)
 
 
 def status_text(code: int | None) -> str:
