@@ -108,19 +108,20 @@ def test_json_equality_keeps_booleans_apart_from_numbers(tmp_path):
 def test_exit_code_expectations_on_a_target_that_reports_one():
     from c2d_runner.ocean.records import JobStatus
 
+    def check(expect, final):
+        return failed(check_expectations(expect, final=final, duration=1, outputs={}, log_text="",
+                                         exit_code=final.exit_code))
+
     crashed = JobStatus("j", 71, "Job settling", terminal=True, succeeded=False, exit_code=3,
                         reason="the algorithm exited with code 3")
-    assert failed(check_expectations(Expectations(), final=crashed, duration=1, outputs={}, log_text="")) == [
-        "status: expected finished, got 71 Job settling (the algorithm exited with code 3) [FAILED]"]
-    assert failed(check_expectations(Expectations(exit_code=3), final=crashed, duration=1, outputs={},
-                                     log_text="")) == []
-    assert failed(check_expectations(Expectations(exit_code=2), final=crashed, duration=1, outputs={},
-                                     log_text="")) == ["exit_code: expected 2, got 3 [FAILED]"]
+    assert check(Expectations(), crashed) == [
+        "status: expected finished (70), got 71 Job settling, exit code 3 (the algorithm exited with code 3) [FAILED]",
+        "exit_code: expected 0, got 3 [FAILED]"]
+    assert check(Expectations(exit_code=3), crashed) == []  # ran to its end with the expected code
+    assert check(Expectations(exit_code=2), crashed) == ["exit_code: expected 2, got 3 [FAILED]"]
     provisioning = JobStatus("j", 31, "Data provisioning failed", terminal=True)
-    assert failed(check_expectations(Expectations(exit_code=0), final=provisioning, duration=1, outputs={},
-                                     log_text="")) == [
+    assert check(Expectations(exit_code=0), provisioning) == [
         "status: expected finished (ran to its end), got 31 Data provisioning failed [FAILED]",
         "exit_code: expected 0, got not reported [FAILED]"]
     stopped = JobStatus("j", 71, "Job settling", terminal=True, exit_code=137, stop_requested=1)
-    assert "status: expected finished (ran to its end)" in failed(check_expectations(
-        Expectations(exit_code=137), final=stopped, duration=1, outputs={}, log_text=""))[0]
+    assert check(Expectations(exit_code=137), stopped)[0].startswith("status: expected finished (ran to its end)")

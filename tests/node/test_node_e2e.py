@@ -101,7 +101,7 @@ def test_exit_codes_and_provisioning_failures(tmp_path, data_url):
     assert result.exit_code == 1, result.output
     assert "crash-expected: PASSED" in result.output
     crash = result.output.split("job crash FAILED")[1].split("job missing")[0]
-    assert "got:      71 Job settling (the algorithm exited with code 3)" in crash and "| bye" in crash
+    assert "got:      71 Job settling, exit code 3 (the algorithm exited with code 3)" in crash and "| bye" in crash, crash
     assert "missing: FAILED (31 Data provisioning failed" in result.output
     missing = result.output.split("job missing FAILED")[1]
     assert "got:      31 Data provisioning failed (" in missing and "status code 404" in missing  # the log tail

@@ -93,7 +93,7 @@ def test_unknown_key_in_a_target_alternative_is_positioned(tmp_path):
     spec.write_text((SPECS / "hello.yaml").read_text().replace("version: 1", "version: 1\ntarget: {mock: null, bogus: 1}"))
     plan, problems = check_file(spec)
     assert plan is None
-    assert [(p.line, p.message) for p in problems] == [(5, "unknown key 'bogus'; expected one of mock, faults, seed")]
+    assert [(p.line, p.message) for p in problems] == [(5, "unknown key 'bogus'; expected one of mock, faults, seed, protocol")]
 
 
 def test_faults_alone_mean_the_default_world(tmp_path):
@@ -105,11 +105,12 @@ def test_faults_alone_mean_the_default_world(tmp_path):
 
 
 def test_a_provider_without_its_chain_id_is_told_so(tmp_path):
+    # Without a protocol the URL may be an Ocean Node, which needs no chain id; a Provider does.
     spec = tmp_path / "s.yaml"
     spec.write_text((SPECS / "hello.yaml").read_text().replace(
-        "version: 1", "version: 1\ntarget: {provider: 'https://p.example'}"))
+        "version: 1", "version: 1\ntarget: {provider: 'https://p.example', protocol: provider}"))
     _, problems = check_file(spec)
-    assert any(p.message == "missing required key 'chain_id'" for p in problems), problems
+    assert any(p.message == "a Provider target needs chain_id (the chain of the assets)" for p in problems), problems
 
 
 def test_the_fast_path_leaves_the_shared_schema_as_written():
