@@ -33,7 +33,6 @@ from c2d_runner import wire
 from c2d_runner.ocean import OceanCompute
 from c2d_runner.ocean.inputs import AlgorithmMetadata
 from c2d_runner.ocean.node.compute import UrlDataset
-from c2d_runner.ocean.node.results import parse_results
 
 ALGO = ("import os, time\nrows = open('/data/inputs/data.csv').read().splitlines()\n"
         "print('rows', len(rows))\nos.makedirs('/data/outputs', exist_ok=True)\n"
@@ -79,12 +78,12 @@ class Recorder:
         return sum(1 for *_, status in self.sent if status == 429)
 
 
-def run_job(compute: OceanCompute, url: str, wallet, data_url: str, meta: AlgorithmMetadata, folder: Path) -> dict:
+def run_job(compute: OceanCompute, url: str, wallet, data_url: str, meta: AlgorithmMetadata, folder: Path):
     """One free job: start, wait, fetch the algorithm log and the outputs; its final status."""
     job_id = compute.start_free(url, wallet, "free", [UrlDataset(data_url)], algorithm_meta=meta,
                                 max_job_duration=120)
     final = compute.wait(url, url, job_id, wallet, timeout=900)
-    for result in parse_results(final.get("results")):
+    for result in final.results:
         if result.type in ("algorithmLog", "output"):
             compute.download_result(url, url, job_id, result.index, wallet, folder / f"{job_id[-8:]}-{result.filename}")
     return final
@@ -106,8 +105,8 @@ def one_job(label: str, url: str, data_url: str, meta: AlgorithmMetadata, folder
         wall = time.perf_counter() - began
     routes = recorder.by_route()
     polls = routes.get("GET /api/services/compute", 0)
-    print(f"\n[{label}] one free job: {wall:.2f} s, final {final['status']} {final['statusText'].strip()} "
-          f"exit {final['exitCode']}, {len(recorder.sent)} requests ({polls} status polls)")
+    print(f"\n[{label}] one free job: {wall:.2f} s, final {final.describe()} exit {final.exit_code}, "
+          f"{len(recorder.sent)} requests ({polls} status polls)")
     for route, count in sorted(routes.items()):
         print(f"    {count:4d}  {route}")
     print(f"  ocean.js 8.x for the same calls and polls: {oceanjs_model(routes)} requests "
@@ -118,7 +117,7 @@ def concurrent(label: str, url: str, data_url: str, meta: AlgorithmMetadata, fol
     wallet = wire.key_wallet(KEY)
     with OceanCompute({"METADATA_CACHE_URI": url, "REQUEST_TIMEOUT": 30}) as compute:
         recorder = Recorder(compute, url)
-        finals: list[dict] = []
+        finals: list = []
         errors: list[str] = []
 
         def one() -> None:
@@ -134,7 +133,7 @@ def concurrent(label: str, url: str, data_url: str, meta: AlgorithmMetadata, fol
         for t in threads:
             t.join()
         wall = time.perf_counter() - began
-    ok = sum(1 for f in finals if f.get("succeeded"))
+    ok = sum(1 for f in finals if f.succeeded)
     print(f"\n[{label}] {jobs} concurrent jobs: {ok}/{jobs} succeeded in {wall:.1f} s; {len(recorder.sent)} requests, "
           f"busiest minute {recorder.busiest_minute()} (node default limit 30), {recorder.rate_limited()} answered 429")
     for error in errors:
