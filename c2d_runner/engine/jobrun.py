@@ -1,6 +1,7 @@
 """Run one resolved job: order, start (never twice), wait on the numeric status, download, check."""
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from dataclasses import dataclass, field
@@ -14,12 +15,14 @@ from c2d_runner.engine.outcome import (ERROR, FAILED, PASSED, JobOutcome, Result
 from c2d_runner.engine.ports import ComputeClient, Progress, Wallet
 from c2d_runner.engine.resolve import ResolvedJob
 from c2d_runner.engine.results import download_results, is_unreachable
+from c2d_runner.engine.starting import StartPolicy, reconcile, start_once
 from c2d_runner.wire import exit_code_from_log
 
 if TYPE_CHECKING:
     from c2d_runner.ocean.records import JobStatus, ResultFile
 
 LOG_TAIL_BYTES = 4096
+START_POLICY = StartPolicy()
 # After a timeout stop, how long to wait for the provider to publish the logs of the stopped job.
 STOP_GRACE = 15.0
 
@@ -115,13 +118,18 @@ class JobRun:
                                           self.job.algorithm_meta, self.job.custom_data, additional)
 
     def start(self) -> str:
-        """Start the job exactly once: journal first, reconcile a lost answer before any retry."""
-        from c2d_runner.ocean.errors import ProviderError
-
+        """Start the job exactly once: journal first, and never send again while it may exist
+        (engine/starting.py: a lost answer is reconciled by listing the consumer's jobs)."""
         ctx, provider = self.ctx, self.job.provider
+        sleep = functools.partial(interruptible_sleep, ctx.cancel)
         orders = self.resume.orders if self.resume else None
+
+        def lookup() -> str | None:
+            return find_started_job(ctx, provider, orders)
+
         if orders:  # a previous attempt recorded "starting" but never saw the answer
-            found = find_started_job(ctx, provider, orders)
+            found = reconcile(lookup, "the previous run ended before the start's answer came", policy=START_POLICY,
+                              sleep=sleep, clock=ctx.clock)
             if found:
                 ctx.journal.write("started", job=self.name, job_id=found, provider=provider, reconciled=True)
                 return found
@@ -132,15 +140,8 @@ class JobRun:
         ctx.journal.write("starting", job=self.name, orders=orders, provider=provider,
                           environment=self.job.environment.id, dataset=self.job.dataset.did,
                           service=self.job.dataset.service_id)
-        try:
-            job_id = self._start_request(orders)
-        except ProviderError as exc:
-            if exc.status is not None and exc.status < 500:
-                raise  # refused: the provider says nothing was started
-            # No answer, or the provider broke mid-way: the job may exist. Ask before retrying.
-            ctx.progress.job_message(self.name, f"start answer lost ({exc.detail}); checking the provider")
-            found = find_started_job(ctx, provider, orders)
-            job_id = found or self._start_request(orders)
+        job_id = start_once(lambda: self._start_request(orders), lookup, policy=START_POLICY, sleep=sleep,
+                            clock=ctx.clock, note=lambda message: ctx.progress.job_message(self.name, message))
         ctx.journal.write("started", job=self.name, job_id=job_id, provider=provider)
         return job_id
 
