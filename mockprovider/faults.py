@@ -26,6 +26,8 @@ class FaultProfile:
     error_rate: float = 0.0  # 500 / 503 / 429 on idempotent routes, before any work
     drop_rate: float = 0.0  # connection closed without an answer, idempotent routes, before any work
     start_drop_rate: float = 0.0  # answer of an EXECUTED start lost (the job exists)
+    start_busy_rate: float = 0.0  # start answered 429 with Retry-After before any work (nothing started)
+    initialize_drop_rate: float = 0.0  # answer of an EXECUTED initializeCompute lost (an order was issued)
     latency: tuple[float, float] = (0.0, 0.0)  # seconds, uniform, every route
     hold_status: int | None = None  # jobs stay this long in this status
     hold_seconds: float = 0.0
@@ -41,8 +43,11 @@ PROFILES: dict[str, FaultProfile] = {
             "flaky",
             "About 1 in 8 idempotent GETs (status, result, environments, DDO, metadata, nonce) answer 500, 503 "
             "or 429 with Retry-After: 1; 1 in 25 drop the connection; 1 in 10 starts are executed but their "
-            "answer is lost (dropped connection); 0-20 ms latency on every route.",
-            error_rate=0.125, drop_rate=0.04, start_drop_rate=0.10, latency=(0.0, 0.02),
+            "answer is lost (dropped connection) and 1 in 20 are refused with 429 and Retry-After: 1 before "
+            "they run; 1 in 20 initializeCompute calls are executed but their answer is lost; 0-20 ms latency "
+            "on every route.",
+            error_rate=0.125, drop_rate=0.04, start_drop_rate=0.10, start_busy_rate=0.05,
+            initialize_drop_rate=0.05, latency=(0.0, 0.02),
         ),
         FaultProfile("slow", "50-200 ms latency on every route.", latency=(0.05, 0.2)),
         FaultProfile("stuck", "Every job stays 3 s in status 1 (Warming up) before it is configured, like a busy cluster.", hold_status=1, hold_seconds=3.0),
@@ -102,7 +107,12 @@ def http_fault(profile: FaultProfile, seed: int, route: str, n: int) -> HttpFaul
             return HttpFault(latency, status=status, retry_after=1 if status == 429 else None)
         if roll < profile.error_rate + profile.drop_rate:
             return HttpFault(latency, drop=True)
-    elif route == "computeStart" and roll < profile.start_drop_rate:
+    elif route == "computeStart":
+        if roll < profile.start_drop_rate:
+            return HttpFault(latency, drop_after=True)
+        if roll < profile.start_drop_rate + profile.start_busy_rate:
+            return HttpFault(latency, status=429, retry_after=1)
+    elif route == "initializeCompute" and roll < profile.initialize_drop_rate:
         return HttpFault(latency, drop_after=True)
     return HttpFault(latency) if latency else NO_HTTP_FAULT
 

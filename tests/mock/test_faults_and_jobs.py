@@ -25,8 +25,13 @@ def test_flaky_faults_only_where_a_client_may_retry():
     assert any(f.status in (500, 503, 429) for f in status) and any(f.drop for f in status)
     assert all(f.retry_after == 1 for f in status if f.status == 429)
     starts = [faults.http_fault(p, 1, "computeStart", n) for n in range(400)]
-    assert not any(f.status or f.drop for f in starts)  # a start is never failed before it runs
+    # A start is failed before it runs only with a 429 (which says so, with Retry-After), never dropped.
+    assert not any(f.drop for f in starts) and {f.status for f in starts} == {None, 429}
+    assert all(f.retry_after == 1 for f in starts if f.status == 429) and 5 < sum(f.status == 429 for f in starts) < 40
     assert 10 < sum(f.drop_after for f in starts) < 80
+    # initializeCompute runs (it issues orders) and then, sometimes, its answer is lost.
+    quotes = [faults.http_fault(p, 1, "initializeCompute", n) for n in range(400)]
+    assert not any(f.status or f.drop for f in quotes) and 5 < sum(f.drop_after for f in quotes) < 40
     assert _decisions("flaky", 1) != _decisions("flaky", 2)
 
 
