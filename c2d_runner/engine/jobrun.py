@@ -199,6 +199,8 @@ class JobRun:
             if self.job_id is None:
                 self.job_id = self.start()
             final = self.wait(plan.timeout)
+            if self._failed_by_outage(final):
+                final = self._start_again(final, plan.timeout)
         except ComputeTimeout as exc:
             timed_out = True
             self.stop_remote("timeout")
@@ -234,6 +236,22 @@ class JobRun:
                             expectations=expectations, error=error, log_tail=log_text[-LOG_TAIL_BYTES:],
                             began=began, infrastructure=self.unreachable and not timed_out, exit_code=exit_code,
                             provisioning_tail=provisioning[-LOG_TAIL_BYTES:] if _failed(final) else "")
+
+    def _failed_by_outage(self, final: "JobStatus") -> bool:
+        """A resumed job that the provider failed while the earlier run could not reach it (the
+        provider died, and marked its unfinished jobs failed on restart): it never had its chance."""
+        past = self.resume.done if self.resume else None
+        return bool(past and past.get("infrastructure") and _failed(final))
+
+    def _start_again(self, final: "JobStatus", timeout: float) -> "JobStatus":
+        """Give up the job an outage failed and run the job afresh (new orders, new start)."""
+        self.ctx.journal.write("abandoned", job=self.name, job_id=self.job_id, status=final.status,
+                               reason="failed by the provider while the run could not reach it")
+        self.ctx.progress.job_message(self.name, f"job {self.job_id} was failed by the provider during the outage "
+                                                 f"({final.describe()}); starting it again")
+        self.resume, self.job_id = None, None
+        self.job_id = self.start()
+        return self.wait(timeout)
 
     def _after_stop(self) -> "JobStatus | None":
         """After a timeout stop, give the provider a moment to publish the stopped job's logs."""
