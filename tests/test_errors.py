@@ -104,7 +104,7 @@ def issubclass_by_name(name: str, base: str) -> bool:
     ("c2d_runner.ocean.protocol.UnknownService", 3), ("c2d_runner.ocean.node.outputs.UnsafeArchive", 1),
     ("c2d_runner.pytest_items.JobFailed", 1),
     ("c2d_runner.ocean.errors.OceanError", 1), ("c2d_runner.ocean.errors.AssetNotConsumable", 1),
-    ("c2d_runner.ocean.errors.ComputeTimeout", 1),
+    ("c2d_runner.ocean.errors.ComputeTimeout", 1), ("c2d_runner.engine.starting.StartUnknown", 3),
 ])
 def test_codes_of_the_main_classes(name, code):
     classes = {qualified(c): c for c in project_exceptions()}

@@ -128,3 +128,10 @@ def test_choose_by_id_prefers_the_free_block_when_it_fits():
     assert not choose_environment(envs, "0xff10-0x92f1", {"cpu": 4}, 60).free
     with pytest.raises(EnvironmentChoiceError, match="^Not enough cpu resources. Requested 3, but max is 1"):
         choose_environment(parse_node_environments([FREE_ONLY]), "0xff10-0xfree", {"cpu": 3}, None)
+
+
+def test_hostile_numbers_in_an_environment_are_unknown():
+    env, = parse_node_environments([{"id": "e", "maxJobDuration": "1e1000000", "maxJobs": "9" * 5000,
+                                     "resources": [{"id": "cpu", "total": "inf", "max": 1e308, "min": "nan"}]}])
+    assert env.max_job_duration is None and env.max_jobs is None
+    assert (env.resources[0].total, env.resources[0].max, env.resources[0].min) == (None, None, None)

@@ -96,3 +96,9 @@ def test_odd_values_do_not_crash():
     verdict = st.judge({"status": "40", "dateFinished": "0", "terminationDetails": None})
     assert verdict.status == 40 and not verdict.over and verdict.status_text == "Running algorithm "
     assert st.judge({}).status is None
+
+
+@pytest.mark.parametrize("hostile", ["9" * 5000, "1e1000000", "-1e400", 10**40, "nan", "inf"])
+def test_hostile_numbers_from_a_node_are_unknown_not_a_crash(hostile):
+    verdict = st.judge(job(hostile, finished=hostile, exit_code=hostile))
+    assert verdict.date_finished is None and not verdict.succeeded

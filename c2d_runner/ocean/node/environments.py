@@ -14,6 +14,7 @@ from c2d_runner.ocean.errors import OceanError
 # A node's resources and prices are the records the engine reads (ocean/records.py), under the node's names.
 from c2d_runner.ocean.records import Fee as NodePrice
 from c2d_runner.ocean.records import Resource as NodeResource
+from c2d_runner.wire import bounded_number
 
 
 class EnvironmentChoiceError(OceanError, ValueError):
@@ -239,14 +240,14 @@ def _free(block: Mapping[str, Any]) -> FreeTier:
     )
 
 
+_NUM_LIMIT = 10**18  # amounts, prices and counts from the node, bounded before any arithmetic
+
+
 def _num(value: Any) -> float | None:
-    if value is None or isinstance(value, bool):
+    number = bounded_number(value, _NUM_LIMIT)
+    if number is None:
         return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return int(number) if number.is_integer() else number
+    return int(number) if number == number.to_integral_value() else float(number)
 
 
 def _whole(value: Any) -> int | None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from c2d_runner.wire import bounded_int, bounded_number
+
 # ocean-node src/@types/C2D/C2D.ts C2DStatusText, verbatim (40 has a trailing space on the wire).
 STATUS_TEXT = {
     0: "Job started",
@@ -131,24 +133,16 @@ def _stop_kind(job: Mapping[str, Any], exit_code: int | None) -> int:
     return 0
 
 
+# Bounds on the node's numbers, checked before any arithmetic (wire.bounded_number).
+_INT_LIMIT = 2**63
+_EPOCH_LIMIT = 10**11  # seconds: the year 5138
+
+
 def _int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value.strip())
-    return None
+    return bounded_int(value, _INT_LIMIT)
 
 
 def _epoch(value: Any) -> float | None:
-    """Epoch seconds from the node's strings of float seconds; None for null, "" and "0"."""
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if number > 0 else None
+    """Epoch seconds from the node's strings of float seconds; None for null, "", "0" and nonsense."""
+    number = bounded_number(value, _EPOCH_LIMIT)
+    return float(number) if number is not None and number > 0 else None
