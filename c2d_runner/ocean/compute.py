@@ -508,8 +508,9 @@ class OceanCompute:
                         size += len(chunk)
                     expected = response.headers.get("Content-Length")
                     encoded = response.headers.get("Content-Encoding")
-                    if expected and not encoded and expected.isdigit() and int(expected) != size:
-                        raise ProviderError(f"result truncated: {size} of {expected} bytes",
+                    # A 19-digit bound before int(): a hostile header must not cost a huge conversion.
+                    if expected and not encoded and expected.isdigit() and (len(expected) > 19 or int(expected) != size):
+                        raise ProviderError(f"result truncated: {size} of {expected[:20]} bytes",
                                             status=response.status_code, endpoint=endpoint)
             except requests.RequestException as exc:
                 raise ProviderError(f"result download interrupted after {size} bytes: {type(exc).__name__}",

@@ -19,16 +19,19 @@ _NUMERIC_ENV_FIELDS = (
 _ENV_RESOURCES = (("cpu", "cpuNumber"), ("gpu", "gpuNumber"), ("ram", "ramGB"), ("disk", "diskGB"))
 
 
+# Numbers a provider sends are checked by size before any arithmetic (wire.bounded_number): ids,
+# counts, sizes and epoch dates all fit well below this.
+NUMBER_LIMIT = 2**63
+
+
 def coerce_number(value: Any) -> Any:
-    """An int or float for a numeric string ("60" -> 60, "0.5" -> 0.5); anything else unchanged."""
+    """An int or float for a numeric string ("60" -> 60, "0.5" -> 0.5); anything else (including a
+    number past NUMBER_LIMIT, "nan" or "inf") unchanged."""
     if isinstance(value, str):
-        text = value.strip()
-        if re.fullmatch(r"[+-]?\d+", text):
-            return int(text)
-        try:
-            return float(text)
-        except ValueError:
+        number = wire.bounded_number(value, NUMBER_LIMIT)
+        if number is None:
             return value
+        return int(number) if re.fullmatch(r"[+-]?\d+", value.strip()) else float(number)
     return value
 
 
@@ -275,17 +278,13 @@ def safe_filename(content_disposition: str | None, fallback: str) -> str:
 
 
 def _int_or_none(value: Any) -> int | None:
-    try:
-        return int(float(value)) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
+    number = wire.bounded_number(value, NUMBER_LIMIT)
+    return int(number) if number is not None else None
 
 
 def _float_or_none(value: Any) -> float | None:
-    try:
-        return float(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
+    number = wire.bounded_number(value, NUMBER_LIMIT)
+    return float(number) if number is not None else None
 
 
 def apply_orders(

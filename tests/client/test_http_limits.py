@@ -62,3 +62,14 @@ def test_hostile_retry_after_values_are_ignored(value):
 def test_ordinary_retry_after_values_still_parse():
     assert parse_retry_after("7") == 7.0 and parse_retry_after(" 1.5 ") == 1.5
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412470.0) == 10.0
+
+
+def test_hostile_numbers_in_a_providers_job_are_unknown_not_a_crash():
+    from c2d_runner.ocean.messages import coerce_number, parse_job_status
+
+    job = parse_job_status({"jobId": "j", "status": "9" * 5000, "dateCreated": "1e400", "dateFinished": "nan",
+                            "stopreq": 1e308, "results": [{"filename": "a", "filesize": "1e1000000"}]})
+    assert job.status is None and not job.terminal
+    assert (job.date_created, job.date_finished, job.stop_requested) == (None, None, 0)
+    assert job.results[0].size is None
+    assert coerce_number("60") == 60 and coerce_number("0.5") == 0.5 and coerce_number("1e1000000") == "1e1000000"
