@@ -64,7 +64,7 @@ def test_50_jobs_behind_a_flaky_proxy_all_pass_with_exactly_50_starts(tmp_path, 
         ids = started_ids(flaky, "echo")
         assert len(ids) == len(set(ids)) == JOBS
         # None forgotten: every job the flaky run created at the provider is one the run watched.
-        assert set(ids) <= {job["jobId"] for job in at_provider}
+        assert set(ids) <= {job.job_id for job in at_provider}
         assert outputs(flaky) == outputs(baseline)
 
 

@@ -1,5 +1,6 @@
 """Issue 12: a provider that dies mid-run, and one that accepts connections but never answers."""
 import contextlib
+import dataclasses
 import json
 import os
 import re
@@ -17,7 +18,7 @@ from .test_run import c2d
 
 SLEEPER = """
 import os, time
-time.sleep(3)
+time.sleep(8)  # long enough to be running when the provider dies
 open(os.path.join(os.environ["OUTPUTS"], "done.txt"), "w").write("done")
 """
 
@@ -65,7 +66,7 @@ def test_resume_finishes_a_run_a_provider_crash_interrupted(tmp_path, world):
                 runner.wait()
     first = {e["job"]: e["job_id"] for e in events(folder) if e["event"] == "started"}
     with mock_process(state, world.path, port) as (url, _):  # restarted: it failed the four jobs
-        assert {j["status"] for j in consumer_jobs(url)} <= {31, 32}
+        assert {j.status for j in consumer_jobs(url)} <= {31, 32}
         resumed = subprocess.run(C2D + ["run", str(spec), "--resume", str(folder), "-q", "--json", "r.json"],
                                  cwd=tmp_path, env=runner_env(), capture_output=True, text=True, timeout=180)
         assert resumed.returncode == 0, resumed.stdout + resumed.stderr
@@ -81,7 +82,7 @@ def test_a_provider_that_accepts_connections_and_never_answers_fails_the_run(tmp
     listener.bind(("127.0.0.1", 0))
     listener.listen(64)
     url = f"http://127.0.0.1:{listener.getsockname()[1]}"
-    monkeypatch.setattr(engine_runner, "RUN_RETRIES", {**engine_runner.RUN_RETRIES, "REQUEST_TIMEOUT": 0.3})
+    monkeypatch.setattr(engine_runner, "RUN_CLIENT", dataclasses.replace(engine_runner.RUN_CLIENT, timeout=(0.3, 0.3)))
     spec = write_spec(tmp_path, "silent", "  sleep:\n" + raw_job(world.table, SLEEPER),
                       target=f"{{provider: '{url}', chain_id: 8996}}", extra="consumer: {key: '${C2D_PRIVATE_KEY}'}\n")
     monkeypatch.setenv("C2D_PRIVATE_KEY", runner_env()["C2D_PRIVATE_KEY"])
