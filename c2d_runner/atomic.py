@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +20,28 @@ def temp_sibling(target: Path) -> Path:
     255) must still get a temporary file, which `.<name>.tmp` would not.
     """
     return target.parent / f".c2d-{secrets.token_hex(8)}.tmp"
+
+
+_TEMP_NAME = re.compile(r"^\.c2d-[0-9a-f]{16}\.tmp$")
+
+
+def remove_stale_temps(folder: str | os.PathLike[str]) -> list[Path]:
+    """Remove the temporary files a killed writer left anywhere under `folder`; the removed paths.
+
+    Only for a folder no one else writes to right now (a run folder under its lock): a live
+    writer's temporary file would be removed too.
+    """
+    removed = []
+    for root, _dirs, files in os.walk(folder):
+        for name in files:
+            if _TEMP_NAME.match(name):
+                path = Path(root, name)
+                try:
+                    path.unlink()
+                except FileNotFoundError:
+                    continue
+                removed.append(path)
+    return removed
 
 
 @contextmanager

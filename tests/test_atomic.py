@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from c2d_runner.atomic import atomic_file, temp_sibling, write_json, write_text
+from c2d_runner.atomic import atomic_file, remove_stale_temps, temp_sibling, write_json, write_text
 
 
 def test_write_text_creates_folders_and_leaves_only_the_file(tmp_path):
@@ -48,3 +48,15 @@ def test_a_name_of_255_bytes_still_gets_a_temporary_sibling(tmp_path):
     with atomic_file(tmp_path / name) as out:
         out.write(b"{}")
     assert os.listdir(tmp_path) == [name]
+
+
+def test_stale_temporary_files_are_removed_and_nothing_else(tmp_path):
+    job = tmp_path / "job" / "outputs"
+    job.mkdir(parents=True)
+    stale = job / temp_sibling(job / "result.csv").name
+    stale.write_bytes(b"half a download")
+    keep = [job / "result.csv", job / ".c2d-notatemp.tmp", tmp_path / "journal.jsonl"]
+    for path in keep:
+        path.write_text("x")
+    assert remove_stale_temps(tmp_path) == [stale]
+    assert not stale.exists() and all(path.exists() for path in keep)

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from c2d_runner.atomic import write_json
+from c2d_runner.atomic import remove_stale_temps, write_json
 from c2d_runner.engine.journal import MOCK_STATE, RECORD, Journal, RunFolderUnwritable, hold_run_folder, new_run_id
 from c2d_runner.engine.jobrun import JobRun, RunContext
 from c2d_runner.engine.outcome import ERROR, FAILED, SKIPPED, JobOutcome, RunOutcome, job_from_dict, job_to_dict
@@ -216,6 +216,10 @@ class Run:
 
     def _run_jobs(self, resolved: list[ResolvedJob], ctx: RunContext, conn: Connection) -> tuple[JobOutcome, ...]:
         previous = self.journal.jobs() if self.options.resume else {}
+        if self.options.resume:  # downloads a kill cut short left their temporary files behind
+            stale = remove_stale_temps(self.folder)
+            if stale:
+                self.journal.write("cleaned", files=[str(p.relative_to(self.folder)) for p in stale])
         outcomes: dict[str, JobOutcome] = {}
         todo = []
         for job in resolved:

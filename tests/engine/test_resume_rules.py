@@ -78,3 +78,15 @@ def test_check_without_a_lock_starts_nothing(tmp_path, world):
     result = c2d("run", spec, "--check", cwd=tmp_path)
     assert result.exit_code == 2 and "--check needs a readable lock file" in result.output
     assert not (tmp_path / "runs").exists()
+
+
+def test_resume_removes_the_temporary_file_of_a_download_a_kill_cut_short(tmp_path, world):
+    spec = write_spec(tmp_path, "quick", "  quick:\n" + raw_job(world.table, "print('hi')\n"))
+    assert c2d("run", spec, cwd=tmp_path).exit_code == 0
+    folder = run_folder(tmp_path, "quick")
+    [logs] = folder.glob("quick/logs")
+    stale = logs / ".c2d-0123456789abcdef.tmp"  # what atomic_file leaves when SIGKILL hits mid-download
+    stale.write_bytes(b"half")
+    assert c2d("run", spec, "--resume", folder, cwd=tmp_path).exit_code == 0
+    assert not stale.exists()
+    assert [e["files"] for e in events(folder) if e["event"] == "cleaned"] == [["quick/logs/.c2d-0123456789abcdef.tmp"]]
