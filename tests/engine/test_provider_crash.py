@@ -13,7 +13,7 @@ import threading
 from c2d_runner.engine import runner as engine_runner
 
 from .conftest import raw_job, write_spec
-from .test_robustness import C2D, consumer_jobs, events, runner_env
+from .test_robustness import C2D, consumer_jobs, events, run_folder, runner_env, wait_for
 from .test_run import c2d
 
 SLEEPER = """
@@ -53,8 +53,6 @@ def test_resume_finishes_a_run_a_provider_crash_interrupted(tmp_path, world):
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         folder = None
         try:
-            from .test_robustness import run_folder, wait_for
-
             folder = wait_for(lambda: run_folder(tmp_path, "crash"))
             wait_for(lambda: len([e for e in events(folder) if e["event"] == "started"]) == 4)
             provider.kill()  # the provider dies with all four jobs running
