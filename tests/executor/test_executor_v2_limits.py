@@ -71,8 +71,8 @@ def test_process_limit_stops_a_fork_bomb(kind, executors, make_v2_request):
 def test_disk_past_the_amount_ends_at_42(kind, executors, make_v2_request):
     request = make_v2_request("""
         import os, time
-        os.makedirs("/data/outputs" if os.path.isdir("/data") else "data/outputs", exist_ok=True)
-        folder = "/data/outputs" if os.path.isdir("/data") else "data/outputs"
+        folder = "data/outputs"  # relative: the v2 cwd is / in the sandbox and the job folder without one
+        os.makedirs(folder, exist_ok=True)
         with open(os.path.join(folder, "big.bin"), "wb") as fh:
             for _ in range(8):
                 fh.write(b"x" * (1 << 20))
