@@ -201,8 +201,8 @@ def _target(value: str | None, chain_id: int | None):
         raise click.BadParameter(str(exc), param_hint="--target") from None
 
 
-TARGET_HELP = ("Where to run, overriding the spec: mock, mock:WORLD.yaml, an Ocean Node URL, or "
-               "PROVIDER_URL[,AQUARIUS_URL].")
+TARGET_HELP = ("Where to run, overriding the spec: mock, mock:WORLD.yaml, an Ocean Node URL, "
+               "PROVIDER_URL[,AQUARIUS_URL], or a target named in c2d.toml / [tool.c2d] of pyproject.toml.")
 
 
 def _load_all(specs: tuple[str, ...]) -> list:
@@ -524,6 +524,70 @@ def stop(job_id, runs):
     with job_session(job_id, runs) as (record, conn):
         job = conn.compute.stop_job(record.dataset_did, record.provider, job_id, conn.wallet)
     click.echo(f"stop requested for {job_id}: status {job.describe()}")
+
+
+@main.group()
+def runs() -> None:
+    """Earlier runs: list them, show one, clean old ones (runs/<spec>/latest is the newest of each spec)."""
+
+
+HISTORY_OPTION = click.option("--out", "folder", type=click.Path(file_okay=False, path_type=Path), default="runs",
+                              show_default=True, help="The runs folder.")
+
+
+@runs.command("list")
+@click.argument("spec", required=False)
+@HISTORY_OPTION
+def runs_list(spec, folder):
+    """List the runs (of SPEC, a spec's name), newest first."""
+    from c2d_runner.engine.history import list_runs
+
+    found = list_runs(folder, spec)
+    for run in found:
+        counts = ", ".join(f"{n} {k}" for k, n in sorted(run.counts.items())) or "no jobs recorded"
+        started = run.record.get("started_at", "")
+        click.echo(f"{run.spec:<20} {run.run_id:<24} {run.state:<10} {started:<25} {counts}")
+    if not found:
+        click.echo(f"no runs under {folder}" + (f" for spec {spec!r}" if spec else ""), err=True)
+
+
+@runs.command("show")
+@click.argument("run", default="latest")
+@HISTORY_OPTION
+def runs_show(run, folder):
+    """Show a run's summary: RUN is a run id, a spec's name (its latest run), SPEC/latest or a run folder."""
+    from c2d_runner.engine.history import find_run
+    from c2d_runner.engine.outcome import RunOutcome, job_from_dict
+    from c2d_runner.report import format_summary
+
+    found = find_run(folder, run)
+    record = found.record
+    if not record:
+        click.echo(f"{found.folder}: unfinished (no run.json): killed, or still going; `c2d run SPEC --resume "
+                   f"{found.folder}` continues it")
+        return
+    outcome = RunOutcome(spec_name=record["spec"]["name"], spec_path=Path(record["spec"]["path"]),
+                         run_id=record["run_id"], folder=found.folder, target=str(record.get("target")),
+                         started_at=record.get("started_at", ""), duration=record.get("duration") or 0.0,
+                         jobs=tuple(job_from_dict(j) for j in record.get("jobs", [])),
+                         problems=tuple(record.get("problems", [])), interrupted=bool(record.get("interrupted")),
+                         warnings=tuple(record.get("warnings", [])))
+    click.echo(f"run {outcome.run_id} of {outcome.spec_path} (started {outcome.started_at})")
+    click.echo(format_summary(outcome))
+
+
+@runs.command("clean")
+@click.argument("spec", required=False)
+@click.option("--keep", type=click.IntRange(0), default=5, show_default=True, help="Runs to keep per spec.")
+@HISTORY_OPTION
+def runs_clean(spec, keep, folder):
+    """Remove all but the newest --keep runs of each spec (of SPEC only, if given); runs in progress stay."""
+    from c2d_runner.engine.history import clean_runs
+
+    removed = clean_runs(folder, keep, spec)
+    for path in removed:
+        click.echo(f"removed {path}")
+    click.echo(f"{len(removed)} run folder{'s' if len(removed) != 1 else ''} removed", err=True)
 
 
 @main.group()

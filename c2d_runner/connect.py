@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
@@ -70,6 +71,10 @@ def parse_target(value: str, chain_id: int | None = None) -> Target:
         if not world.is_file():
             raise TargetError(f"mock world file {world} not found")
         return MockTarget(world=world.resolve())
+    if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", value):  # a target named in the project config
+        from c2d_runner.projectconfig import find_config, named_target
+
+        return named_target(value, find_config(), chain_id)
     parts = [p.strip().rstrip("/") for p in value.split(",")]
     if len(parts) > 2 or not all(p.startswith(("http://", "https://")) for p in parts):
         raise TargetError(f"--target must be 'mock', 'mock:WORLD.yaml' or 'PROVIDER_URL[,AQUARIUS_URL]', "

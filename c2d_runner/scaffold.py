@@ -248,6 +248,42 @@ def test_runner_survives_a_flaky_provider(c2d_mock):
     assert c2d_mock.run(SPEC, only=["temperature"]).ok
 '''
 
+WORKFLOW = """\
+# CI for this project: validate the specs (problems become annotations), run them on the bundled
+# mock Ocean, run the tests. Written by `c2d init`.
+name: c2d
+on: [push, pull_request]
+jobs:
+  specs:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "3.12"
+      - name: Install bubblewrap (the mock's sandbox) and c2d-runner
+        run: |
+          sudo apt-get update -qq && sudo apt-get install -y -qq bubblewrap
+          pip install c2d-runner pytest   # pin the version you use, e.g. c2d-runner==@VERSION@
+      - name: Validate the specs
+        run: c2d validate --format github specs
+      - name: Run the specs on the mock Ocean
+        run: c2d run specs --junit c2d-junit.xml
+      - name: Run the tests
+        run: pytest
+      - uses: actions/upload-artifact@v4
+        if: always()
+        with:
+          name: c2d-runs
+          path: |
+            runs/
+            c2d-junit.xml
+"""
+
+# Lines the project's .gitignore needs: run folders hold results and logs, not sources. Added to an
+# existing .gitignore (never overwritten); lock files (*.lock.json) are meant to be committed.
+GITIGNORE_LINES = ("runs/", ".venv/", "__pycache__/", ".pytest_cache/", "c2d-junit.xml")
+
 # Relative path -> template, in the order they are written and listed.
 FILES = {
     "pytest.ini": PYTEST_INI,
@@ -256,6 +292,7 @@ FILES = {
     "algorithm/summary.py": ALGORITHM,
     "specs/summary.c2d.yaml": SPEC,
     "tests/test_summary.py": TEST,
+    ".github/workflows/c2d.yml": WORKFLOW,
 }
 
 
@@ -270,9 +307,11 @@ class ScaffoldExists(InvalidInput):
 
 def project_files() -> dict[str, str]:
     """Relative path -> text of every scaffold file, with the DIDs derived from the world's nft addresses."""
+    from c2d_runner import __version__
     from c2d_runner.wire import checksum_address, derive_did
 
     values = {
+        "@VERSION@": __version__,
         "@CHAIN_ID@": str(CHAIN_ID),
         "@DATASET_NFT@": checksum_address(DATASET_NFT),
         "@ALGORITHM_NFT@": checksum_address(ALGORITHM_NFT),
@@ -300,4 +339,19 @@ def scaffold(directory: str | Path, force: bool = False) -> list[Path]:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
         written.append(path)
+    if _merge_gitignore(root / ".gitignore"):
+        written.append(root / ".gitignore")
     return written
+
+
+def _merge_gitignore(path: Path) -> bool:
+    """Add the lines the project needs to its .gitignore (created if absent); True when it changed."""
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    have = {line.strip() for line in text.splitlines()}
+    missing = [line for line in GITIGNORE_LINES if line not in have]
+    if not missing:
+        return False
+    lead = "" if not text or text.endswith("\n") else "\n"
+    header = "" if text else "# written by c2d init\n"
+    path.write_text(text + lead + header + "\n".join(missing) + "\n", encoding="utf-8")
+    return True

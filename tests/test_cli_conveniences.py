@@ -124,3 +124,72 @@ def test_env_file_lines():
         "A": "1", "B": "two words", "C": "q", "D": "a=b"}
     with pytest.raises(EnvFileError, match=r"ci.env:2: expected KEY=VALUE, got 'oops'"):
         parse_env("A=1\noops\n", "ci.env")
+
+
+def test_init_writes_a_gitignore_and_a_ci_workflow(tmp_path):
+    (tmp_path / ".gitignore").write_text("*.pyc")  # an existing one is added to, never replaced
+    result = c2d("init", ".", cwd=tmp_path)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / ".gitignore").read_text() == "*.pyc\nruns/\n.venv/\n__pycache__/\n.pytest_cache/\nc2d-junit.xml\n"
+    workflow = (tmp_path / ".github" / "workflows" / "c2d.yml").read_text()
+    import yaml
+
+    steps = [s.get("run", "") for s in yaml.safe_load(workflow)["jobs"]["specs"]["steps"]]
+    assert "c2d validate --format github specs" in steps and "c2d run specs --junit c2d-junit.xml" in steps
+    again = c2d("init", ".", "--force", cwd=tmp_path)
+    assert again.exit_code == 0 and (tmp_path / ".gitignore").read_text().count("runs/") == 1
+
+
+def test_named_targets_from_the_project_config(tmp_path, environ):
+    from c2d_runner.connect import parse_target
+    from c2d_runner.projectconfig import ProjectConfigError
+    from c2d_runner.spec.model import MockTarget, RemoteTarget
+
+    (tmp_path / "mock").mkdir()
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "x"\n\n[tool.c2d.targets.base-node]\nprovider = "https://node.example/"\nchain_id = 8453\n'
+        '\n[tool.c2d.targets.flaky]\nmock = "mock/world.yaml"\nfaults = "flaky"\nseed = 7\n')
+    (tmp_path / "sub").mkdir()
+    old = os.getcwd()
+    os.chdir(tmp_path / "sub")  # found from below, as git finds its repository
+    try:
+        assert parse_target("base-node") == RemoteTarget("https://node.example", "https://node.example", 8453)
+        assert parse_target("base-node", 1).chain_id == 1
+        assert parse_target("flaky") == MockTarget(world=tmp_path / "mock" / "world.yaml", faults="flaky", seed=7)
+        with pytest.raises(ProjectConfigError, match=r"no target named 'nope' in .*pyproject.toml; named targets: "
+                                                     r"base-node, flaky"):
+            parse_target("nope")
+        (tmp_path / "sub" / "c2d.toml").write_text('[targets.here]\nmock = ""\n')  # nearer, and c2d.toml first
+        assert parse_target("here") == MockTarget()
+    finally:
+        os.chdir(old)
+
+
+def test_a_named_target_runs(tmp_path):
+    (tmp_path / "c2d.toml").write_text('[targets.chaos]\nfaults = "failing"\n')
+    path = spec(tmp_path, "hello", {"stats": STATS})
+    result = c2d("run", path, "-q", "--target", "chaos", "--json", "r.json", cwd=tmp_path)
+    assert result.exit_code == 1
+    assert json.loads((tmp_path / "r.json").read_text())["target"] == "mock (default world, faults failing)"
+
+
+def test_run_history_latest_list_show_clean(tmp_path):
+    path = spec(tmp_path, "hello", {"stats": STATS})
+    for _ in range(3):
+        assert c2d("run", path, "-q", cwd=tmp_path).exit_code == 0
+    runs = sorted(p.name for p in (tmp_path / "runs" / "hello").iterdir() if not p.is_symlink())
+    latest = tmp_path / "runs" / "hello" / "latest"
+    assert latest.is_symlink() and os.readlink(latest) == runs[-1]
+    listed = c2d("runs", "list", cwd=tmp_path)
+    assert [line.split()[1] for line in listed.stdout.splitlines()] == runs[::-1]
+    assert all(line.split()[2] == "passed" for line in listed.stdout.splitlines())
+    shown = c2d("runs", "show", "hello", cwd=tmp_path)
+    assert shown.exit_code == 0 and f"run {runs[-1]} of" in shown.stdout and "hello: 1 passed" in shown.stdout
+    assert c2d("runs", "show", "nope", cwd=tmp_path).exit_code == 2
+    cleaned = c2d("runs", "clean", "--keep", "1", cwd=tmp_path)
+    assert cleaned.exit_code == 0 and "2 run folders removed" in cleaned.stderr
+    assert sorted(p.name for p in (tmp_path / "runs" / "hello").iterdir()) == sorted([runs[-1], "latest"])
+    # The job commands find jobs in real run folders, not twice through the link.
+    record = json.loads((latest / "run.json").read_text())
+    status = c2d("status", record["jobs"][0]["job_id"], cwd=tmp_path)
+    assert status.exit_code == 0, status.output

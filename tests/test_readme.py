@@ -61,6 +61,20 @@ def test_the_readme_has_what_this_file_tests():
     assert len(blocks("yaml")) >= 1 and sum(len(command_lines(b)) for b in blocks("sh")) >= 10
 
 
+def test_toml_blocks_are_a_project_config_with_named_targets(tmp_path, monkeypatch):
+    from c2d_runner.projectconfig import find_config
+
+    for text in blocks("toml"):
+        (tmp_path / "pyproject.toml").write_text(text)
+        config = find_config(tmp_path)
+        assert config.targets, text
+        for name in config.targets:
+            monkeypatch.chdir(tmp_path)
+            from c2d_runner.connect import parse_target
+
+            assert parse_target(name) is not None
+
+
 @pytest.mark.parametrize("index", range(len(blocks("yaml"))))
 def test_yaml_block_runs_on_the_mock(index, tmp_path, monkeypatch):
     spec = tmp_path / "readme.yaml"
@@ -121,6 +135,13 @@ def test_sh_block_runs(block, tmp_path):
 
 def _step(step: str, cwd: Path, *, after_setup: bool) -> Path:
     """Run one step of a README command line in `cwd`; the folder the next step runs in."""
+    completion = re.fullmatch(r'(?:eval "\$\()?_C2D_COMPLETE=(\w+) c2d(?:\)")?(?: > \S+)?', step)
+    if completion:  # the completion script click prints for that shell (written nowhere)
+        c2d_script = Path(sys.executable).with_name("c2d")
+        done = subprocess.run([str(c2d_script)], env={**os.environ, "_C2D_COMPLETE": completion.group(1)},
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0 and "_C2D_COMPLETE" in done.stdout, done.stdout + done.stderr
+        return cwd
     argv = shlex.split(step)
     if step.startswith(SETUP_STEPS) or (after_setup and argv == ["pytest"]):
         return cwd  # set-up steps, and the suite itself: .ci/run and .ci/pythons run these

@@ -37,7 +37,8 @@ def find_job(job_id: str, runs: Path) -> JobRecord:
     from c2d_runner.engine.runner import target_from_record
 
     # Run ids start with a UTC timestamp, so sorting on the run folder's name (not the spec's) is by age.
-    journals = sorted(Path(runs).glob("*/*/journal.jsonl"), key=lambda p: p.parent.name, reverse=True)
+    journals = sorted((p for p in Path(runs).glob("*/*/journal.jsonl") if not p.parent.is_symlink()),
+                      key=lambda p: p.parent.name, reverse=True)  # not the `latest` links
     for journal_path in journals:
         journal = Journal(journal_path.parent)
         events = journal.events()

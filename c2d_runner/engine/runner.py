@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from c2d_runner.atomic import remove_stale_temps, write_json
 from c2d_runner.engine.journal import MOCK_STATE, RECORD, Journal, RunFolderUnwritable, hold_run_folder, new_run_id
+from c2d_runner.engine.history import point_latest
 from c2d_runner.engine.jobrun import JobRun, RunContext
 from c2d_runner.engine.outcome import ERROR, FAILED, SKIPPED, JobOutcome, RunOutcome, job_from_dict, job_to_dict
 from c2d_runner.engine.ports import ComputeClient, Progress, Wallet
@@ -154,6 +155,7 @@ class Run:
             except OSError as exc:
                 raise RunFolderUnwritable(f"cannot create the run folder {self.folder}: {exc.strerror or exc}; "
                                           "choose a writable folder with --out") from None
+            point_latest(self.folder)  # runs/<spec>/latest
             self.journal = Journal(self.folder)
             self._hold = hold_run_folder(self.folder)
             # Written before the target is opened, so a run whose target failed can still be resumed.
