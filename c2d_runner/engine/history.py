@@ -5,6 +5,7 @@ so they work on a read-only copy of runs/ (a CI artifact).
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -58,6 +59,18 @@ def point_latest(folder: Path) -> None:
         temp.unlink(missing_ok=True)
 
 
+def discard_run_folder(folder: Path) -> None:
+    """Remove a run folder that holds nothing worth keeping; `latest` then names the newest run left."""
+    shutil.rmtree(folder, ignore_errors=True)
+    left = list_runs(folder.parent.parent, folder.parent.name)
+    if left:
+        point_latest(left[0].folder)
+    else:
+        (folder.parent / LATEST).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            folder.parent.rmdir()  # the spec's folder, if this was its only run
+
+
 def _record(folder: Path) -> dict:
     try:
         data = json.loads((folder / RECORD).read_text(encoding="utf-8"))
@@ -106,7 +119,8 @@ def clean_runs(runs: Path, keep: int, spec: str | None = None) -> list[Path]:
                 continue
             shutil.rmtree(run.folder)
             removed.append(run.folder)
+        point_latest(spec_runs[0].folder)  # the newest run is always kept unless keep is 0
         link = Path(runs) / spec_runs[0].spec / LATEST
         if link.is_symlink() and not link.exists():
-            link.unlink()  # its run was removed
+            link.unlink()  # keep 0: no run left
     return removed

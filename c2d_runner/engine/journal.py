@@ -71,9 +71,10 @@ def run_folder_busy(folder: Path) -> bool:
 
 
 def new_run_id(now: float | None = None) -> str:
-    """A sortable, unique run id such as 20261125T014600Z-3f2a."""
-    stamp = datetime.fromtimestamp(now or time.time(), timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    return f"{stamp}-{secrets.token_hex(2)}"
+    """A sortable, unique run id such as 20261125T014600.123Z-3f2a (milliseconds, so runs started in
+    the same second still sort by age for `latest` and `c2d runs`)."""
+    moment = datetime.fromtimestamp(now or time.time(), timezone.utc)
+    return f"{moment.strftime('%Y%m%dT%H%M%S')}.{moment.microsecond // 1000:03d}Z-{secrets.token_hex(2)}"
 
 
 def job_folder_name(job_name: str) -> str:

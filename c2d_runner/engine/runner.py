@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from c2d_runner.atomic import remove_stale_temps, write_json
 from c2d_runner.engine.journal import MOCK_STATE, RECORD, Journal, RunFolderUnwritable, hold_run_folder, new_run_id
-from c2d_runner.engine.history import point_latest
+from c2d_runner.engine.history import discard_run_folder, point_latest
 from c2d_runner.engine.jobrun import JobRun, RunContext
 from c2d_runner.engine.outcome import ERROR, FAILED, SKIPPED, JobOutcome, RunOutcome, job_from_dict, job_to_dict
 from c2d_runner.engine.ports import ComputeClient, Progress, Wallet
@@ -167,6 +167,7 @@ class Run:
                                          "file": str(plan.consumer.file) if plan.consumer.file else None})
         self.cancel = options.cancel or threading.Event()
         self._halted = ""  # with --fail-fast: the first job that did not pass
+        self.discard = False  # a refused plan of a fresh run: remove its folder on exit
         self.started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
         self.began = time.monotonic()  # the run's duration includes opening its target
 
@@ -180,6 +181,8 @@ class Run:
 
     def __exit__(self, *exc) -> None:
         self._hold.close()  # releases the run folder
+        if self.discard:  # after the target (and its embedded mock, which kept state here) is closed
+            discard_run_folder(self.folder)
 
     def _read_lock(self) -> dict:
         from c2d_runner.engine.lock import LockUnreadable, read_lock
@@ -203,6 +206,9 @@ class Run:
         for warning in self.warnings[len(conn.warnings):]:
             self.progress.warn(warning)
         if problems:
+            # Nothing was ordered or started: a fresh run leaves no folder (the summary and reports
+            # say why); a resumed one keeps its history.
+            self.discard = not self.options.resume
             self.journal.write("refused", problems=problems)
             return self._record(began, conn, (), problems, resolved=[])
         outcomes = self._run_jobs(resolved, ctx, conn)
@@ -284,6 +290,9 @@ class Run:
                          folder=self.folder, target=conn.description, started_at=self.started_at,
                          duration=time.monotonic() - began, jobs=tuple(outcomes), problems=tuple(problems),
                          interrupted=interrupted, warnings=self.warnings)
+        if self.discard:
+            self.progress.run_done(run)
+            return run
         write_json(self.folder / RECORD, self.journal.redact.value({
             "run_id": self.run_id, "spec": {"path": str(self.plan.path), "name": self.plan.name,
                                              "sha256": self.plan.sha256},

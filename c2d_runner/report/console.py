@@ -69,7 +69,8 @@ def format_summary(run: RunOutcome, *, color: bool = False) -> str:
     lines.append(f"{run.spec_name}: {counts[PASSED]} passed, {counts[FAILED]} failed, "
                  f"{plural(counts[ERROR], 'error')}, {counts[SKIPPED]} skipped "
                  f"({plural(len(run.jobs), 'job')} in {run.duration:.1f}s)")
-    lines.append(f"run folder: {run.folder}")
+    lines.append("run folder: none kept (the plan was refused, nothing was started)" if run.problems
+                 else f"run folder: {run.folder}")
     lines.append(_label(PASSED, color) if run.ok else _label(FAILED, color))
     return "\n".join(lines)
 

@@ -98,3 +98,8 @@ def write_spec(folder: Path, name: str, jobs: str, target: str | None = "world",
     path = folder / f"{name}.yaml"
     path.write_text(head + extra + "jobs:\n" + jobs)
     return path
+
+
+def runs_of(folder: Path, pattern: str) -> list[Path]:
+    """Paths under run folders matching `pattern`, not through the `latest` link of each spec."""
+    return [p for p in folder.glob(pattern) if "latest" not in p.relative_to(folder).parts]

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from c2d_runner.cli import main
 
-from .conftest import ROOT, raw_job, write_spec
+from .conftest import ROOT, raw_job, runs_of, write_spec
 from .test_run import c2d
 
 KEY = "0x" + "11" * 32
@@ -138,7 +138,7 @@ def _inject_bug(monkeypatch):
 
 
 def _journal(tmp_path) -> list[dict]:
-    [path] = tmp_path.glob("runs/*/*/journal.jsonl")
+    [path] = runs_of(tmp_path, "runs/*/*/journal.jsonl")
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from .conftest import ROOT
+from .conftest import ROOT, runs_of
 from .test_run import c2d
 
 HELLO = ROOT / "specs" / "hello.yaml"
@@ -33,7 +33,7 @@ def test_running_without_a_sandbox_is_said_once_and_recorded(tmp_path, monkeypat
                  "--junit", tmp_path / "j.xml", cwd=tmp_path)
     assert result.exit_code == 0, result.output
     assert result.stderr.count("WARNING: the mock runs algorithms WITHOUT A SANDBOX") == 1
-    [record] = (tmp_path / "runs").glob("hello/*/run.json")
+    [record] = runs_of(tmp_path / "runs", "hello/*/run.json")
     record = json.loads(record.read_text())
     assert record["sandbox"] == "none" and "WITHOUT A SANDBOX" in record["warnings"][0]
     assert "WITHOUT A SANDBOX" in json.loads((tmp_path / "r.json").read_text())["warnings"][0]
@@ -43,7 +43,7 @@ def test_running_without_a_sandbox_is_said_once_and_recorded(tmp_path, monkeypat
 def test_the_sandbox_mode_is_recorded_when_there_is_one(tmp_path, monkeypatch):
     monkeypatch.delenv("C2D_MOCK_SANDBOX", raising=False)
     result = c2d("run", HELLO, "-q", "--out", tmp_path / "runs", cwd=tmp_path)
-    [record] = (tmp_path / "runs").glob("hello/*/run.json")
+    [record] = runs_of(tmp_path / "runs", "hello/*/run.json")
     record = json.loads(record.read_text())
     assert record["sandbox"] in ("bwrap", "none")
     assert bool(record["warnings"]) == (record["sandbox"] == "none") == ("WITHOUT A SANDBOX" in result.stderr)
@@ -56,7 +56,7 @@ def _snapshot(folder):
 def test_job_commands_leave_a_copied_runs_folder_untouched(tmp_path):
     """Issue 14: status/logs/results/stop locked (so wrote) the run folder: a read-only CI artifact crashed them."""
     assert c2d("run", HELLO, "-q", "--out", tmp_path / "runs", cwd=tmp_path).exit_code == 0
-    [record] = (tmp_path / "runs").glob("hello/*/run.json")
+    [record] = runs_of(tmp_path / "runs", "hello/*/run.json")
     job_id = json.loads(record.read_text())["jobs"][0]["job_id"]
     (record.parent / ".lock").unlink(missing_ok=True)
     before = _snapshot(tmp_path / "runs")
@@ -197,7 +197,7 @@ def _hello_run(tmp_path, *extra):
     spec = tmp_path / "hello.yaml"
     spec.write_text(HELLO.read_text())
     result = c2d("run", spec, "-q", "--out", tmp_path / "runs", *extra, cwd=tmp_path)
-    [record] = (tmp_path / "runs").glob("hello/*/run.json")
+    [record] = runs_of(tmp_path / "runs", "hello/*/run.json")
     return result, record.parent, json.loads(record.read_text())
 
 

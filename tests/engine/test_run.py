@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from c2d_runner.cli import main
 
-from .conftest import ROOT, raw_job, write_spec
+from .conftest import ROOT, raw_job, runs_of, write_spec
 
 EXAMPLES = sorted((ROOT / "specs").glob("*.yaml"))
 
@@ -26,7 +26,7 @@ def c2d(*args, cwd: Path):
 
 
 def journal(folder: Path) -> list[dict]:
-    [path] = folder.glob("runs/*/*/journal.jsonl")
+    [path] = runs_of(folder, "runs/*/*/journal.jsonl")
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
@@ -45,10 +45,10 @@ def test_readme_first_command_in_a_cold_process(tmp_path):
                           cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "PASSED" in proc.stderr
-    [record] = tmp_path.glob("runs/hello/*/run.json")
+    [record] = runs_of(tmp_path, "runs/hello/*/run.json")
     data = json.loads(record.read_text())
     assert data["ok"] and data["jobs"][0]["outcome"] == "passed"
-    outputs = list(tmp_path.glob("runs/hello/*/wordcount/outputs/wordcount.json"))
+    outputs = runs_of(tmp_path, "runs/hello/*/wordcount/outputs/wordcount.json")
     assert len(outputs) == 1 and json.loads(outputs[0].read_text())
 
 
@@ -92,8 +92,9 @@ def test_untrusted_algorithm_fails_at_plan_time_and_starts_nothing(tmp_path, wor
     assert f"job untrusted: dataset {world.table} (service compute) does not list algorithm {world.other} " \
            "among its trusted algorithms: not_trusted_algo" in result.output
     assert "job raw-on-locked: dataset" in result.output and "no_raw_algo_allowed" in result.output
-    events = journal(tmp_path)
-    assert [e["event"] for e in events] == ["run", "refused"]  # nothing ordered, nothing started
+    # Nothing ordered, nothing started: no run folder is left behind (issue 14: an almost empty one was).
+    assert not (tmp_path / "runs").exists() or not list((tmp_path / "runs").rglob("journal.jsonl"))
+    assert "run folder: none kept (the plan was refused, nothing was started)" in result.output
     plan = c2d("plan", spec, cwd=tmp_path)
     assert plan.exit_code == 1 and "not_trusted_algo" in plan.output
 
@@ -138,7 +139,8 @@ def test_a_key_echoed_by_a_service_reaches_no_output_record_or_report(tmp_path, 
     result = c2d("run", spec, "--json", tmp_path / "report.json", "--junit", tmp_path / "junit.xml", cwd=tmp_path)
     assert result.exit_code != 0 and "<redacted>" in result.output, result.output
     written = [p for p in tmp_path.rglob("*") if p.is_file() and p.suffix in (".json", ".jsonl", ".xml")]
-    assert {p.name for p in written} >= {"journal.jsonl", "run.json", "report.json", "junit.xml"}
+    # The plan is refused (the DDO is not found), so no run folder is kept: only the reports are written.
+    assert {p.name for p in written} >= {"report.json", "junit.xml"}
     for text in [result.output] + [p.read_text() for p in written]:
         assert key[2:] not in text.lower()
 
