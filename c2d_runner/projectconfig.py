@@ -6,7 +6,8 @@ Named targets, so `--target base-node` means a URL written once:
     [tool.c2d.targets.base-node]          # in c2d.toml: [targets.base-node]
     provider = "https://node.example"
     aquarius = "https://aquarius.example"   # optional, default: the provider's URL
-    chain_id = 8453
+    chain_id = 8453                         # a Provider's; an Ocean Node needs none
+    protocol = "ocean-node"                 # optional: insist (default: the root document decides)
 
     [tool.c2d.targets.flaky-mock]
     mock = "mock/world.yaml"                # optional world file, relative to the config file
@@ -78,14 +79,18 @@ def named_target(name: str, config: ProjectConfig, chain_id: int | None = None) 
         known = ", ".join(sorted(config.targets)) or "none"
         where = f" in {config.path}" if config.path else " (no c2d.toml or [tool.c2d] in pyproject.toml found)"
         raise ProjectConfigError(f"no target named {name!r}{where}; named targets: {known}")
+    protocol = table.get("protocol")
+    if protocol not in (None, "provider", "ocean-node"):
+        raise ProjectConfigError(f"target {name!r} in {config.path}: protocol must be 'provider' or 'ocean-node'")
     if "provider" in table:
         provider = str(table["provider"]).rstrip("/")
         chain = chain_id if chain_id is not None else table.get("chain_id")
-        if not provider.startswith(("http://", "https://")) or not isinstance(chain, int):
-            raise ProjectConfigError(f"target {name!r} in {config.path} needs provider = an http(s) URL and "
-                                     "chain_id = an integer")
+        if not provider.startswith(("http://", "https://")) or not isinstance(chain, (int, type(None))):
+            raise ProjectConfigError(f"target {name!r} in {config.path} needs provider = an http(s) URL "
+                                     "(and chain_id, an integer, for a Provider)")
+        rate = table.get("requests_per_minute")
         return RemoteTarget(provider=provider, aquarius=str(table.get("aquarius", provider)).rstrip("/"),
-                            chain_id=chain)
+                            chain_id=chain, protocol=protocol, requests_per_minute=rate)
     world = table.get("mock")
     return MockTarget(world=(config.path.parent / world).resolve() if world else None,
-                      faults=table.get("faults"), seed=int(table.get("seed", 0)))
+                      faults=table.get("faults"), seed=int(table.get("seed", 0)), protocol=protocol)
