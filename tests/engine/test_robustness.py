@@ -49,7 +49,7 @@ def events(run_folder: Path) -> list[dict]:
 
 
 def run_folder(tmp_path: Path, spec_name: str) -> Path | None:
-    found = list(tmp_path.glob(f"runs/{spec_name}/*"))
+    found = [p for p in tmp_path.glob(f"runs/{spec_name}/*") if not p.is_symlink()]  # not the latest link
     return found[0] if found else None
 
 

@@ -190,6 +190,8 @@ def test_c2d_mock_starts_either_protocol():
 
 
 def test_pytest_marker_and_ini_choose_the_protocol(pytester):
+    # In a subprocess: an in-process run drops the modules it imported first (pytester restores
+    # sys.modules), so later tests in this worker got a second copy of the mock's NodeError.
     pytester.makepyfile("""
         import pytest, requests
 
@@ -201,10 +203,10 @@ def test_pytest_marker_and_ini_choose_the_protocol(pytester):
         def test_default(c2d_mock):
             assert c2d_mock.protocol == "provider"
     """)
-    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=2)
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=2)
     pytester.makeini("[pytest]\nc2d_protocol = ocean-node\n")
     pytester.makepyfile(test_ini="def test_ini(c2d_mock):\n    assert c2d_mock.protocol == 'ocean-node'\n")
-    pytester.runpytest("-p", "no:cacheprovider", "test_ini.py").assert_outcomes(passed=1)
+    pytester.runpytest_subprocess("-p", "no:cacheprovider", "test_ini.py").assert_outcomes(passed=1)
 
 
 def test_fault_profiles_act_on_the_node_routes_too():

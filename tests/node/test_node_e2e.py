@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.engine.conftest import runs_of
 from tests.engine.test_run import c2d
 
 IRIS = "did:op:621ce210d3b287ad78837aef311a6e5c4aaab80cd8e294a737945a1414ffa93e"
@@ -73,13 +74,13 @@ def test_run_a_url_dataset_with_a_raw_algorithm(tmp_path, data_url):
     result = c2d("run", path, "--jobs", "1", cwd=tmp_path)
     assert result.exit_code == 0, result.output
     assert "csv: PASSED (71 Job settling" in result.output
-    [job] = tmp_path.glob("runs/node/*/csv")
+    [job] = runs_of(tmp_path, "runs/node/*/csv")
     assert sorted(p.relative_to(job).as_posix() for p in job.rglob("*") if p.is_file()) == [
         "logs/algorithm.log", "logs/configuration.log", "logs/image.log",
         "outputs.tar", "outputs/result.json", "outputs/sub/nested.txt"]
     log = (job / "logs" / "algorithm.log").read_text()
     assert "read 3 lines; mode=fast\n" in log and "a warning\n" in log and "\x00" not in log  # plain text
-    record = json.loads(next(tmp_path.glob("runs/node/*/run.json")).read_text())
+    record = json.loads(runs_of(tmp_path, "runs/node/*/run.json")[0].read_text())
     assert {r["filename"] for r in record["jobs"][0]["results"] if r["type"] == "output"} == {
         "result.json", "sub/nested.txt"}
 
