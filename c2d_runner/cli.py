@@ -445,7 +445,8 @@ def status(job_id, runs):
               help="Result type to print: algorithmLog, configurationLog (or the Provider's configrationLog), "
                    "output, ...")
 @click.option("--follow", is_flag=True, help="Ocean Node: stream a running job's output as it comes "
-              "(computeStreamableLogs), then print its stored log.")
+              "(computeStreamableLogs), then print its stored log. Provider: wait for the job to end, saying "
+              "each status on stderr, then print the log (a Provider publishes logs only at the end).")
 def logs(job_id, runs, log_type, follow):
     """Print the logs of a job from an earlier run."""
     from c2d_runner.connect import job_session
@@ -455,7 +456,7 @@ def logs(job_id, runs, log_type, follow):
     # The provisioning log is configrationLog [sic] on a Provider and configurationLog on a node: either finds it.
     wanted = set(PROVISIONING_LOGS) if log_type in PROVISIONING_LOGS else {log_type}
     with job_session(job_id, runs) as (record, conn):
-        if follow and _follow(conn, record.provider, job_id):
+        if follow and _follow(conn, record.provider, job_id, record.dataset_did):
             return
         job = conn.compute.job_status(record.dataset_did, record.provider, job_id, conn.wallet)
         types = [item.type for item in job.results]
@@ -470,13 +471,15 @@ def logs(job_id, runs, log_type, follow):
         click.echo(chunk.decode("utf-8", errors="replace"), nl=False)
 
 
-def _follow(conn, provider: str, job_id: str) -> bool:
-    """Stream a running node job's output; False when the job no longer runs (print the stored log)."""
+def _follow(conn, provider: str, job_id: str, record_did: str) -> bool:
+    """Stream a running node job's output; False when the job no longer runs (print the stored log).
+    A Provider has no live logs: wait for its job to end, then the stored log is printed."""
     from c2d_runner.ocean.errors import ProviderError
 
     node = conn.compute.nodes.for_url(provider)
     if node is None:
-        raise click.UsageError("--follow needs an Ocean Node (a Provider has no live logs)")
+        _wait_for_the_end(conn, record_did, provider, job_id)
+        return False  # its log is published now: print it
     try:
         node.follow_logs(conn.wallet, job_id, lambda text: click.echo(text, nl=False))
     except ProviderError as exc:
@@ -484,6 +487,14 @@ def _follow(conn, provider: str, job_id: str) -> bool:
             return False
         raise
     return True
+
+
+def _wait_for_the_end(conn, did: str, provider: str, job_id: str) -> None:
+    """Poll a Provider job until it is over (a day at most), saying each new status on stderr."""
+    def said(job) -> None:
+        click.echo(f"c2d: job {job_id}: {job.describe()}", err=True)
+
+    conn.compute.wait(did, provider, job_id, conn.wallet, timeout=24 * 3600.0, on_status=said)
 
 
 @main.command(short_help="Download the results of a job from an earlier run.")

@@ -235,3 +235,13 @@ def test_pytest_specs_runs_the_examples():
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "specs/hello.yaml::wordcount" in done.stdout
+
+
+def test_logs_follow_on_a_provider_waits_for_the_end_then_prints_the_log(tmp_path):
+    """A Provider has no live logs: --follow says each status until the job is over, then prints its log."""
+    _, _, record = _hello_run(tmp_path)
+    job_id = record["jobs"][0]["job_id"]
+    followed = c2d("logs", job_id, "--follow", "--out", tmp_path / "runs", cwd=tmp_path)
+    assert followed.exit_code == 0, followed.output
+    assert f"c2d: job {job_id}: 70 Job finished" in followed.stderr
+    assert "wordcount" in followed.stdout
