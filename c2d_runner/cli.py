@@ -624,18 +624,31 @@ def mock() -> None:
                    "answers (the node's own default is 30; default here: no limit).")
 @click.option("--settle", type=click.FloatRange(min=0), default=1.0, show_default=True, metavar="SECONDS",
               help="ocean-node only: how long a finished job stays at 71 'Job settling' before 70.")
+@click.option("--chain", "with_chain", is_flag=True,
+              help="Run on a local chain with Ocean's real contracts (needs: pip install 'c2d-runner[chain]'): "
+                   "the world's assets become data NFTs with datatokens, the test consumer is funded, and a "
+                   "loopback JSON-RPC endpoint and an address.json are printed for clients.")
 def serve(world: str | None, port: int, host: str, state_dir: str | None, faults: str | None, seed: int,
-          protocol: str, rate_limit: int | None, settle: float) -> None:
+          protocol: str, rate_limit: int | None, settle: float, with_chain: bool) -> None:
     """Run the mock Ocean (Provider + Aquarius, or an Ocean Node, at one URL) until Ctrl-C / SIGTERM."""
-    import signal
-    import threading
+    import contextlib
 
-    from c2d_runner.connect import mock_ocean
+    from c2d_runner.connect import local_chain, mock_ocean
 
     if protocol != "ocean-node" and rate_limit is not None:
         raise click.UsageError("--rate-limit is an Ocean Node behaviour: use it with --protocol ocean-node")
-    server = mock_ocean(world, faults, seed, state_dir, host=host, port=port, protocol=protocol,
-                        rate_limit=rate_limit, settle_seconds=settle)
+    with contextlib.ExitStack() as stack:
+        handle = stack.enter_context(local_chain(world, Path(state_dir) if state_dir else None)) if with_chain else None
+        server = mock_ocean(world, faults, seed, state_dir, host=host, port=port, protocol=protocol,
+                            rate_limit=rate_limit, settle_seconds=settle, chain=handle and handle.chain)
+        _serve_until_stopped(server, protocol, rate_limit, handle)
+
+
+def _serve_until_stopped(server, protocol: str, rate_limit: int | None, handle) -> None:
+    """Start `server`, print where it answers, wait for Ctrl-C / SIGTERM, stop it."""
+    import signal
+    import threading
+
     server.start()
     done = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -644,6 +657,11 @@ def serve(world: str | None, port: int, host: str, state_dir: str | None, faults
     limit = f", rate limit {rate_limit}/min" if rate_limit else ""
     click.echo(f"mock Ocean ready at {server.url} ({speaks}; chain {server.chain_id}, "
                f"faults {server.profile.name}{limit})")
+    if handle is not None:
+        from c2d_runner import wire
+
+        click.echo(f"local chain {handle.chain.chain_id} at {handle.rpc} (Ocean's contracts: {handle.address_file}, "
+                   f"network 'development'; test consumer {wire.address_of(wire.TEST_CONSUMER_KEY)} is funded)")
     for asset in server.assets.values():
         click.echo(f"  {asset.name:<12} {asset.kind:<9} {asset.did}")
     kind, warning = server.sandbox

@@ -37,14 +37,15 @@ class Endpoint:
     embedded_mock: bool = False
     sandbox: str = ""  # how a mock runs algorithms: "bwrap" or "none"; "" for a real provider
     warnings: tuple[str, ...] = ()  # said once per run, on stderr and in the reports
+    rpc: str | None = None  # a chain's JSON-RPC URL (the local chain's loopback bridge), when there is one
 
 
-def mock_endpoint(mock: Any, description: str) -> Endpoint:
+def mock_endpoint(mock: Any, description: str, rpc: str | None = None) -> Endpoint:
     """A running MockOcean as an Endpoint, with its sandbox mode and a loud warning when it has none."""
     kind, why = mock.sandbox
     warnings = (f"the mock runs algorithms WITHOUT A SANDBOX: {why}",) if why else ()
     return Endpoint(mock.url, mock.url, mock.chain_id, description, embedded_mock=True, sandbox=kind,
-                    warnings=warnings)
+                    warnings=warnings, rpc=rpc)
 
 
 @dataclass(frozen=True)
@@ -85,17 +86,53 @@ def parse_target(value: str, chain_id: int | None = None) -> Target:
 
 def mock_ocean(world: Any = None, faults: str | None = None, seed: int = 0, state_dir: Any = None,
                host: str = "127.0.0.1", port: int = 0, protocol: str = "provider", rate_limit: int | None = None,
-               settle_seconds: float = 1.0) -> Any:
+               settle_seconds: float = 1.0, chain: Any = None) -> Any:
     """A mockprovider.MockOcean (not started yet), its server's request log kept to warnings.
 
     protocol: "provider" (Provider v2 + Aquarius) or "ocean-node"; rate_limit and settle_seconds are
-    Ocean Node settings (see MockOcean)."""
+    Ocean Node settings (see MockOcean); chain: a LocalChain from `local_chain` (assets published on it)."""
     from mockprovider import MockOcean
 
     # Set when a mock is made on a user's behalf, not at import: a library leaves logging to its host.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     return MockOcean(world=world, state_dir=state_dir, faults=faults, host=host, port=port, seed=seed,
-                     protocol=protocol, rate_limit=rate_limit, settle_seconds=settle_seconds)
+                     protocol=protocol, rate_limit=rate_limit, settle_seconds=settle_seconds, chain=chain)
+
+
+@dataclass(frozen=True)
+class ChainHandle:
+    """A running local chain: the LocalChain (in process), its JSON-RPC URL and address.json for other processes."""
+
+    chain: Any
+    rpc: str
+    address_file: Path
+
+
+@contextlib.contextmanager
+def local_chain(world: Any = None, state_dir: Path | None = None) -> Iterator[ChainHandle]:
+    """Boot a local chain with `world` (a world file, None = default) published, and serve it on loopback.
+
+    The chain's state is kept in `state_dir` (chain-state.bin, with address.json beside it), so a
+    mock restarted on that folder (a resumed run) finds its earlier orders; without it a temporary
+    folder holds address.json. Needs the chain extra (ChainUnavailable, exit 2, says so).
+    """
+    import tempfile
+
+    from c2d_runner.chain.bridge import RpcBridge
+    from c2d_runner.chain.local import LocalChain
+    from mockprovider import load_world
+    from mockprovider.chainworld import preparation
+
+    loaded = load_world(world)
+    with contextlib.ExitStack() as stack:
+        folder = state_dir or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="c2d-chain-")))
+        folder.mkdir(parents=True, exist_ok=True)
+        state_file = folder / "chain-state.bin" if state_dir else None
+        chain = LocalChain.boot(chain_id=loaded.chain_id, prepare=preparation(loaded), state_file=state_file)
+        if state_file is not None:  # saved however the run ends: an interrupted run is the one resumed
+            stack.callback(chain.save_state, state_file)
+        bridge = stack.enter_context(RpcBridge(chain))
+        yield ChainHandle(chain, bridge.url, chain.write_address_file(folder / "address.json"))
 
 
 @contextlib.contextmanager
@@ -105,9 +142,12 @@ def open_target(target: Target, mock_state: Path | None = None) -> Iterator[Endp
         yield Endpoint(target.provider, target.aquarius, target.chain_id, target.describe())
         return
     # An invalid world or fault profile raises the mock's own InvalidInput errors (exit 2).
-    mock = mock_ocean(target.world, target.faults, target.seed, mock_state, protocol=target.protocol or "provider")
-    with mock:
-        yield mock_endpoint(mock, target.describe())
+    with contextlib.ExitStack() as stack:
+        handle = stack.enter_context(local_chain(target.world, mock_state)) if target.chain else None
+        mock = mock_ocean(target.world, target.faults, target.seed, mock_state, protocol=target.protocol or "provider",
+                          chain=handle and handle.chain)
+        stack.enter_context(mock)
+        yield mock_endpoint(mock, target.describe(), rpc=handle and handle.rpc)
 
 
 def consumer_wallet(source: KeySource, target: Target):
@@ -220,5 +260,6 @@ def job_session(job_id: str, runs: Path) -> Iterator[tuple[Any, Connection]]:
         yield replace(record, provider=provider), conn
 
 
-__all__ = ["Connection", "Endpoint", "TargetError", "parse_target", "mock_ocean", "open_target", "consumer_wallet",
+__all__ = ["Connection", "Endpoint", "ChainHandle", "TargetError", "parse_target", "mock_ocean", "local_chain",
+           "open_target", "consumer_wallet",
            "connect", "run_spec", "plan_spec", "verify_spec", "job_session"]

@@ -93,7 +93,7 @@ class MockOcean:
     def __init__(self, world: str | os.PathLike | World | None = None, state_dir: str | os.PathLike | None = None,
                  faults: str | None = None, host: str = "127.0.0.1", port: int = 0, seed: int = 0,
                  executor: Any = None, protocol: str = "provider", rate_limit: int | None = None,
-                 settle_seconds: float = 1.0):
+                 settle_seconds: float = 1.0, chain: Any = None):
         if protocol not in PROTOCOLS:
             raise ValueError(f"unknown protocol {protocol!r} (choose from {', '.join(PROTOCOLS)})")
         if rate_limit is not None and protocol != "ocean-node":
@@ -106,6 +106,12 @@ class MockOcean:
         self.rate_limit = rate_limit
         self.settle_seconds = settle_seconds
         self.world = world if isinstance(world, World) else load_world(world)
+        # A LocalChain (c2d_runner.chain): the world's assets are then real data NFTs on it.
+        self.chain = chain
+        if chain is not None:
+            from mockprovider.chainworld import attach
+
+            self.world = attach(chain, self.world)
         self.profile = faults_mod.get_profile(faults or self.world.faults)
         self.host = host
         self.port = port

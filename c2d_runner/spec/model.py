@@ -37,12 +37,14 @@ class MockTarget:
     faults: str | None = None
     seed: int = 0
     protocol: str | None = None  # "ocean-node": the mock poses as an Ocean Node
+    chain: bool = False  # on a local chain with Ocean's contracts (the `chain` extra): paid compute
 
     def describe(self) -> str:
         """Short human form."""
         where = str(self.world) if self.world else "default world"
         node = ", Ocean Node" if self.protocol == "ocean-node" else ""
-        return f"mock ({where}{node}{', faults ' + self.faults if self.faults else ''})"
+        return (f"mock ({where}{node}{', faults ' + self.faults if self.faults else ''}"
+                f"{', on a local chain' if self.chain else ''})")
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,7 @@ def _target(doc: LoadedDocument):
                             requests_per_minute=target.get("requests_per_minute"))
     world = (doc.path.parent / target["mock"]).resolve() if target.get("mock") else None
     return MockTarget(world=world, faults=target.get("faults"), seed=target.get("seed", 0),
-                      protocol=target.get("protocol"))
+                      protocol=target.get("protocol"), chain=bool(target.get("chain", False)))
 
 
 def _consumer(doc: LoadedDocument) -> KeySource:
