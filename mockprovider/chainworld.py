@@ -69,11 +69,13 @@ def on_chain(world: World, published: dict[str, Any], ocean: str) -> World:
 
 
 def attach(chain: Any, world: World) -> World:
-    """`world` on `chain`: published at the chain's boot (its `prepared`) or now; the world with chain addresses."""
+    """`world` on `chain`: published at the chain's boot (its `prepared`) or now; the world with chain addresses.
+
+    What is published now is not remembered on the chain object: a snapshot revert would undo it.
+    """
     published = chain.prepared.get(world_key(world))
     if published is None:
         published = publish_world(chain, world)[world_key(world)]
-        chain.prepared.update({world_key(world): published})
     return on_chain(world, published, chain.addresses["Ocean"])
 
 

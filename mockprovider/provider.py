@@ -253,8 +253,15 @@ def initialize_compute(state: MockState, data: Mapping[str, Any]) -> Reply:
     for n, (did, service_id, datatoken, timeout, sent) in enumerate(priced):
         # An order lives until validUntil, or the service's timeout when that comes first (0 = none).
         expires = min(float(valid_until), now + timeout) if timeout > 0 else float(valid_until)
-        if env.require_fee:
-            answers.append({"datatoken": datatoken, "providerFee": provider_fee(state, env, datatoken, valid_until, now, charged=(n == 0))})
+        if state.chain is not None:  # orders are on chain: reuse the client's when it still pays for this
+            facts = _chain_order(state, sent, did, service_id, env.id, consumer, allow_expired_fee=True) if sent else None
+            answer: dict[str, Any] = {"datatoken": datatoken, **({"validOrder": sent} if facts else {})}
+            if not facts or facts.fee_expired:  # no order, or its fee ran out: reuseOrder with this one
+                answer["providerFee"] = provider_fee(state, env, datatoken, service_id, valid_until, now, n == 0)
+            answers.append(answer)
+        elif env.require_fee:
+            answers.append({"datatoken": datatoken,
+                            "providerFee": provider_fee(state, env, datatoken, service_id, valid_until, now, n == 0)})
         else:
             order = state.store.reuse_or_issue_order(
                 sent, "0x" + secrets.token_hex(32), consumer, did, service_id, env.id, expires, now)
@@ -271,8 +278,37 @@ def _sent_order(item: Any) -> str | None:
     return str(order) if order else None
 
 
-def provider_fee(state: MockState, env, datatoken: str, valid_until: int, now: float, charged: bool) -> dict[str, Any]:
-    """A providerFee signed with TEST_PROVIDER_KEY (reference §4): only for `require_fee` environments."""
+def _chain_order(state: MockState, tx_id: str, did: str, service_id: str, env_id: str, sender: str,
+                 allow_expired_fee: bool = False) -> Any:
+    """The facts of a valid on-chain order of (did, service) for `env_id` by `sender`, else None."""
+    from mockprovider.payment import OrderRefused, verify_order_tx
+
+    asset = state.world.by_did(did)
+    index = next(i for i, s in enumerate(asset.services) if s.id == service_id)
+    service = asset.services[index]
+    try:
+        return verify_order_tx(state.chain, tx_id, nft=asset.nft_address, datatoken=service.datatoken,
+                               service_id=service_id, service_index=index, service_timeout=service.timeout,
+                               environment=env_id, sender=sender, provider_address=state.world.provider_address,
+                               allow_expired_fee=allow_expired_fee)
+    except OrderRefused:
+        return None
+
+
+def _check_chain_orders(state: MockState, uses: list[OrderUse], env_id: str, consumer: str) -> None:
+    """At start on a chain: each order must pay on chain (else order_invalid); it is then recorded, so
+    the store's one-job-per-order rule applies to it as to the mock's own orders."""
+    for use in uses:
+        facts = _chain_order(state, use.order_id, use.did, use.service_id, env_id, consumer)
+        if facts is None:
+            raise ResourceError("order", "order_invalid")
+        state.store.record_order(use.order_id, facts.consumer, use.did, use.service_id, env_id,
+                                 float(facts.ordered_at), float(facts.fee_valid_until or 2**62))
+
+
+def provider_fee(state: MockState, env, datatoken: str, service_id: str, valid_until: int, now: float,
+                 charged: bool) -> dict[str, Any]:
+    """A providerFee signed with TEST_PROVIDER_KEY (reference §4): for `require_fee` environments and on a chain."""
     from eth_abi.packed import encode_packed
     from eth_account import Account
     from eth_account.messages import encode_defunct
@@ -281,7 +317,7 @@ def provider_fee(state: MockState, env, datatoken: str, valid_until: int, now: f
     seconds = int(max(0, valid_until - now)) % 86400  # timedelta.seconds wraps after a day, as the Provider's
     zero = env.feeToken == "0x0000000000000000000000000000000000000000"
     amount = 0 if (zero or not charged) else int(Decimal(seconds) * Decimal(str(env.priceMin)) / 60 * 10**18)
-    provider_data = json.dumps({"environment": env.id, "timestamp": int(now), "dt": datatoken, "id": uuid.uuid4().hex},
+    provider_data = json.dumps({"environment": env.id, "timestamp": int(now), "dt": datatoken, "id": service_id},
                                separators=(",", ":")).encode("utf-8")
     fee_address = state.world.provider_address
     digest = keccak(encode_packed(["bytes", "address", "address", "uint256", "uint256"],
@@ -329,6 +365,8 @@ def compute_start(state: MockState, data: Mapping[str, Any]) -> Reply:
     algo = data.get("algorithm")
     if kept_algo.get("did"):
         uses.append(OrderUse(str(algo["transferTxId"]), kept_algo["did"], kept_algo["service_id"]))
+    if state.chain is not None:
+        _check_chain_orders(state, uses, env.id, consumer)
     now = time.time()
     job = Job(
         job_id=uuid.uuid4().hex, ordinal=0, owner=consumer, agreement_id=str(dataset["transferTxId"]),

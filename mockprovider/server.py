@@ -217,7 +217,7 @@ class MockOcean:
         try:
             executor = self._executor if self._executor is not None else _default_executor()
             self._state = MockState.create(self.world, self.url, state_dir.resolve(), executor, self.profile, self.seed,
-                                           self.protocol, self.settle_seconds)
+                                           self.protocol, self.settle_seconds, self.chain)
         except BaseException:
             server.server_close()
             self._cleanup_temp()

@@ -29,6 +29,7 @@ class MockState:
     seed: int
     protocol: str = "provider"  # "provider" (Provider v2 + Aquarius) or "ocean-node"
     settle_seconds: float = 1.0  # node: how long a job stays at 71 "Job settling" before 70
+    chain: Any = None  # a LocalChain: then every job is paid with orders checked on it (mockprovider.payment)
 
     def __post_init__(self) -> None:
         self._counts: dict[str, itertools.count] = {}
@@ -38,13 +39,13 @@ class MockState:
     @classmethod
     def create(cls, world: World, url: str, state_dir: pathlib.Path, executor: Any,
                profile: faults_mod.FaultProfile, seed: int, protocol: str = "provider",
-               settle_seconds: float = 1.0) -> "MockState":
+               settle_seconds: float = 1.0, chain: Any = None) -> "MockState":
         """Open the store under state_dir, build DDOs for `url`, recover jobs a previous run left."""
         store = Store(state_dir / "mock.sqlite3")
         ddos = build_ddos(world, url)
         runner = JobRunner(store, world, state_dir, executor, ddos.__getitem__, profile, seed)
         runner.recover()
-        return cls(world, url, ddos, store, runner, state_dir, profile, seed, protocol, settle_seconds)
+        return cls(world, url, ddos, store, runner, state_dir, profile, seed, protocol, settle_seconds, chain)
 
     def next_call(self, route: str) -> int:
         """How many calls of `route` came before this one (for seeded fault decisions)."""

@@ -206,6 +206,13 @@ class Store:
                        (order_id, consumer, did, service_id, environment, now, valid_until))
             return order_id
 
+    def record_order(self, order_id: str, consumer: str, did: str, service_id: str, environment: str,
+                     issued_at: float, valid_until: float) -> None:
+        """Keep an order placed on chain (checked there) so its use by a job is tracked; kept once."""
+        with self._tx() as db:
+            db.execute("INSERT OR IGNORE INTO orders VALUES (?,?,?,?,?,?,?,NULL,NULL)",
+                       (order_id, consumer, did, service_id, environment, issued_at, valid_until))
+
     def order(self, order_id: str) -> Order | None:
         """The order with this id, or None."""
         with self._lock:

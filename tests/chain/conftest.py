@@ -20,11 +20,14 @@ def require_chain_extra() -> None:
 
 @pytest.fixture(scope="session")
 def booted_chain():
-    """One LocalChain for the session (from the user's state cache after the first boot)."""
+    """One LocalChain for the session with the default world published (from the user's state cache
+    after the first boot), so each test's revert keeps the world's NFTs and datatokens."""
     require_chain_extra()
     from c2d_runner.chain.local import LocalChain
+    from mockprovider.chainworld import preparation
+    from mockprovider.world import load_world
 
-    return LocalChain.boot()
+    return LocalChain.boot(prepare=preparation(load_world(None)))
 
 
 @pytest.fixture

@@ -18,8 +18,6 @@ def test_boot_serves_chain_8996_with_oceans_contracts(chain):
     for key in ("Ocean", "Router", "FixedPrice", "Dispenser", "ERC721Factory", "Escrow", "OPFCommunityFeeCollector"):
         assert len(chain.w3.eth.get_code(chain.addresses[key])) > 100, key
     assert chain.deployed("Ocean").functions.totalSupply().call() == TEST_OCEAN_SUPPLY
-    assert chain.deployed("Router").functions.getFactoryAddress(FACTORY).call() if hasattr(
-        chain.deployed("Router").functions, "getFactoryAddress") else True
     assert chain.deployed("Escrow").functions.factoryRouter().call() == chain.addresses["Router"]
     assert chain.deployed("ERC721Factory").functions.getTokenTemplate(2).call()[0] == chain.addresses["ERC20Template"]["2"]
 
