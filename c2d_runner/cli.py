@@ -657,13 +657,13 @@ def _serve_until_stopped(server, protocol: str, rate_limit: int | None, handle) 
     limit = f", rate limit {rate_limit}/min" if rate_limit else ""
     click.echo(f"mock Ocean ready at {server.url} ({speaks}; chain {server.chain_id}, "
                f"faults {server.profile.name}{limit})")
+    for asset in server.assets.values():
+        click.echo(f"  {asset.name:<12} {asset.kind:<9} {asset.did}")
     if handle is not None:
         from c2d_runner import wire
 
         click.echo(f"local chain {handle.chain.chain_id} at {handle.rpc} (Ocean's contracts: {handle.address_file}, "
                    f"network 'development'; test consumer {wire.address_of(wire.TEST_CONSUMER_KEY)} is funded)")
-    for asset in server.assets.values():
-        click.echo(f"  {asset.name:<12} {asset.kind:<9} {asset.did}")
     kind, warning = server.sandbox
     click.echo(f"algorithms run in sandbox: {kind}" + (f" (WARNING: {warning})" if warning else ""))
     modes, limits_warning = server.job_limits

@@ -112,12 +112,14 @@ class ChainHandle:
 def local_chain(world: Any = None, state_dir: Path | None = None) -> Iterator[ChainHandle]:
     """Boot a local chain with `world` (a world file, None = default) published, and serve it on loopback.
 
-    The chain's state is kept in `state_dir` (chain-state.bin, with address.json beside it), so a
+    The chain's state is kept in `state_dir` (chain-state.bin, with address.json and chain.json, the
+    JSON-RPC URL, beside it), so a
     mock restarted on that folder (a resumed run) finds its earlier orders; without it a temporary
     folder holds address.json. Needs the chain extra (ChainUnavailable, exit 2, says so).
     """
     import tempfile
 
+    from c2d_runner.atomic import write_json
     from c2d_runner.chain.bridge import RpcBridge
     from c2d_runner.chain.local import LocalChain
     from mockprovider import load_world
@@ -132,7 +134,10 @@ def local_chain(world: Any = None, state_dir: Path | None = None) -> Iterator[Ch
         if state_file is not None:  # saved however the run ends: an interrupted run is the one resumed
             stack.callback(chain.save_state, state_file)
         bridge = stack.enter_context(RpcBridge(chain))
-        yield ChainHandle(chain, bridge.url, chain.write_address_file(folder / "address.json"))
+        address_file = chain.write_address_file(folder / "address.json")
+        # Where other processes find the chain (the bridge's port is picked at start).
+        write_json(folder / "chain.json", {"rpc": bridge.url, "chainId": chain.chain_id, "addressFile": str(address_file)})
+        yield ChainHandle(chain, bridge.url, address_file)
 
 
 @contextlib.contextmanager

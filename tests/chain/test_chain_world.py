@@ -139,9 +139,10 @@ def test_cli_serve_chain_prints_the_rpc_endpoint_and_stops_on_sigterm(tmp_path):
                             text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
         assert "ready at" in proc.stdout.readline()
-        line = proc.stdout.readline()
+        line = next(line for line in iter(proc.stdout.readline, "") if "local chain" in line)
         rpc = re.search(r"local chain 8996 at (http://127\.0\.0\.1:\d+)", line).group(1)
         assert str(tmp_path / "address.json") in line
+        assert json.loads((tmp_path / "chain.json").read_text())["rpc"] == rpc
         request = urllib.request.Request(rpc, json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_chainId",
                                                           "params": []}).encode(), {"Content-Type": "application/json"})
         with urllib.request.urlopen(request, timeout=10) as response:

@@ -127,6 +127,14 @@ def sleeper_meta(seconds: float = 30) -> dict:
                           "checksum": "sha256:" + "0" * 64}}
 
 
+def served_chain(state_dir: Path) -> tuple[str, Path]:
+    """(JSON-RPC URL, address.json) of a `c2d mock serve --chain` on `state_dir` (from its chain.json)."""
+    import json
+
+    handle = json.loads((state_dir / "chain.json").read_text())
+    return handle["rpc"], Path(handle["addressFile"])
+
+
 @contextlib.contextmanager
 def served_mock(state_dir: Path, world: Path | None = None, *options: str) -> Iterator[tuple[str, dict[str, str]]]:
     """`c2d mock serve [options]` in a subprocess on a free port: yields (url, {asset name: DID}); always stopped."""

@@ -65,3 +65,32 @@ def test_oceanpy_runs_the_whole_flow(served_mock):
     assert out["output"]["datasets"][wire.did_hex(dids["iris"])]["0"]["rows"] == 150
     assert "stats: done" in out["algorithm_log"] and out["outputs_via_logs"] == 1
     assert out["stopreq"] == 1 and out["stopped_status"] == [70, 1, "raw"]
+
+
+PAID_DRIVER = pathlib.Path(__file__).parent / "oceanpy" / "driver_paid.py"
+
+
+def test_oceanpy_pays_with_real_orders_on_the_local_chain(tmp_path):
+    """ocean-lib's own pay_for_compute_service: startOrder over the mock's JSON-RPC bridge, checked on chain."""
+    from tests.chain.conftest import require_chain_extra
+
+    require_chain_extra()
+    python = _oceanlib_python()
+    with helpers.served_mock(tmp_path / "state", None, "--chain") as (url, dids):
+        rpc, address_file = helpers.served_chain(tmp_path / "state")
+        run = subprocess.run([str(python), str(PAID_DRIVER), url, wire.TEST_CONSUMER_KEY, rpc, str(address_file),
+                              dids["iris"], dids["stats"], "ocean-compute"],
+                             capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    out = json.loads(next(l for l in run.stdout.splitlines() if l.startswith("RESULT "))[len("RESULT "):])
+    assert out["chain_id"] == 8996 and out["network"] == "development"
+    assert all(tx.startswith("0x") and len(tx) == 66 for tx in out["orders"])
+    # The free environment's fee is zero (signed all the same); ocean-lib's pay_for_compute_service
+    # approves no fee token, so a priced environment needs the user's own approve first.
+    assert out["ocean_paid"] == 0
+    assert out["order_logs"] >= 1  # ocean-lib reads OrderStarted back by consumer (the env address) from the chain
+    assert out["status"] == 70
+    assert out["output"]["datasets"][wire.did_hex(dids["iris"])]["0"]["rows"] == 150
+    dataset_again, algorithm_again = out["reinitialize"]
+    assert dataset_again["validOrder"] == out["orders"][0] and "providerFee" not in dataset_again
+    assert algorithm_again["validOrder"] == out["orders"][1]
