@@ -130,6 +130,9 @@ def test_spec_target_chain_is_parsed_recorded_and_checked(tmp_path):
     spec.write_text(body.format(value="'yes'"))
     with pytest.raises(Exception, match="chain"):
         load_spec(spec)
+    # The mock's `chain` is no default another target form could be given (a schema default would be).
+    spec.write_text(body.replace("{{mock: null, chain: {value}}}", "{{provider: 'http://127.0.0.1:9', chain_id: 8996}}"))
+    assert load_spec(spec).target.chain_id == 8996
 
 
 def test_cli_serve_chain_prints_the_rpc_endpoint_and_stops_on_sigterm(tmp_path):
