@@ -131,7 +131,9 @@ def test_spec_target_chain_is_parsed_recorded_and_checked(tmp_path):
     with pytest.raises(Exception, match="chain"):
         load_spec(spec)
     # The mock's `chain` is no default another target form could be given (a schema default would be).
-    spec.write_text(body.replace("{{mock: null, chain: {value}}}", "{{provider: 'http://127.0.0.1:9', chain_id: 8996}}"))
+    spec.write_text(body.format(value="true").replace("{mock: null, chain: true}",
+                                                      "{provider: 'http://127.0.0.1:9', chain_id: 8996}\n"
+                                                      "consumer: {key: '${C2D_PRIVATE_KEY}'}"))
     assert load_spec(spec).target.chain_id == 8996
 
 

@@ -93,7 +93,8 @@ def test_unknown_key_in_a_target_alternative_is_positioned(tmp_path):
     spec.write_text((SPECS / "hello.yaml").read_text().replace("version: 1", "version: 1\ntarget: {mock: null, bogus: 1}"))
     plan, problems = check_file(spec)
     assert plan is None
-    assert [(p.line, p.message) for p in problems] == [(5, "unknown key 'bogus'; expected one of mock, faults, seed, protocol")]
+    assert [(p.line, p.message) for p in problems] == [
+        (5, "unknown key 'bogus'; expected one of mock, faults, seed, protocol, chain")]
 
 
 def test_faults_alone_mean_the_default_world(tmp_path):
