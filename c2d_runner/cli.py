@@ -6,6 +6,7 @@ Heavy imports (requests, eth-account, the mock) happen inside the commands that 
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 import os
 import sys
 import traceback
@@ -267,10 +268,13 @@ FAULTS = ["none", "flaky", "slow", "stuck", "failing", "missing-result"]
               help="After the first job that does not pass, start no more jobs (or specs); running ones finish.")
 @click.option("--faults", type=click.Choice(FAULTS), help="The mock's fault profile, overriding the spec's.")
 @click.option("--seed", type=int, help="Seed of the mock's fault profile, overriding the spec's.")
+@click.option("--max-spend", type=click.FloatRange(min=0), default=None, metavar="AMOUNT",
+              help="On a target with a chain: refuse to start a run whose provider fees (as `c2d plan` "
+                   "estimates them) exceed AMOUNT of a fee token (whole tokens, e.g. OCEAN); nothing is paid.")
 @variable_options
 @click.option("--quiet", "-q", is_flag=True, help="Print only the summary.")
 def run(specs, target, chain_id, parallel, only, out, junit, json_path, lock, check, timeout, resume, fail_fast,
-        faults, seed, assignments, env_files, quiet):
+        faults, seed, max_spend, assignments, env_files, quiet):
     """Run the jobs of each SPEC (a file, or a folder of specs) and check their expectations.
 
     By default a spec runs on the bundled mock Ocean, started in-process on a loopback port:
@@ -293,7 +297,8 @@ def run(specs, target, chain_id, parallel, only, out, junit, json_path, lock, ch
             options = RunOptions(target=_mock_overrides(chosen or plan.target, faults, seed), jobs=parallel,
                                  only=tuple(only), out=Path(out), timeout=timeout,
                                  resume=Path(resume) if resume else None, lock=lock, check=check, cancel=cancel,
-                                 fail_fast=fail_fast)
+                                 fail_fast=fail_fast,
+                                 max_spend=Decimal(str(max_spend)) if max_spend is not None else None)
             outcomes.append(run_spec(plan, options, ConsoleProgress(mode="quiet" if quiet else "auto")))
             if cancel.is_set() or (fail_fast and not outcomes[-1].ok):
                 break
@@ -344,8 +349,8 @@ def plan(specs, target, chain_id, only, fmt, assignments, env_files):
     plans = _load_all(specs)
     reports = [plan_spec(p, _target(target, chain_id), tuple(only)) for p in plans]
     if fmt == "json":
-        docs = [{"spec": str(p.path), "target": r.target, "jobs": list(r.jobs), "problems": list(r.problems)}
-                for p, r in zip(plans, reports)]
+        docs = [{"spec": str(p.path), "target": r.target, "jobs": list(r.jobs), "problems": list(r.problems),
+                 **({"totals": r.totals} if r.totals is not None else {})} for p, r in zip(plans, reports)]
         click.echo(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2, default=str))
     else:
         for spec_plan, report in zip(plans, reports):
@@ -360,6 +365,14 @@ def _print_plan(report) -> None:
     for job in report.jobs:
         for line in _plan_lines(job):
             click.echo(line)
+        for order in job.get("costs", {}).get("orders", ()):
+            fee = (f", provider fee {_tokens(order['fee_amount'])} of {order['fee_token']}"
+                   if order["fee_token"] and int(order["fee_amount"]) else ", no provider fee")
+            paid = "1 datatoken" if order["how"] == "startOrder" else "no datatoken"
+            click.echo(f"  order        {order['input']}: {order['how']} ({paid}{fee})")
+    if report.totals is not None:
+        spend = ", ".join(f"{_tokens(v)} of {t}" for t, v in report.totals.items()) or "nothing"
+        click.echo(f"would spend: {spend} (plus gas)")
     for problem in report.problems:
         click.echo(f"cannot run: {problem}", err=True)
 
@@ -398,6 +411,14 @@ def _plan_lines(job: dict) -> list[str]:
     lines.append(f"  timeout      {job['timeout']:g} s; custom data {json.dumps(job['algocustomdata'])}")
     lines += [f"  warning      {w}" for w in job.get("warnings", ())]
     return lines
+
+
+def _tokens(wei: str) -> str:
+    """An 18-decimal token amount in whole tokens, without trailing zeros."""
+    from decimal import Decimal
+
+    text = f"{Decimal(int(wei)) / 10**18:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 @main.command(short_help="Check that a spec's lock file still holds.")

@@ -61,6 +61,7 @@ class Connection:
     wallet: "Wallet"  # the consumer's key (a KeyWallet or an eth-account LocalAccount)
     sandbox: str = ""  # the mock's sandbox mode ("bwrap", "none"); "" for a real provider
     warnings: tuple[str, ...] = ()  # for the run to say once and record
+    payer: Any = None  # a ChainPayer when the target has a chain (orders are paid on it), else None
 
 
 def parse_target(value: str, chain_id: int | None = None) -> Target:
@@ -178,6 +179,15 @@ def target_client_settings(target: Target) -> dict:
     return {"protocol": target.protocol}
 
 
+def chain_payer(where: Endpoint, wallet: Any) -> Any:
+    """A ChainPayer paying from `wallet` on the endpoint's chain, or None when it has none (web3 loads only then)."""
+    if not where.rpc:
+        return None
+    from c2d_runner.ocean.payer import ChainPayer
+
+    return ChainPayer(where.rpc, wallet, where.chain_id)
+
+
 @contextlib.contextmanager
 def connect(target: Target, consumer: KeySource, mock_state: Path | None = None, *,
             endpoint: Endpoint | None = None, sleep=None, config: ClientConfig | None = None) -> Iterator[Connection]:
@@ -196,7 +206,8 @@ def connect(target: Target, consumer: KeySource, mock_state: Path | None = None,
         try:
             with (OceanCompute(settings, sleep=sleep) if sleep else OceanCompute(settings)) as compute:
                 yield Connection(where.provider, where.aquarius, where.chain_id, where.description,
-                                 where.embedded_mock, compute, wallet, where.sandbox, where.warnings)
+                                 where.embedded_mock, compute, wallet, where.sandbox, where.warnings,
+                                 chain_payer(where, wallet))
         except Exception as exc:  # what leaves the wallet's scope is printed by callers: no key in it
             Redactor.of(wallet).scrub(exc)
             raise

@@ -23,6 +23,7 @@ class PlanReport:
     target: str
     jobs: tuple[dict, ...]
     problems: tuple[str, ...]
+    totals: dict | None = None  # on a target with a chain: what the run would spend, per token (wei strings)
 
 
 def describe_job(job: ResolvedJob) -> dict:
@@ -97,7 +98,16 @@ def _node_input(item) -> dict:
 def plan_report(jobs: tuple, conn: Connection) -> PlanReport:
     """Resolve every job on the open connection, starting nothing."""
     resolved, problems = resolve_all(jobs, conn.compute, conn.wallet, conn.chain_id, conn.provider)
-    return PlanReport(conn.description, tuple(describe_job(j) for j in resolved), tuple(problems))
+    described = [describe_job(j) for j in resolved]
+    if conn.payer is None:
+        return PlanReport(conn.description, tuple(described), tuple(problems))
+    from c2d_runner.engine.costs import add_totals, job_costs
+
+    for job, doc in zip(resolved, described):
+        if job.node_start is None:  # a Provider's job: its orders, as initializeCompute prices them
+            doc["costs"] = job_costs(job, conn.compute, conn.wallet)
+    totals = add_totals([doc["costs"] for doc in described if "costs" in doc])
+    return PlanReport(conn.description, tuple(described), tuple(problems), totals)
 
 
 def verify_lock(plan: SpecPlan, lock: dict, conn: Connection) -> tuple[list[str], list[str]]:

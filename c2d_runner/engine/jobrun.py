@@ -12,7 +12,7 @@ from c2d_runner.engine.expect import check_expectations
 from c2d_runner.engine.journal import Journal, JobJournal, job_folder_name
 from c2d_runner.engine.outcome import (ERROR, FAILED, PASSED, JobOutcome, ResultRecord, StatusChange,
                                        job_to_dict)
-from c2d_runner.engine.ports import ComputeClient, Progress, Wallet
+from c2d_runner.engine.ports import ComputeClient, Payer, Progress, Wallet
 from c2d_runner.engine.resolve import ResolvedJob
 from c2d_runner.engine.results import download_results, is_unreachable
 from c2d_runner.engine.starting import StartPolicy, reconcile, start_once
@@ -51,6 +51,7 @@ class RunContext:
     folder: Path
     progress: Progress
     cancel: threading.Event = field(default_factory=threading.Event)
+    payer: Payer | None = None  # on a target with a chain: inputs the provider asks orders for are paid
     clock: Callable[[], float] = time.monotonic
     started: float = field(default_factory=time.monotonic)
 
@@ -77,10 +78,13 @@ def find_started_job(ctx: RunContext, provider: str, orders: dict) -> str | None
 class JobRun:
     """One job from order to verdict."""
 
-    def __init__(self, resolved: ResolvedJob, ctx: RunContext, resume: JobJournal | None = None):
+    def __init__(self, resolved: ResolvedJob, ctx: RunContext, resume: JobJournal | None = None,
+                 paid: dict | None = None):
         self.job = resolved
         self.ctx = ctx
         self.resume = resume
+        # Orders an earlier attempt paid for (input -> tx), offered again before paying anything.
+        self.paid = dict(paid if paid is not None else (resume.paid if resume else {}))
         self.name = resolved.plan.name
         self.folder = ctx.folder / job_folder_name(self.name)
         self.history: list[StatusChange] = []
@@ -103,10 +107,44 @@ class JobRun:
         job, ctx = self.job, self.ctx
         if job.node_start is not None:
             return {}  # free compute on an Ocean Node: no orders
+        if ctx.payer is not None:
+            return self._paid_orders()
         dataset, additional, algorithm = ctx.compute.order_inputs(ctx.wallet, job.dataset, job.environment.id,
                                                                   job.algorithm, job.algorithm_meta, job.additional)
         return {"dataset": dataset.transfer_tx_id, "additional": [a.transfer_tx_id for a in additional],
                 "algorithm": algorithm.transfer_tx_id if algorithm is not None else None}
+
+    def _paid_orders(self) -> dict:
+        """On a chain: initializeCompute with the orders an earlier attempt paid for (the provider says
+        whether they still hold), then pay what it asks."""
+        job, ctx = self.job, self.ctx
+        paid = self.paid
+        dataset, additional, algorithm = self._inputs({
+            "dataset": paid.get("dataset"), "algorithm": paid.get("algorithm"),
+            "additional": [paid.get(f"additional.{i}") for i in range(len(job.additional))]} if paid else None)
+        init = ctx.compute.initialize(ctx.wallet, dataset, job.environment.id, algorithm, job.algorithm_meta,
+                                      additional)
+        return self._pay(init, dataset, additional, algorithm)
+
+    def _pay(self, init, dataset, additional, algorithm) -> dict:
+        """Order each input as initializeCompute asks; every payment is journaled as soon as it is
+        mined, so a run resumed after a crash offers it again instead of paying twice."""
+        ctx = self.ctx
+        items = [("dataset", dataset, init.datasets[0])]
+        items += [(f"additional.{i}", a, init.datasets[i + 1]) for i, a in enumerate(additional)]
+        if algorithm is not None and init.algorithm is not None:
+            items.append(("algorithm", algorithm, init.algorithm))
+        txs: dict[str, str] = {}
+        for key, item_input, item in items:
+            payment = ctx.payer.pay(item, item_input)
+            if payment.how != "validOrder":
+                ctx.journal.write("paid", job=self.name, input=key, did=payment.did, service=payment.service_id,
+                                  datatoken=payment.datatoken, how=payment.how, tx=payment.tx,
+                                  fee_token=payment.fee_token, fee_amount=str(payment.fee_amount))
+                ctx.progress.job_message(self.name, f"paid for {key}: {payment.how} {payment.tx}")
+            txs[key] = payment.tx
+        return {"dataset": txs["dataset"], "additional": [txs[f"additional.{i}"] for i in range(len(additional))],
+                "algorithm": txs.get("algorithm")}
 
     def _start_request(self, orders: dict) -> str:
         start = self.job.node_start

@@ -92,6 +92,7 @@ class JobJournal:
     provider: str | None = None
     done: dict | None = None  # the final outcome summary, once "done"
     stopped: bool = False
+    paid: dict = field(default_factory=dict)  # input ("dataset", "additional.N", "algorithm") -> order tx paid
 
 
 @dataclass
@@ -162,6 +163,8 @@ class Journal:
                 job.done = event.get("outcome")
             elif kind == "stopped":
                 job.stopped = True
+            elif kind == "paid":  # money spent stays spent, whatever attempt it was for
+                job.paid[event["input"]] = event["tx"]
         return state
 
     def header(self) -> dict | None:

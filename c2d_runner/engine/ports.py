@@ -13,7 +13,8 @@ if TYPE_CHECKING:
     from c2d_runner.engine.outcome import JobOutcome, RunOutcome
     from c2d_runner.ocean.ddo import DDO, Service
     from c2d_runner.ocean.inputs import AlgorithmMetadata, ComputeInput
-    from c2d_runner.ocean.records import ComputeEnvironment, JobStatus, ResultFile
+    from c2d_runner.ocean.payer import Payment
+    from c2d_runner.ocean.records import ComputeEnvironment, InitializeResult, JobStatus, OrderItem, ResultFile
 
 
 class Wallet(Protocol):
@@ -27,6 +28,13 @@ class Metadata(Protocol):
 
     def resolve(self, did: str) -> "DDO":
         """The DDO of `did`; DDONotFound when there is none."""
+
+
+class Payer(Protocol):
+    """Pays for one compute input on a chain (c2d_runner.ocean.payer.ChainPayer)."""
+
+    def pay(self, item: "OrderItem", compute_input: "ComputeInput", consumer: str | None = None) -> "Payment":
+        """Order the input as initializeCompute's `item` asks; what was paid (and its tx)."""
 
 
 class ComputeClient(Protocol):
@@ -43,6 +51,11 @@ class ComputeClient(Protocol):
     def is_consumable(self, ddo: "DDO", service: "Service", address: str,
                       with_connectivity_check: bool = True) -> int:
         """ocean.py's ConsumableCodes for the consumer at `address`."""
+
+    def initialize(self, consumer_wallet: Any, dataset: "ComputeInput", compute_environment: str,
+                   algorithm: "ComputeInput | None" = None, algorithm_meta: "AlgorithmMetadata | None" = None,
+                   additional_datasets: Sequence["ComputeInput"] = ()) -> "InitializeResult":
+        """initializeCompute: which orders hold and which fees are due (unsigned, nothing paid)."""
 
     def order_inputs(self, consumer_wallet: Any, dataset: "ComputeInput", compute_environment: str,
                      algorithm: "ComputeInput | None" = None, algorithm_meta: "AlgorithmMetadata | None" = None,

@@ -10,6 +10,7 @@ import logging
 import threading
 import time
 import traceback
+from decimal import Decimal
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -56,6 +57,7 @@ class RunOptions:
     check: bool = False  # fail when outputs differ from the lock
     cancel: threading.Event | None = None  # set by the front end (Ctrl-C, SIGTERM): stop the jobs, record, return
     fail_fast: bool = False  # after the first job that does not pass, start no more (running ones finish)
+    max_spend: Decimal | None = None  # on a chain: refuse a run whose estimated provider fees exceed it (whole tokens)
 
 
 def select_jobs(plan: SpecPlan, only: tuple[str, ...], timeout: float | None) -> tuple:
@@ -200,11 +202,14 @@ class Run:
         self.progress.run_started(self.plan.name, conn.description, [j.name for j in self.jobs],
                                   warnings=self.warnings)
         self.journal.redact = Redactor.of(conn.wallet)
-        ctx = RunContext(conn.compute, conn.wallet, self.journal, self.folder, self.progress, self.cancel)
+        ctx = RunContext(conn.compute, conn.wallet, self.journal, self.folder, self.progress, self.cancel,
+                         payer=conn.payer)
         resolved, problems = resolve_all(self.jobs, conn.compute, conn.wallet, conn.chain_id, conn.provider)
         self.warnings += provider_warnings(conn.provider, [j.provider for j in resolved])
         for warning in self.warnings[len(conn.warnings):]:
             self.progress.warn(warning)
+        if not problems and self.options.max_spend is not None and conn.payer is not None:
+            problems = self._spend_problems(resolved, conn)
         if problems:
             # Nothing was ordered or started: a fresh run leaves no folder (the summary and reports
             # say why); a resumed one keeps its history.
@@ -239,8 +244,9 @@ class Run:
                 todo.append(JobRun(job, ctx, resume=past))  # find it again at the provider; never start twice
             else:
                 # Never started, or stopped by the earlier attempt (a stopped job cannot pass), or it
-                # ran in an embedded mock that died with the earlier process: start it afresh.
-                todo.append(JobRun(job, ctx))
+                # ran in an embedded mock that died with the earlier process: start it afresh (with
+                # the orders it already paid for, if the chain still has them).
+                todo.append(JobRun(job, ctx, paid=past.paid if past is not None else None))
         with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, self.options.jobs),
                                                    thread_name_prefix="c2d-job") as pool:
             futures = {pool.submit(self._guarded, run): run for run in todo}
@@ -285,6 +291,18 @@ class Run:
             checked.append(replace(outcome, outcome=verdict, expectations=outcome.expectations + extra))
         return tuple(checked)
 
+    def _spend_problems(self, resolved: list[ResolvedJob], conn: Connection) -> list[str]:
+        """--max-spend: the estimate of every job's orders (initializeCompute, nothing paid) against the limit."""
+        from c2d_runner.engine.costs import SpendLimitExceeded, add_totals, check_spend, job_costs
+
+        costs = [job_costs(job, conn.compute, conn.wallet) for job in resolved if job.node_start is None]
+        datatokens = {o["datatoken"] for cost in costs for o in cost["orders"]}
+        try:
+            check_spend(add_totals(costs), self.options.max_spend, datatokens)
+        except SpendLimitExceeded as exc:
+            return [str(exc)]
+        return []
+
     def _record(self, began: float, conn: Connection, outcomes, problems, resolved, interrupted=False) -> RunOutcome:
         run = RunOutcome(spec_name=self.plan.name, spec_path=self.plan.path, run_id=self.run_id,
                          folder=self.folder, target=conn.description, started_at=self.started_at,
@@ -304,6 +322,10 @@ class Run:
                                        "environment": j.environment.id, "ddo_sha256": dict(j.ddo_hashes)}
                          for j in resolved},
             "jobs": [job_to_dict(o) for o in outcomes],
+            # What was paid on chain, with transaction hashes (every attempt's: a payment is never undone).
+            "payments": [{k: e.get(k) for k in ("job", "input", "did", "service", "datatoken", "how", "tx",
+                                                 "fee_token", "fee_amount")}
+                         for e in self.journal.events() if e.get("event") == "paid"],
         }))
         self.progress.run_done(run)
         return run

@@ -43,6 +43,10 @@ class ChainPayer:
         from web3 import Web3
 
         self.w3 = Web3(Web3.HTTPProvider(rpc, request_kwargs={"timeout": 60}))
+        if not hasattr(wallet, "sign_transaction"):  # the runner's light KeyWallet: the same key, as an Account
+            from eth_account import Account
+
+            wallet = Account.from_key(wallet.key)
         self.wallet = wallet
         self.rpc = rpc
         if chain_id is not None and int(self.w3.eth.chain_id) != int(chain_id):
