@@ -2,7 +2,6 @@
 --seed, --var and --env-file."""
 import json
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -11,6 +10,7 @@ from click.testing import CliRunner
 from c2d_runner.cli import main
 from c2d_runner.envfile import EnvFileError, parse_env
 from c2d_runner.specfiles import NoSpecFiles, spec_files
+from tests.engine.test_run import c2d
 
 ROOT = Path(__file__).resolve().parents[1]
 IRIS = "did:op:621ce210d3b287ad78837aef311a6e5c4aaab80cd8e294a737945a1414ffa93e"
@@ -23,15 +23,6 @@ def environ(monkeypatch):
     """--var and --env-file export to os.environ: give each test its own copy."""
     monkeypatch.setattr(os, "environ", os.environ.copy())
     return os.environ
-
-
-def c2d(*args, cwd: Path):
-    old = os.getcwd()
-    os.chdir(cwd)
-    try:
-        return CliRunner().invoke(main, list(map(str, args)), catch_exceptions=False)
-    finally:
-        os.chdir(old)
 
 
 def spec(folder: Path, name: str, jobs: dict[str, str], extra: str = "") -> Path:
