@@ -12,7 +12,6 @@ from c2d_runner.envfile import EnvFileError, parse_env
 from c2d_runner.specfiles import NoSpecFiles, spec_files
 from tests.engine.test_run import c2d
 
-ROOT = Path(__file__).resolve().parents[1]
 IRIS = "did:op:621ce210d3b287ad78837aef311a6e5c4aaab80cd8e294a737945a1414ffa93e"
 STATS = "did:op:06021804ada2eff0cbd121bc1a4074fef2ac069a86a27a81e68019358a1c5c92"
 FAIL = "did:op:db43054613262fcd3364ee0228ee1e024784c927431f2e04911fb3966bf0161e"
