@@ -62,7 +62,7 @@ class _Handler(WSGIRequestHandler):
         """http.server's own errors (414 URI too long, 431, a bad request line) in the protocol's
         shape (the Provider's JSON, express's page), not http.server's HTML."""
         self.close_connection = True
-        text = message or self.responses.get(code, ("error",))[0]
+        text = message or _PHRASES.get(code) or self.responses.get(code, ("error",))[0]
         content_type, body = _error_page(getattr(self.server, "c2d_protocol", "provider"), code, text)
         self.send_response(code, text)
         self.send_header("Content-Type", content_type)
@@ -71,6 +71,10 @@ class _Handler(WSGIRequestHandler):
         self.end_headers()
         if getattr(self, "command", None) != "HEAD" and code not in (204, 304):
             self.wfile.write(body)
+
+
+# http.server's phrases change with Python (3.13 says "URI Too Long"); the mock answers the same on every version.
+_PHRASES = {414: "Request-URI Too Long", 431: "Request Header Fields Too Large", 400: "Bad Request"}
 
 
 def _error_page(protocol: str, status: int, text: str) -> tuple[str, bytes]:
