@@ -1,12 +1,13 @@
-"""The local chain (`chain` extra): boot costs, transactions per second, and the hello spec's boot to
-first result with `target: {mock: null, chain: true}` against the chain-free default.
+"""The local chain (`chain` extra): boot costs, transactions and orders per second, and the hello spec's
+boot to first result with `target: {mock: null, chain: true}` (a paid job) against the chain-free default.
 
     python bench/bench_chain.py [--runs 3] [--txs 20]
 
 Figures (medians of --runs): web3 + eth-tester import in a cold process; a boot that deploys
 Ocean's contracts; a boot from the state cache; publishing one data NFT with a datatoken; ERC20
-transfers per second in process and over the loopback JSON-RPC bridge; and `c2d run` of the hello
-spec as a cold process, with and without the chain (the chain-free path must not pay for web3).
+transfers per second in process and over the loopback JSON-RPC bridge; startOrder and reuseOrder per
+second with the client's order code; and `c2d run` of the hello spec as a cold process, with and
+without the chain (on the chain it pays two orders; the chain-free path must not pay for web3).
 """
 from __future__ import annotations
 
@@ -63,6 +64,46 @@ def publish_seconds(chain) -> float:
     return time.perf_counter() - started
 
 
+def orders_per_second(chain, n: int) -> tuple[float, float]:
+    """(startOrder/s, reuseOrder/s) by the client's order code over the JSON-RPC bridge, each with a
+    provider fee signed by the mock's key, as the mock's initializeCompute signs it."""
+    from types import SimpleNamespace
+
+    from web3 import Web3
+
+    from c2d_runner.chain.accounts import known_account
+    from c2d_runner.chain.bridge import RpcBridge
+    from c2d_runner.ocean.orders import ProviderFee, reuse_order, start_order
+    from mockprovider.chainworld import attach
+    from mockprovider.provider import provider_fee
+    from mockprovider.world import load_world
+
+    world = attach(chain, load_world(None))
+    asset = world.assets[0]
+    datatoken = asset.services[0].datatoken
+    env = world.environments[0]
+    state = SimpleNamespace(world=world)
+    consumer = known_account("consumer")
+
+    def fee() -> ProviderFee:
+        now = time.time()
+        return ProviderFee.from_wire(provider_fee(state, env, datatoken, asset.services[0].id, int(now) + 3600, now,
+                                                  False))
+
+    with RpcBridge(chain) as bridge:
+        w3 = Web3(Web3.HTTPProvider(bridge.url))
+        fees = [fee() for _ in range(n)]
+        started = time.perf_counter()
+        txs = [start_order(w3, consumer, datatoken, consumer.address, 0, f) for f in fees]
+        starts = n / (time.perf_counter() - started)
+        fees = [fee() for _ in range(n)]
+        started = time.perf_counter()
+        for tx, f in zip(txs, fees):
+            reuse_order(w3, consumer, datatoken, tx, f)
+        reuses = n / (time.perf_counter() - started)
+    return starts, reuses
+
+
 def hello_run(spec: Path, workdir: Path) -> float:
     """Wall seconds of a cold `c2d run SPEC` (boot to first result) in `workdir`."""
     started = time.perf_counter()
@@ -94,6 +135,9 @@ def main(argv: list[str] | None = None) -> int:
     with RpcBridge(chain) as bridge:
         over_http = _median(lambda: txs_per_second(Web3(Web3.HTTPProvider(bridge.url)), chain, args.txs), args.runs)
     print(f"ERC20 transfers/s: in process {in_process:.1f}; over the JSON-RPC bridge {over_http:.1f}")
+    starts, reuses = orders_per_second(chain, args.txs)
+    print(f"orders/s over the bridge (client's order code, signed provider fee): startOrder {starts:.1f}; "
+          f"reuseOrder {reuses:.1f}")
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         hello = ROOT / "specs" / "hello.yaml"

@@ -48,6 +48,29 @@ def provider_fee_digest(provider_data: bytes, fee_address: str, fee_token: str, 
                                 [provider_data, fee_address, fee_token, amount, valid_until]))
 
 
+def sign_provider_fee(environment: str, datatoken: str, service_id: str, fee_address: str, fee_token: str,
+                      amount: int, valid_until: int, now: float, key: str) -> dict[str, Any]:
+    """A providerFee as ocean-provider's get_provider_fees (and the node's createProviderFee) give it:
+    providerData = compact JSON {environment, timestamp, dt, id: service id}, personal-signed digest."""
+    from eth_account import Account
+    from eth_account.messages import encode_defunct
+
+    data = json.dumps({"environment": environment, "timestamp": int(now), "dt": datatoken, "id": service_id},
+                      separators=(",", ":")).encode("utf-8")
+    digest = provider_fee_digest(data, fee_address, fee_token, amount, valid_until)
+    signed = Account.sign_message(encode_defunct(primitive=digest), private_key=key)
+    return {
+        "providerFeeAddress": fee_address,
+        "providerFeeToken": fee_token,
+        "providerFeeAmount": str(amount),
+        "providerData": "0x" + data.hex(),
+        "v": signed.v,
+        "r": "0x" + signed.r.to_bytes(32, "big").hex(),
+        "s": "0x" + signed.s.to_bytes(32, "big").hex(),
+        "validUntil": valid_until,
+    }
+
+
 def signer_of_fee(provider_data: bytes, fee_address: str, fee_token: str, amount: int, valid_until: int,
                   v: int, r: bytes, s: bytes) -> str:
     """The address that signed a provider fee (personal-sign over the digest), as ecrecover finds it."""
@@ -131,5 +154,5 @@ def verify_order_tx(chain: Any, tx_id: str, *, nft: str, datatoken: str, service
                       fee_expired)
 
 
-__all__ = ["ORDER_AMOUNT", "OrderRefused", "OrderFacts", "chain_now", "provider_fee_digest", "signer_of_fee",
-           "verify_order_tx"]
+__all__ = ["ORDER_AMOUNT", "OrderRefused", "OrderFacts", "chain_now", "provider_fee_digest", "sign_provider_fee",
+           "signer_of_fee", "verify_order_tx"]

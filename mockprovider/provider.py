@@ -309,30 +309,13 @@ def _check_chain_orders(state: MockState, uses: list[OrderUse], env_id: str, con
 def provider_fee(state: MockState, env, datatoken: str, service_id: str, valid_until: int, now: float,
                  charged: bool) -> dict[str, Any]:
     """A providerFee signed with TEST_PROVIDER_KEY (reference §4): for `require_fee` environments and on a chain."""
-    from eth_abi.packed import encode_packed
-    from eth_account import Account
-    from eth_account.messages import encode_defunct
-    from eth_utils import keccak
+    from mockprovider.payment import sign_provider_fee
 
     seconds = int(max(0, valid_until - now)) % 86400  # timedelta.seconds wraps after a day, as the Provider's
     zero = env.feeToken == "0x0000000000000000000000000000000000000000"
     amount = 0 if (zero or not charged) else int(Decimal(seconds) * Decimal(str(env.priceMin)) / 60 * 10**18)
-    provider_data = json.dumps({"environment": env.id, "timestamp": int(now), "dt": datatoken, "id": service_id},
-                               separators=(",", ":")).encode("utf-8")
-    fee_address = state.world.provider_address
-    digest = keccak(encode_packed(["bytes", "address", "address", "uint256", "uint256"],
-                                  [provider_data, fee_address, env.feeToken, amount, valid_until]))
-    signed = Account.sign_message(encode_defunct(primitive=digest), private_key=wire.TEST_PROVIDER_KEY)
-    return {
-        "providerFeeAddress": fee_address,
-        "providerFeeToken": env.feeToken,
-        "providerFeeAmount": str(amount),
-        "providerData": "0x" + provider_data.hex(),
-        "v": signed.v,
-        "r": "0x" + signed.r.to_bytes(32, "big").hex(),
-        "s": "0x" + signed.s.to_bytes(32, "big").hex(),
-        "validUntil": valid_until,
-    }
+    return sign_provider_fee(env.id, datatoken, service_id, state.world.provider_address, env.feeToken, amount,
+                             valid_until, now, wire.TEST_PROVIDER_KEY)
 
 
 # --- compute start / status / stop / delete -------------------------------------------------------

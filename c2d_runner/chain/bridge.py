@@ -61,7 +61,6 @@ class RpcBridge:
 
     def _request_function(self) -> Any:
         """The provider's request with only eth-tester's own middleware (no web3 result formatting)."""
-        from web3.middleware.base import Web3Middleware  # noqa: F401  (web3 present: checked by boot)
         from web3.middleware import combine_middleware
 
         w3 = self.chain.w3

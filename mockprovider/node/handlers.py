@@ -346,8 +346,9 @@ def _check_trust(state: MockState, algorithm: Mapping[str, Any], datasets: list,
 
 
 def initialize_compute(state: MockState, req: NodeRequest) -> Reply:
-    """POST initializeCompute (unsigned): the node's checks, the trust rules, then the node's answer
-    when it has no escrow for the payment's chain (the mock has no chain)."""
+    """POST initializeCompute (unsigned): the node's checks, the trust rules, then the orders and the
+    Escrow payment block on a local chain (node/paid.py), or the node's answer when it has no escrow
+    for the payment's chain."""
     body = req.body  # express always gives an object here, so the node's "Missing required body" never shows
     datasets = body.get("datasets") or []
     if not body.get("algorithm"):
@@ -383,6 +384,13 @@ def initialize_compute(state: MockState, req: NodeRequest) -> Reply:
     if js.js_string(payment.get("token")).lower() not in tokens:
         raise text_error(500, f"This compute env does not accept payments on chain: {chain} using token "
                               f"{js.js_string(payment.get('token'))}")
+    if state.chain is not None and chain == str(state.chain.chain_id):  # an Escrow on this chain: paid compute
+        from mockprovider.node.paid import initialize_answer
+
+        try:
+            return Reply(initialize_answer(state, env, body, algorithm, datasets))
+        except node_envs.ResourceRefused as exc:
+            raise text_error(400, str(exc)) from None
     raise text_error(500, f"Cannot handle payments on chainId: {chain}")
 
 
