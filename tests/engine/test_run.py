@@ -30,13 +30,23 @@ def journal(folder: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
+@pytest.mark.parametrize("protocol", ["provider", "ocean-node"])
 @pytest.mark.parametrize("spec", EXAMPLES, ids=[p.name for p in EXAMPLES])
-def test_every_example_spec_runs_green(spec, tmp_path):
-    result = c2d("run", spec, "--out", tmp_path / "runs", "--json", tmp_path / "report.json",
+def test_every_example_spec_runs_green(spec, protocol, tmp_path):
+    """Each example, as written but for its target, passes on both protocols of the bundled mock."""
+    import shutil
+
+    copy = tmp_path / "specs"
+    shutil.copytree(ROOT / "specs", copy)
+    text = (copy / spec.name).read_text()
+    assert "\ntarget:" not in text  # the examples run on the default target; this test picks the protocol
+    (copy / spec.name).write_text(text + f"target: {{mock: null, protocol: {protocol}}}\n")
+    result = c2d("run", copy / spec.name, "--out", tmp_path / "runs", "--json", tmp_path / "report.json",
                  "--junit", tmp_path / "junit.xml", cwd=tmp_path)
     assert result.exit_code == 0, result.output
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["ok"] and report["summary"]["failed"] == 0 and report["summary"]["passed"] >= 1
+    assert report["target"].endswith("Ocean Node)") == (protocol == "ocean-node")
     assert (tmp_path / "junit.xml").read_text().count("<testcase") == report["summary"]["passed"]
 
 
