@@ -49,7 +49,9 @@ def maybe_started(exc: ServiceError) -> bool:
     """True when a failed start may have created the job (it was sent and no verdict came back)."""
     if exc.status is None:
         return exc.uncertain
-    return exc.status >= 500 and exc.status not in NOT_STARTED_STATUSES
+    # A 5xx the client knows for a handler's refusal (an Ocean Node's start answers some with 500)
+    # carries the refusal's exit code: nothing was started.
+    return exc.status >= 500 and exc.status not in NOT_STARTED_STATUSES and exc.exit_code == exitcodes.INFRASTRUCTURE
 
 
 def not_started(exc: ServiceError) -> bool:

@@ -157,3 +157,16 @@ def test_seed_api_on_the_mock_node(tmp_path, data_url):
         [log] = oc.compute_job_result_logs(mock.url, mock.url, job_id, wallet, "algorithmLog")
         assert b"mode=seed" in log
         assert oc.requests_by_endpoint["GET /"] == 1 and oc.requests_by_endpoint["GET /api/services/nonce"] == 1
+
+
+def test_an_image_the_node_cannot_find_is_refused_once(tmp_path, data_url):
+    path = spec(tmp_path, f"""\
+        csv:
+          dataset: {{url: '{data_url}/data.csv'}}
+          algorithm: {{raw: {{code: "print(1)", container: {{entrypoint: python $ALGO, image: nope, tag: '1'}}}}}}
+        """)
+    result = c2d("run", path, "--jobs", "1", cwd=tmp_path)
+    assert result.exit_code == 1, result.output
+    assert "Cannot find image nope:1" in result.output and "start answer lost" not in result.output
+    [journal] = tmp_path.glob("runs/node/*/journal.jsonl")
+    assert journal.read_text().count('"event": "starting"') == 1

@@ -231,3 +231,19 @@ def test_nonce_answer_shapes(httpserver, node):
 
 def test_raw_job_id():
     assert raw_job_id(JOB_ID) == RAW_ID and raw_job_id("plain") == "plain"
+
+
+def test_a_start_handlers_own_500_is_a_refusal_a_bare_one_is_not(httpserver, node, wallet):
+    from c2d_runner import exitcodes
+
+    expect_nonce(httpserver)
+    httpserver.expect_ordered_request("/api/services/freeCompute").respond_with_json(
+        "Cannot find image nope:1 for amd64. Maybe it does not exist or it's build for other arhitectures.", status=500)
+    httpserver.expect_ordered_request("/api/services/freeCompute").respond_with_data(
+        "Internal Server Error", status=500, content_type="text/html")
+    with pytest.raises(NodeError, match="Cannot find image nope:1") as refused:
+        node.free_start(wallet, our_body())
+    assert refused.value.exit_code == exitcodes.FAILED  # nothing was started
+    with pytest.raises(NodeError) as broke:
+        node.free_start(wallet, our_body())
+    assert broke.value.exit_code == exitcodes.INFRASTRUCTURE  # the node broke: a job may exist

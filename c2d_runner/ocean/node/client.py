@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping
 
-from c2d_runner import wire
+from c2d_runner import exitcodes, wire
 from c2d_runner.ocean.errors import JobNotFound, ProviderError, WalletError
 from c2d_runner.ocean.http import HttpClient, base_url
-from c2d_runner.ocean.node.replies import error_text, explain
+from c2d_runner.ocean.node.replies import BARE_500, error_text, explain
 from c2d_runner.ocean.wallet import NonceTracker, parse_nonce
 
 ROUTES: dict[str, tuple[str, str]] = {
@@ -36,6 +36,7 @@ FREE_START = "freeStartCompute"
 STOP = "stopCompute"
 GET_RESULT = "getComputeResult"
 GET_STREAMABLE_LOGS = "getComputeStreamableLogs"
+START_ROUTES = frozenset({"freeCompute", "computeStart"})
 LOG_READ_TIMEOUT = 3600.0  # computeStreamableLogs stays open while the algorithm runs
 
 
@@ -188,7 +189,12 @@ def _reworded(exc: NodeError, route: str) -> NodeError:
         return exc
     raw = exc.body if isinstance(exc.body, str) else None
     detail = error_text(raw, exc.detail) if raw is not None else exc.detail
-    return type(exc)(explain(route, exc.status, detail), status=exc.status, endpoint=exc.endpoint, body=exc.body)
+    error = type(exc)(explain(route, exc.status, detail), status=exc.status, endpoint=exc.endpoint, body=exc.body)
+    if route in START_ROUTES and exc.status == 500 and detail.strip() != BARE_500:
+        # The start handler's own answer ("Cannot find image ...", "Invalid C2D Environment"): a
+        # refusal, nothing was started; not a node that broke mid-way (a bare 500 would be).
+        error.exit_code = exitcodes.FAILED
+    return error
 
 
 def _first_job(answer: Any, job_id: str | None) -> dict[str, Any] | None:
