@@ -89,7 +89,7 @@ def target_record(target: Target) -> dict:
                 "chain_id": target.chain_id, "protocol": target.protocol,
                 "requests_per_minute": target.requests_per_minute}
     return {"kind": "mock", "world": str(target.world) if target.world else None, "faults": target.faults,
-            "seed": target.seed, "chain": target.chain}
+            "seed": target.seed, "protocol": target.protocol, "chain": target.chain}
 
 
 def target_from_record(data: dict) -> Target:
@@ -99,7 +99,8 @@ def target_from_record(data: dict) -> Target:
         return RemoteTarget(data["provider"], data["aquarius"], int(chain) if chain is not None else None,
                             data.get("protocol"), data.get("requests_per_minute"))
     return MockTarget(world=Path(data["world"]) if data.get("world") else None, faults=data.get("faults"),
-                      seed=int(data.get("seed") or 0), chain=bool(data.get("chain", False)))
+                      seed=int(data.get("seed") or 0), protocol=data.get("protocol"),
+                      chain=bool(data.get("chain", False)))
 
 
 def provider_warnings(target_provider: str, job_providers: list[str]) -> tuple[str, ...]:

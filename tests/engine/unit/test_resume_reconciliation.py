@@ -4,7 +4,9 @@ import pytest
 
 from c2d_runner.engine.jobrun import JobRun
 from c2d_runner.engine.journal import JobJournal
+from c2d_runner.engine.runner import target_from_record, target_record
 from c2d_runner.ocean.errors import ProviderError
+from c2d_runner.spec.model import MockTarget, RemoteTarget
 
 from .fakes import JOB_ID, PROVIDER, FakeCompute, context, resolved, status
 
@@ -70,3 +72,12 @@ def test_a_refused_start_is_not_retried_nor_looked_up(tmp_path):
     with pytest.raises(ProviderError):
         JobRun(resolved(), ctx).start()
     assert compute.called("jobs") == [] and len(compute.called("start")) == 1
+
+
+@pytest.mark.parametrize("target", [
+    MockTarget(), MockTarget(protocol="ocean-node", faults="flaky", seed=7), MockTarget(protocol="provider"),
+    RemoteTarget("http://node.example", "http://node.example", None, "ocean-node", 20),
+])
+def test_the_journal_keeps_the_whole_target(target):
+    """A resumed run reopens the same target: a mock's protocol included (it was dropped)."""
+    assert target_from_record(target_record(target)) == target
