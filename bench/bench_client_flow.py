@@ -2,19 +2,36 @@
 
 Flow (the one ocean.py's c2d README runs): free environment, initializeCompute, start (with the
 DDO fetch and fileinfo consumability check ocean.py also makes), status polls until the job is
-finished, one result, the output logs, stop.  ocean-lib 3.1.2 needs about 80 HTTP requests for
-it (reference/ocean-py-client.md: 76-85, half of them `GET /` to re-read the root map).
+finished, one result, the output logs, stop.
 
-    python bench/bench_client_flow.py [--runs 5]
+Beside it, measured live against the same mock (not quoted from a document):
+  - ocean.py (ocean-lib 3.1.2, bench/reference/oceanpy_flow.py) running the same flow, in the
+    Python 3.10 virtualenv the test suite caches (tests/mock/test_oceanpy_client.py makes it);
+  - ocean.js (8.6.2, bench/reference/oceanjs_flow.mjs) running one free job on the mock's Ocean
+    Node protocol, from the npm project the test suite caches (tests/mock/test_oceanjs_client.py);
+  - the runner's requests per job amortised over a 50-job sweep, on each protocol it speaks.
+A reference client that is not installed is reported as such, never replaced by a constant.
+
+    python bench/bench_client_flow.py [--runs 5] [--sweep 50]
 """
 from __future__ import annotations
 
 import argparse
+import os
+import re
+import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
-OCEAN_PY_REQUESTS = 80  # midpoint of the 76-85 measured for ocean-lib 3.1.2
+HERE = Path(__file__).resolve().parent
+CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "c2d-runner"
+OCEAN_PY = CACHE / "oceanlib-3.1.2-py3.10"
+OCEAN_JS = CACHE / "oceanjs-8.6.2"
+TRIVIAL = "import os\nopen(os.path.join(os.environ['OUTPUTS'], 'ok.txt'), 'w').write('ok')\n"
 
 
 def one_flow(mock, wallet) -> tuple[float, int, dict[str, int], int]:
@@ -57,10 +74,98 @@ def _per_endpoint(before: dict[str, int], after: dict[str, int]) -> dict[str, in
     return out
 
 
+def _reference_run(mock, cmd: list[str], cwd: Path | None = None) -> tuple[int, int]:
+    """Run a reference client's one-job flow; (requests the mock served, status polls it made)."""
+    before = mock.request_count
+    run = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=300)
+    if run.returncode:
+        raise SystemExit(f"{cmd[1]} failed:\n{run.stdout[-2000:]}{run.stderr[-2000:]}")
+    return mock.request_count - before, int(re.search(r"POLLS (\d+)", run.stdout).group(1))
+
+
+def oceanpy_requests(mock, runs: int, poll: float) -> tuple[list[int], list[int]] | str:
+    """ocean.py's requests and polls for one job per run, or why it cannot be measured here."""
+    from c2d_runner import wire
+
+    python = OCEAN_PY / "bin" / "python"
+    if not ((OCEAN_PY / ".c2d-ready").exists() and python.exists()):
+        return f"not installed ({OCEAN_PY}; tests/mock/test_oceanpy_client.py makes it)"
+    cmd = [str(python), str(HERE / "reference" / "oceanpy_flow.py"), mock.url, wire.TEST_CONSUMER_KEY,
+           mock.assets["iris"].did, mock.assets["stats"].did, str(poll)]
+    results = [_reference_run(mock, cmd) for _ in range(runs)]
+    return [r[0] for r in results], [r[1] for r in results]
+
+
+def oceanjs_requests(runs: int, poll: float) -> tuple[list[int], list[int]] | str:
+    """ocean.js's requests and polls for one free job on the node protocol, or why not measured."""
+    from c2d_runner import wire
+    from mockprovider import MockOcean
+
+    if shutil.which("node") is None or not (OCEAN_JS / "node_modules" / "@oceanprotocol" / "lib").is_dir():
+        return f"not installed (node and {OCEAN_JS}; tests/mock/test_oceanjs_client.py makes it)"
+    shutil.copy(HERE / "reference" / "oceanjs_flow.mjs", OCEAN_JS / "oceanjs_flow.mjs")  # ESM resolves from there
+    with MockOcean(protocol="ocean-node") as mock:
+        cmd = ["node", "oceanjs_flow.mjs", mock.url, wire.TEST_CONSUMER_KEY, mock.assets["iris"].did,
+               str(int(poll * 1000))]
+        results = [_reference_run(mock, cmd, cwd=OCEAN_JS) for _ in range(runs)]
+    return [r[0] for r in results], [r[1] for r in results]
+
+
+def sweep_requests(jobs: int, protocol: str) -> float | str:
+    """Requests per job the runner makes in a `jobs`-job sweep (one spec, --jobs 4) on `protocol`."""
+    from c2d_runner.connect import Endpoint, run_spec
+    from c2d_runner.engine.runner import RunOptions
+    from c2d_runner.report import ConsoleProgress
+    from c2d_runner.spec import load_spec
+    from mockprovider import MockOcean
+
+    with tempfile.TemporaryDirectory() as tmp, MockOcean(protocol=protocol) as mock:
+        spec = Path(tmp) / "sweep.yaml"
+        body = "\n".join("            " + line for line in TRIVIAL.splitlines())
+        target = "target: {mock: null, protocol: ocean-node}\n" if protocol == "ocean-node" else ""
+        spec.write_text(f"""version: 1
+name: sweep
+{target}jobs:
+  job:
+    dataset: {{did: "{mock.assets['iris'].did}"}}
+    algorithm:
+      raw:
+        code: |
+{body}
+        container: {{entrypoint: python $ALGO, image: python, tag: "3.11", checksum: "sha256:{'0' * 64}"}}
+    algocustomdata: {{n: 0}}
+    matrix: {{algocustomdata.n: [{", ".join(map(str, range(jobs)))}]}}
+""")
+        endpoint = Endpoint(mock.url, mock.url, mock.chain_id, "bench mock", embedded_mock=True)
+        before = mock.request_count
+        try:
+            run = run_spec(load_spec(spec), RunOptions(jobs=4, out=Path(tmp) / "runs"),
+                           ConsoleProgress(mode="quiet", stream=open(os.devnull, "w")), endpoint=endpoint)
+        except Exception as exc:  # a protocol the runner does not speak yet
+            return f"not measured ({type(exc).__name__}: {str(exc)[:120]})"
+        if not run.ok:
+            return f"not measured ({sum(j.outcome != 'passed' for j in run.jobs)} of {jobs} jobs did not pass; " \
+                   f"{'; '.join(run.problems)[:160]})"
+        return (mock.request_count - before) / jobs
+
+
+def _show(name: str, measured, ours: float) -> None:
+    if isinstance(measured, str):
+        print(f"  {name:<44} {measured}")
+        return
+    counts, polls = measured
+    n = statistics.median(counts)
+    print(f"  {name:<44} {n:5g} requests (polls {statistics.median(polls):g}); "
+          f"{n / ours:.1f}x the runner's one-job flow")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--sweep", type=int, default=50, help="jobs in the sweep (requests per job amortised)")
+    parser.add_argument("--poll", type=float, default=0.1,
+                        help="seconds the reference clients sleep between status polls (they have no wait of their own)")
     args = parser.parse_args(argv)
 
     from eth_account import Account
@@ -74,6 +179,9 @@ def main(argv: list[str] | None = None) -> int:
         one_flow(mock, wallet)  # warm-up: imports, first sandbox start
         for _ in range(args.runs):
             results.append(one_flow(mock, wallet))
+        oceanpy = oceanpy_requests(mock, args.runs, args.poll)
+    oceanjs = oceanjs_requests(args.runs, args.poll)
+    sweeps = {protocol: sweep_requests(args.sweep, protocol) for protocol in ("provider", "ocean-node")}
     times = [r[0] for r in results]
     counts = [r[1] for r in results]
     polls = [r[3] for r in results]
@@ -83,8 +191,12 @@ def main(argv: list[str] | None = None) -> int:
           f"(min {min(times) * 1000:.1f}, max {max(times) * 1000:.1f})")
     print(f"  requests    median {median_count:g} (min {min(counts)}, max {max(counts)}); "
           f"status polls median {statistics.median(polls):g}")
-    print(f"  ocean.py    ~{OCEAN_PY_REQUESTS} requests for the same flow -> "
-          f"ratio {median_count / OCEAN_PY_REQUESTS:.2f} ({OCEAN_PY_REQUESTS / median_count:.1f}x fewer)")
+    print("one job, measured live against the same mock:")
+    _show("ocean.py 3.1.2 (Provider, the same flow)", oceanpy, median_count)
+    _show("ocean.js 8.6.2 (Ocean Node, one free job)", oceanjs, median_count)
+    print(f"requests per job in a {args.sweep}-job sweep (c2d run, --jobs 4):")
+    for protocol, per_job in sweeps.items():
+        print(f"  {protocol:<12} {per_job if isinstance(per_job, str) else f'{per_job:.2f}'}")
     print("  requests of the last run by endpoint:")
     for endpoint, n in sorted(results[-1][2].items(), key=lambda kv: (-kv[1], kv[0])):
         if n:

@@ -138,30 +138,36 @@ def run_load(url: str, clients: int = 50, seconds: float = 5.0, max_requests: in
     return report
 
 
-def main() -> None:
-    """Start `c2d mock serve` in its own process (so client and server do not share a GIL), load it, print."""
+def served_load(clients: int = 50, seconds: float = 5.0, max_requests: int = 50_000,
+                url: str | None = None) -> LoadReport:
+    """Load `c2d mock serve` started in its own process (client and server do not share a GIL), or `url`."""
+    import os
     import re
     import signal
     import subprocess
 
+    server = None
+    if url is None:
+        server = subprocess.Popen([sys.executable, "-m", "c2d_runner.cli", "mock", "serve", "--port", "0"],
+                                  stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        url = re.search(r"(http://\S+)", server.stdout.readline()).group(1)
+    try:
+        return run_load(url, clients, seconds, max_requests)
+    finally:
+        if server is not None:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=30)
+
+
+def main() -> None:
+    """Load the mock and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--max-requests", type=int, default=50_000)
     parser.add_argument("--url", help="load an already running mock instead of starting one")
     args = parser.parse_args()
-    server = None
-    url = args.url
-    if url is None:
-        server = subprocess.Popen([sys.executable, "-m", "c2d_runner.cli", "mock", "serve", "--port", "0"],
-                                  stdout=subprocess.PIPE, text=True, env={**__import__("os").environ, "PYTHONUNBUFFERED": "1"})
-        url = re.search(r"(http://\S+)", server.stdout.readline()).group(1)
-    try:
-        report = run_load(url, args.clients, args.seconds, args.max_requests)
-    finally:
-        if server is not None:
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=30)
+    report = served_load(args.clients, args.seconds, args.max_requests, args.url)
     lat = sorted(report.latencies)
     p = (lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] * 1000) if lat else (lambda q: float("nan"))
     print(f"clients {args.clients}, {report.seconds:.2f} s, {report.sent} requests "

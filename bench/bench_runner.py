@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -113,18 +114,35 @@ def per_job_cost(jobs: int, rounds: int, parallel: int = 4) -> dict:
         env = direct_layout(tmp / "direct", IRIS, [WORLD / "data" / "iris.csv"])
         small = raw_spec(tmp / "small.yaml", "small", jobs, TRIVIAL)
         large = raw_spec(tmp / "large.yaml", "large", 2 * jobs, TRIVIAL)
-        marginal, own = [], []
+        marginal, own, cpu, own_cpu = [], [], [], []
         with MockOcean(state_dir=tmp / "state") as mock:
             run_on(mock, small, parallel, tmp / "runs")  # warm-up: imports, first sandbox
             for _ in range(rounds):
-                _, t_small = run_on(mock, small, parallel, tmp / "runs")
-                own.append(median_time([sys.executable, str(tmp / "algo.py")], 3, env=env))
-                _, t_large = run_on(mock, large, parallel, tmp / "runs")
+                c_small, (_, t_small) = cpu_of(run_on, mock, small, parallel, tmp / "runs")
+                c_own, wall_own = cpu_of(median_time, [sys.executable, str(tmp / "algo.py")], 3, env=env)
+                own.append(wall_own)
+                own_cpu.append(c_own / 3)
+                c_large, (_, t_large) = cpu_of(run_on, mock, large, parallel, tmp / "runs")
                 marginal.append((t_large - t_small) / jobs)
-    cost, alone = statistics.median(marginal), statistics.median(own)
+                cpu.append((c_large - c_small) / jobs)
+    cost, alone, cpu_job = statistics.median(marginal), statistics.median(own), statistics.median(cpu)
     print(f"2. per-job cost at --jobs {parallel} (2x{jobs} minus {jobs} trivial jobs, downloads included): "
           f"{cost * 1000:.0f} ms; the algorithm alone {alone * 1000:.0f} ms; overhead {(cost - alone) * 1000:.0f} ms")
-    return {"per_job_ms": cost * 1000, "algorithm_ms": alone * 1000, "overhead_ms": (cost - alone) * 1000}
+    alone_cpu = statistics.median(own_cpu)
+    print(f"   CPU per job (runner, mock and algorithm, all threads and children): {cpu_job * 1000:.0f} ms; "
+          f"the algorithm alone {alone_cpu * 1000:.0f} ms; overhead {(cpu_job - alone_cpu) * 1000:.0f} ms")
+    return {"per_job_ms": cost * 1000, "algorithm_ms": alone * 1000, "overhead_ms": (cost - alone) * 1000,
+            "cpu_per_job_ms": cpu_job * 1000, "cpu_algorithm_ms": alone_cpu * 1000}
+
+
+def cpu_of(call, *args, **kwargs):
+    """(CPU seconds of this process and its reaped children during `call(...)`, its result)."""
+    def now() -> float:
+        me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+    before = now()
+    result = call(*args, **kwargs)
+    return now() - before, result
 
 
 def throughput(throughput_jobs: int) -> None:

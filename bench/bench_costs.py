@@ -1,0 +1,84 @@
+"""Issue 13's four figures, measured side by side in one run, each beside its target.
+
+  1. cold `c2d run specs/hello.yaml` next to the bare wordcount algorithm (alternated, medians):
+     at most 0.5 s, or at most 12x the bare algorithm;
+  2. per-job cost at --jobs 4, downloads included (2N minus N trivial jobs), beside the bare
+     algorithm: under 30 ms beyond it (wall time; the CPU figure is printed too, as it depends
+     less on what else the machine runs);
+  3. requests per job in a 50-job sweep on each protocol the runner speaks, with ocean.py's and
+     ocean.js's requests for one job measured live beside them: at most 5;
+  4. the mock under the same 50 load clients as bench_mock_load.py: at least 2.5x the 115-131
+     requests/s measured before issue 13 (the midpoint, 123, is the reference).
+
+    python bench/bench_costs.py [--quick]
+
+The figures depend on the machine and on what else runs on it; run it twice, and compare two
+checkouts by running it alternately in both (medians of interleaved runs), not across days.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import bench_client_flow  # noqa: E402
+import bench_mock_load  # noqa: E402
+import bench_runner  # noqa: E402
+
+LOAD_BEFORE = 123.0  # requests/s of the mock under 50 clients before issue 13 (115-131 measured)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Measure the four figures and print them with their targets; 1 when a target is missed."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer runs, a 20-job sweep, 2 s of load")
+    args = parser.parse_args(argv)
+    quick = args.quick
+    rows = []
+
+    hello = bench_runner.hello_vs_direct(3 if quick else 7)
+    rows.append(("cold hello", f"{hello['cold_hello_ms']:.0f} ms, {hello['ratio']:.1f}x the bare algorithm "
+                 f"({hello['bare_algorithm_ms']:.0f} ms)", "<= 500 ms or <= 12x",
+                 hello["cold_hello_ms"] <= 500 or hello["ratio"] <= 12))
+
+    job = bench_runner.per_job_cost(8 if quick else 20, 3 if quick else 5)
+    rows.append(("per-job overhead, --jobs 4", f"{job['overhead_ms']:.0f} ms wall beyond the algorithm "
+                 f"({job['per_job_ms']:.0f} - {job['algorithm_ms']:.0f}); CPU {job['cpu_per_job_ms']:.0f} ms "
+                 f"per job, the algorithm {job['cpu_algorithm_ms']:.0f} ms", "< 30 ms", job["overhead_ms"] < 30))
+
+    sweep = 20 if quick else 50
+    runs = 1 if quick else 3
+    for protocol in ("provider", "ocean-node"):
+        per_job = bench_client_flow.sweep_requests(sweep, protocol)
+        shown = per_job if isinstance(per_job, str) else f"{per_job:.2f}"
+        rows.append((f"requests/job, {sweep}-job sweep, {protocol}", shown, "<= 5",
+                     None if isinstance(per_job, str) else per_job <= 5))
+    from mockprovider import MockOcean
+
+    with MockOcean() as mock:
+        oceanpy = bench_client_flow.oceanpy_requests(mock, runs, 0.1)
+    oceanjs = bench_client_flow.oceanjs_requests(runs, 0.1)
+    for name, measured in (("ocean.py 3.1.2, one job (Provider)", oceanpy),
+                           ("ocean.js 8.6.2, one job (Ocean Node)", oceanjs)):
+        shown = measured if isinstance(measured, str) else \
+            f"{statistics.median(measured[0]):g} requests ({statistics.median(measured[1]):g} of them polls)"
+        rows.append((name, shown, "(reference)", None))
+
+    load = bench_mock_load.served_load(50, 2.0 if quick else 5.0)
+    rate = load.answered / load.seconds
+    rows.append(("mock under 50 clients", f"{rate:.0f} req/s, {rate / LOAD_BEFORE:.1f}x before "
+                 f"({len(load.errors)} errors, {load.lost} lost)", ">= 2.5x",
+                 rate >= 2.5 * LOAD_BEFORE and not load.errors and not load.lost))
+
+    print("\nissue 13 figures (this machine, now):")
+    for name, value, target, ok in rows:
+        mark = {True: "ok  ", False: "MISS", None: "    "}[ok]
+        print(f"  {mark} {name:<40} {value}   [target {target}]")
+    return 1 if any(ok is False for *_, ok in rows) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
