@@ -214,17 +214,57 @@ class _ProvisioningFailed(Exception):
         self.status = status
 
 
+class _SandboxChoice:
+    """choose_sandbox's answer.  For "auto" it is probed on a background thread: trying bwrap takes
+    40-80 ms, which a mock starting up would otherwise wait for before serving its first request.
+    An explicit choice is settled at once, so an unusable "bwrap" still fails the mock's start."""
+
+    def __init__(self, requested: str, limits: sb.ResourceLimits) -> None:
+        self._answer: tuple[str, str | None] | None = None
+        self._thread: threading.Thread | None = None
+        if requested != sb.AUTO:
+            self._answer = sb.choose_sandbox(requested, limits)
+            return
+        self._thread = threading.Thread(target=self._probe, args=(limits,), name="c2d-sandbox-probe", daemon=True)
+        self._thread.start()
+
+    def _probe(self, limits: sb.ResourceLimits) -> None:
+        self._answer = sb.choose_sandbox(sb.AUTO, limits)  # "auto" falls back instead of raising
+
+    def get(self) -> tuple[str, str | None]:
+        """(kind, warning), once the probe is done."""
+        if self._thread is not None:
+            self._thread.join()
+        if self._answer is None:  # the probe thread died of a bug: refuse to guess the isolation
+            raise RuntimeError("the sandbox probe failed; see the thread's traceback")
+        return self._answer
+
+
 class Executor:
     """Runs C2D jobs in the best available sandbox; safe to share between threads."""
 
     def __init__(self, sandbox: str = "auto", limits: sb.ResourceLimits = sb.ResourceLimits(), *,
                  fetch_max_bytes: int = 1 << 30, fetch_timeout: float = 30.0) -> None:
         self.limits = limits
-        self.sandbox_kind, self.sandbox_warning = sb.choose_sandbox(sandbox, limits)
+        self._sandbox = _SandboxChoice(sandbox, limits)
         # How v2 jobs' memory, process and CPU limits are enforced here (cgroups, or rlimits).
         self.limit_support = job_limits.detect()
         self.limits_warning = self.limit_support.warning
         self.fetch_max_bytes, self.fetch_timeout = fetch_max_bytes, fetch_timeout
+
+    @property
+    def sandbox_kind(self) -> str:
+        """"bwrap" or "none": the sandbox jobs run in (waits for the probe when it still runs)."""
+        return self._sandbox.get()[0]
+
+    @property
+    def sandbox_warning(self) -> str | None:
+        """Why isolation is weaker than bwrap's, or None."""
+        return self._sandbox.get()[1]
+
+    def close(self) -> None:
+        """Wait for the sandbox probe, so that no probe process outlives the mock."""
+        self._sandbox.get()
 
     def run(self, request: ExecutionRequest, on_status: Callable[[int], None] = lambda s: None,
             stop: threading.Event | None = None) -> ExecutionResult:

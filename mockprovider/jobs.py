@@ -143,6 +143,9 @@ class JobRunner:
         for e in events:
             e.set()
         self._pool.shutdown(wait=True, cancel_futures=True)
+        close = getattr(self.executor, "close", None)  # test doubles may have none
+        if close is not None:
+            close()
 
     # --- one job ------------------------------------------------------------------------------
     def _run_safely(self, job: Job, stop: threading.Event) -> None:
