@@ -139,8 +139,9 @@ def run_load(url: str, clients: int = 50, seconds: float = 5.0, max_requests: in
 
 
 def served_load(clients: int = 50, seconds: float = 5.0, max_requests: int = 50_000,
-                url: str | None = None) -> LoadReport:
-    """Load `c2d mock serve` started in its own process (client and server do not share a GIL), or `url`."""
+                url: str | None = None, python: str = sys.executable) -> LoadReport:
+    """Load `c2d mock serve` started in its own process (client and server do not share a GIL) with
+    `python` (another checkout's interpreter for an A/B), or the mock at `url`."""
     import os
     import re
     import signal
@@ -148,7 +149,7 @@ def served_load(clients: int = 50, seconds: float = 5.0, max_requests: int = 50_
 
     server = None
     if url is None:
-        server = subprocess.Popen([sys.executable, "-m", "c2d_runner.cli", "mock", "serve", "--port", "0"],
+        server = subprocess.Popen([python, "-m", "c2d_runner.cli", "mock", "serve", "--port", "0"],
                                   stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
         url = re.search(r"(http://\S+)", server.stdout.readline()).group(1)
     try:

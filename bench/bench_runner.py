@@ -75,19 +75,28 @@ jobs:
     return path
 
 
-def hello_vs_direct(runs: int) -> dict:
-    """Cold `c2d run specs/hello.yaml` and the bare wordcount algorithm, run alternately."""
-    cold, direct = [], []
+def hello_vs_direct(runs: int, baseline: str | None = None) -> dict:
+    """Cold `c2d run specs/hello.yaml` and the bare wordcount algorithm, run alternately (and the
+    same cold run with `baseline`, another checkout's python, when given)."""
+    cold, direct, base = [], [], []
+    hello = ["-m", "c2d_runner.cli", "run", str(ROOT / "specs" / "hello.yaml"), "-q"]
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(runs):
-            cold.append(median_time(C2D + ["run", str(ROOT / "specs" / "hello.yaml"), "-q"], 1, cwd=tmp))
+            cold.append(median_time([sys.executable, *hello], 1, cwd=tmp))
             folder = Path(tmp) / f"direct{i}"
             env = direct_layout(folder, CORPUS, [WORLD / "data" / "gettysburg.txt", WORLD / "data" / "sonnets.txt"])
             direct.append(median_time([sys.executable, str(WORLD / "algorithms" / "wordcount.py")], 1, env=env))
+            if baseline:
+                base.append(median_time([baseline, *hello], 1, cwd=tmp))
     c, d = statistics.median(cold), statistics.median(direct)
     print(f"1. hello spec, cold `c2d run`     : {c * 1000:7.0f} ms")
     print(f"   wordcount run directly (python) : {d * 1000:7.0f} ms   ratio {c / d:.1f}x")
-    return {"cold_hello_ms": c * 1000, "bare_algorithm_ms": d * 1000, "ratio": c / d}
+    out = {"cold_hello_ms": c * 1000, "bare_algorithm_ms": d * 1000, "ratio": c / d}
+    if base:
+        b = statistics.median(base)
+        print(f"   baseline checkout, cold         : {b * 1000:7.0f} ms   this one {c / b:.2f}x of it")
+        out["baseline_ms"] = b * 1000
+    return out
 
 
 def run_on(mock, spec: Path, jobs: int, out: Path):
