@@ -110,12 +110,16 @@ class OceanCompute:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _nonce_floor(self, provider_url: str, wallet: Any) -> int:
-        """The provider's current nonce for the wallet.
+    def _nonce_floor(self, provider_url: str, wallet: Any, *, ask: bool = False) -> int:
+        """What the next nonce must be above: the time in ms, or (`ask`, or CLOCK_NONCES off) the provider's.
 
-        Fetched before taking the signing lock: its retries may sleep (Retry-After), and the lock
-        serialises every signed call of this consumer, so a sleep under it would stall them all.
+        Both the Provider and Ocean Node accept any nonce above the one they stored, so a clock
+        nonce (kept strictly increasing by the tracker) needs no round trip; only after a refusal
+        is the provider asked.  Asked before taking the signing lock: its retries may sleep
+        (Retry-After), and the lock serialises every signed call of this consumer.
         """
+        if self.config.clock_nonces and not ask:
+            return int(time.time() * 1000) - 1
         return self._provider.nonce(provider_url, _address(wallet))
 
     def _sign(self, provider_url: str, wallet: Any, message: str, floor: int) -> tuple[int, str]:
@@ -131,11 +135,12 @@ class OceanCompute:
     def _send_signed(self, provider_url: str, wallet: Any, message: str, send: Callable[[int, str], Any]) -> Any:
         """Sign `message` with a fresh nonce and `send(nonce, signature)` under the consumer's lock.
 
-        A refusal of the nonce itself means the provider did nothing: another process signing with
-        the same key got in between. That one case is signed again, once, above the new nonce.
+        A refusal of the nonce itself means the provider did nothing (another process signing with
+        the same key got in between, or it stored a nonce above the clock): asked for its nonce,
+        the call is signed again, once, above it.
         """
         for attempt in (1, 2):
-            floor = self._nonce_floor(provider_url, wallet)
+            floor = self._nonce_floor(provider_url, wallet, ask=attempt == 2)
             with self._nonce_lock(provider_url, wallet):
                 nonce, signature = self._sign(provider_url, wallet, message, floor)
                 try:
@@ -430,11 +435,7 @@ class OceanCompute:
         provider_url = _provider_url(service)
         address = _address(wallet)
         index = int(index)
-
         floor: dict[str, int] = {}
-
-        def fetch_nonce() -> None:
-            floor["nonce"] = self._nonce_floor(provider_url, wallet)
 
         def signed_params() -> dict[str, Any]:
             # Signed afresh on every attempt: a provider may have stored the previous nonce.
@@ -443,9 +444,19 @@ class OceanCompute:
             return {"signature": signature, "nonce": nonce, "jobId": job_id, "index": index,
                     "consumerAddress": address}
 
-        # The lock covers signing and sending each attempt, never the sleeps between attempts.
-        return self._provider.result(provider_url, signed_params, stream=True, before_attempt=fetch_nonce,
-                                     attempt_lock=self._nonce_lock(provider_url, wallet))
+        for ask in (False, True):
+            def fetch_nonce(ask: bool = ask) -> None:
+                floor["nonce"] = self._nonce_floor(provider_url, wallet, ask=ask)
+
+            try:
+                # The lock covers signing and sending each attempt, never the sleeps between attempts.
+                return self._provider.result(provider_url, signed_params, stream=True, before_attempt=fetch_nonce,
+                                             attempt_lock=self._nonce_lock(provider_url, wallet))
+            except ProviderError as exc:
+                # A clock nonce refused: sign once more above the provider's own.
+                if ask or not self.config.clock_nonces or not _stale_nonce(exc):
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
 
     @redacts_wallet_key
     def result(self, ddo: DDO | str, service: Service | str, job_id: str, index: int, wallet: Any) -> bytes:

@@ -28,11 +28,15 @@ class ClientConfig:
     # Seconds an initializeCompute order should stay valid (compute.validUntil = now + this).
     order_validity: int = 3600
     # Send nonce + signature on status calls as ocean.py does; the Python provider ignores them.
+    # Unsigned, a poll round asks once for all of the consumer's jobs (one listing) instead of per job.
     sign_status: bool = False
     # Requests a minute to one Ocean Node, all jobs together (None: 25, under the node's 30 per IP).
     requests_per_minute: int | None = None
     # "provider" or "ocean-node" to insist on a protocol; None: each URL's root document decides.
     protocol: str | None = None
+    # Sign with a clock nonce (ms since the epoch, strictly increasing per consumer) instead of
+    # asking the provider for its nonce before every signed call; it is asked only after a refusal.
+    clock_nonces: bool = True
 
     _KEYS = {
         "METADATA_CACHE_URI": "metadata_cache_uri",
@@ -49,6 +53,7 @@ class ClientConfig:
         "SIGN_STATUS": "sign_status",
         "REQUESTS_PER_MINUTE": "requests_per_minute",
         "PROTOCOL": "protocol",
+        "CLOCK_NONCES": "clock_nonces",
     }
 
     def __post_init__(self) -> None:

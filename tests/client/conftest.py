@@ -124,8 +124,11 @@ def provider_url(httpserver) -> str:
 @pytest.fixture
 def oc(provider_url, sleeps):
     """An OceanCompute against httpserver that records sleeps rather than sleeping."""
+    # The provider's nonce is asked before each signed call (CLOCK_NONCES off), so these tests
+    # pin exact nonces; test_clock_nonces.py covers the default clock nonces.
     client = OceanCompute(
-        {"METADATA_CACHE_URI": provider_url, "CHAIN_ID": CHAIN_ID, "RETRIES": 2, "REQUEST_TIMEOUT": 5},
+        {"METADATA_CACHE_URI": provider_url, "CHAIN_ID": CHAIN_ID, "RETRIES": 2, "REQUEST_TIMEOUT": 5,
+         "CLOCK_NONCES": False},
         sleep=sleeps.append,
     )
     yield client

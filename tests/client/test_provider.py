@@ -285,7 +285,7 @@ def test_job_status_is_a_record_with_the_provider_rules(httpserver, oc, ddo, ser
 
 
 def test_status_signed_like_ocean_py_when_asked(httpserver, provider_url, ddo, service, wallet):
-    oc = OceanCompute({"METADATA_CACHE_URI": provider_url, "SIGN_STATUS": True})
+    oc = OceanCompute({"METADATA_CACHE_URI": provider_url, "SIGN_STATUS": True, "CLOCK_NONCES": False})
     expect_root(httpserver)
     expect_nonce(httpserver, wallet.address, "9")
     httpserver.expect_ordered_request("/api/services/compute", method="GET").respond_with_json([job(70, [])])
@@ -659,7 +659,7 @@ def test_start_raises_asset_not_consumable_with_ocean_py_codes(
 
 
 def test_connectivity_check_can_be_turned_off(httpserver, provider_url, wallet):
-    oc = OceanCompute({"METADATA_CACHE_URI": provider_url, "CONNECTIVITY_CHECK": False})
+    oc = OceanCompute({"METADATA_CACHE_URI": provider_url, "CONNECTIVITY_CHECK": False, "CLOCK_NONCES": False})
     data = dataset_ddo(provider_url)
     httpserver.expect_ordered_request(f"/api/aquarius/assets/ddo/{DATASET_DID}").respond_with_json(data)
     expect_root(httpserver)
@@ -680,7 +680,6 @@ def test_start_read_timeout_is_flagged_uncertain_and_not_retried(httpserver, pro
 
     oc = OceanCompute({"REQUEST_TIMEOUT": [2, 0.2], "RETRIES": 3})
     expect_root(httpserver)
-    expect_nonce(httpserver, wallet.address)
     httpserver.expect_ordered_request("/api/services/compute", method="POST").respond_with_handler(slow)
     meta = AlgorithmMetadata(rawcode="x", entrypoint="python $ALGO", image="python")
     try:
@@ -693,7 +692,7 @@ def test_start_read_timeout_is_flagged_uncertain_and_not_retried(httpserver, pro
             if sent(httpserver, "/api/services/compute"):
                 break
             threading.Event().wait(0.01)
-    assert oc.request_count == 3  # root, nonce, one start
+    assert oc.request_count == 2  # root, one start (a clock nonce needs no request)
 
 
 def test_status_never_reports_another_job(httpserver, oc, ddo, service, wallet):
