@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -30,6 +31,7 @@ from c2d_runner.ocean.errors import (
 )
 from c2d_runner.ocean.http import HttpClient, RetryPolicy, base_url, is_loopback
 from c2d_runner.ocean.inputs import AlgorithmMetadata, ComputeInput
+from c2d_runner.ocean.listing import JobListing
 from c2d_runner.ocean.messages import (
     apply_orders,
     first_job,
@@ -71,6 +73,8 @@ class OceanCompute:
         self._http = HttpClient(timeout=cfg.timeout, retry=retry, sleep=sleep)
         self._provider = ProviderClient(self._http)
         self._nonces = NonceTracker()
+        self._listings: dict[tuple[str, str], JobListing] = {}
+        self._listings_lock = threading.Lock()
         self._sleep = sleep
         self._clock = clock
         self._aquarius: Aquarius | None = None
@@ -414,8 +418,19 @@ class OceanCompute:
         interval = low
         deadline = self._clock() + timeout
         last: JobStatus | None = None
+        listing = None if self.config.sign_status else self._listing(provider_url, wallet)
+        seen = 0
+        if listing is not None:
+            seen = listing.mark()
+            # The start answer has just said where the job is: looking one interval later lets jobs
+            # started together share that look, instead of one listing each right after their start.
+            self._sleep(min(interval, timeout))
         while True:
-            current = self.job_status(ddo, service, job_id, wallet)
+            current = None
+            if listing is not None:
+                current, seen = listing.status(job_id, seen)
+            if current is None:  # status signed on request, or a job the listing does not show
+                current = self.job_status(ddo, service, job_id, wallet)
             changed = last is None or current.status != last.status
             last = current
             if changed:
@@ -429,6 +444,15 @@ class OceanCompute:
                 raise ComputeTimeout(job_id, timeout, last)
             self._sleep(min(interval, remaining))
             interval = min(interval * 1.6, high)
+
+    def _listing(self, provider_url: str, wallet: Any) -> JobListing:
+        """The shared listing of the wallet's jobs at this provider (one request per poll round)."""
+        key = (base_url(provider_url), _address(wallet).lower())
+        with self._listings_lock:
+            listing = self._listings.get(key)
+            if listing is None:
+                listing = self._listings[key] = JobListing(lambda: self.jobs(provider_url, wallet))
+            return listing
 
     # -- results ---------------------------------------------------------------------------
     def _open_result(self, service: Service | str, job_id: str, index: int, wallet: Any) -> "requests.Response":

@@ -321,9 +321,9 @@ def test_wait_polls_numeric_status_with_backoff_and_reports_progress(httpserver,
     final = oc.wait(ddo, service, JOB_ID, wallet, timeout=60, on_status=lambda s: seen.append(s.status))
     assert final.status == 70 and final.succeeded
     assert seen == [1, 40, 60, 70]
-    assert sleeps[0] == pytest.approx(0.02)  # loopback: start fast
-    assert sleeps[2] == pytest.approx(0.032)  # unchanged status: back off
-    assert len(sleeps) == 4
+    assert sleeps[0] == pytest.approx(0.02)  # loopback: start fast (one interval after the start)
+    assert sleeps[3] == pytest.approx(0.032)  # unchanged status: back off
+    assert len(sleeps) == 5
 
 
 def test_wait_returns_on_failure_codes(httpserver, oc, ddo, service, wallet):
