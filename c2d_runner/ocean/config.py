@@ -20,9 +20,10 @@ class ClientConfig:
     retry_backoff: float = 0.25
     retry_backoff_max: float = 8.0
     retry_after_max: float = 60.0  # an Ocean Node's rate limit counts per minute
-    # Status polling in `wait`; None = 0.02 s on loopback, 0.5 s elsewhere.
+    # Status polling in `wait`; None = tuned to the provider: from 0.02 s up to 0.5 s on loopback
+    # (a local mock answers in a millisecond), from 0.5 s up to 5 s elsewhere (requests count there).
     poll_interval_min: float | None = None
-    poll_interval_max: float = 5.0
+    poll_interval_max: float | None = None
     # ocean.py checks fileinfo before start (ConsumableCodes.CONNECTIVITY_FAIL).
     connectivity_check: bool = True
     # Seconds an initializeCompute order should stay valid (compute.validUntil = now + this).
@@ -67,11 +68,12 @@ class ClientConfig:
             object.__setattr__(self, "metadata_cache_uri", uri)
         if _int("RETRIES", self.retries) < 0:
             raise ConfigError("RETRIES must be >= 0")
-        for name in ("retry_backoff", "retry_backoff_max", "retry_after_max", "poll_interval_max"):
+        for name in ("retry_backoff", "retry_backoff_max", "retry_after_max"):
             if _float(name.upper(), getattr(self, name)) < 0:
                 raise ConfigError(f"{name.upper()} must be >= 0")
-        if self.poll_interval_min is not None and _float("POLL_INTERVAL_MIN", self.poll_interval_min) <= 0:
-            raise ConfigError("POLL_INTERVAL_MIN must be > 0")
+        for name in ("poll_interval_min", "poll_interval_max"):
+            if getattr(self, name) is not None and _float(name.upper(), getattr(self, name)) <= 0:
+                raise ConfigError(f"{name.upper()} must be > 0")
         if self.requests_per_minute is not None and _int("REQUESTS_PER_MINUTE", self.requests_per_minute) < 1:
             raise ConfigError("REQUESTS_PER_MINUTE must be >= 1")
         if self.protocol not in (None, "provider", "ocean-node"):

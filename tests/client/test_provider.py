@@ -322,7 +322,7 @@ def test_wait_polls_numeric_status_with_backoff_and_reports_progress(httpserver,
     assert final.status == 70 and final.succeeded
     assert seen == [1, 40, 60, 70]
     assert sleeps[0] == pytest.approx(0.02)  # loopback: start fast (one interval after the start)
-    assert sleeps[3] == pytest.approx(0.032)  # unchanged status: back off
+    assert sleeps[3] == pytest.approx(0.026)  # unchanged status: back off (1.3x on loopback)
     assert len(sleeps) == 5
 
 
