@@ -56,8 +56,8 @@ def one_flow(mock, wallet) -> tuple[float, int, dict[str, int], int]:
         polls_before = oc.requests_by_endpoint.get("GET /api/services/compute", 0)
         final = oc.wait(iris, service, job_id, wallet, timeout=120)
         polls = oc.requests_by_endpoint.get("GET /api/services/compute", 0) - polls_before
-        if final["status"] != 70:
-            raise SystemExit(f"job ended with status {final['status']}: {final}")
+        if final.status != 70:
+            raise SystemExit(f"job ended with status {final.describe()}: {final}")
         oc.result(iris, service, job_id, 0, wallet)
         oc.compute_job_result_logs(iris, service, job_id, wallet)
         oc.stop(iris, service, job_id, wallet)
