@@ -31,7 +31,8 @@ HERE = Path(__file__).resolve().parent
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "c2d-runner"
 OCEAN_PY = CACHE / "oceanlib-3.1.2-py3.10"
 OCEAN_JS = CACHE / "oceanjs-8.6.2"
-TRIVIAL = "import os\nopen(os.path.join(os.environ['OUTPUTS'], 'ok.txt'), 'w').write('ok')\n"
+# OUTPUTS on a Provider's operator (v1); /data/outputs on an Ocean Node (v2).
+TRIVIAL = "import os\nopen(os.path.join(os.environ.get('OUTPUTS', '/data/outputs'), 'ok.txt'), 'w').write('ok')\n"
 
 
 def one_flow(mock, wallet) -> tuple[float, int, dict[str, int], int]:
