@@ -119,33 +119,20 @@ def sweep_requests(jobs: int, protocol: str) -> float | str:
     from c2d_runner.engine.runner import RunOptions
     from c2d_runner.report import ConsoleProgress
     from c2d_runner.spec import load_spec
+    from bench_runner import raw_spec
     from mockprovider import MockOcean
 
     with tempfile.TemporaryDirectory() as tmp, MockOcean(protocol=protocol) as mock:
-        spec = Path(tmp) / "sweep.yaml"
-        body = "\n".join("            " + line for line in TRIVIAL.splitlines())
         endpoint = Endpoint(mock.url, mock.url, mock.chain_id, "bench mock", embedded_mock=True)
-        target = ""
+        header = ""
         if protocol == "ocean-node":
             # As a remote target, so the node's request budget (25 a minute, for real nodes) can be
             # lifted: the mock has no rate limit, and the figure is requests, not minutes.
             os.environ["C2D_BENCH_KEY"] = wire.TEST_CONSUMER_KEY  # Hardhat dev account #0 (public test key)
-            target = (f"target: {{provider: '{mock.url}', protocol: ocean-node, requests_per_minute: 1000000}}\n"
+            header = (f"target: {{provider: '{mock.url}', protocol: ocean-node, requests_per_minute: 1000000}}\n"
                       "consumer: {key: '${C2D_BENCH_KEY}'}\n")
             endpoint = None
-        spec.write_text(f"""version: 1
-name: sweep
-{target}jobs:
-  job:
-    dataset: {{did: "{mock.assets['iris'].did}"}}
-    algorithm:
-      raw:
-        code: |
-{body}
-        container: {{entrypoint: python $ALGO, image: python, tag: "3.11", checksum: "sha256:{'0' * 64}"}}
-    algocustomdata: {{n: 0}}
-    matrix: {{algocustomdata.n: [{", ".join(map(str, range(jobs)))}]}}
-""")
+        spec = raw_spec(Path(tmp) / "sweep.yaml", "sweep", jobs, TRIVIAL, header)
         before = mock.request_count
         try:
             run = run_spec(load_spec(spec), RunOptions(jobs=4, out=Path(tmp) / "runs"),

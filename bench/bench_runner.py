@@ -56,12 +56,13 @@ def direct_layout(tmp: Path, did: str, files: list[Path]) -> dict:
             "LOGS": str(tmp / "logs"), "DIDS": json.dumps([did.removeprefix("did:op:")])}
 
 
-def raw_spec(path: Path, name: str, count: int, code: str) -> Path:
+def raw_spec(path: Path, name: str, count: int, code: str, header: str = "") -> Path:
+    """A spec of `count` jobs running `code` as a raw algorithm on iris; `header` adds top-level lines."""
     body = "\n".join("            " + line for line in code.splitlines())
     values = ", ".join(str(i) for i in range(count))
     path.write_text(f"""version: 1
 name: {name}
-jobs:
+{header}jobs:
   job:
     dataset: {{did: "{IRIS}"}}
     algorithm:
