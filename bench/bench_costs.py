@@ -82,10 +82,14 @@ def main(argv: list[str] | None = None) -> int:
             load = bench_mock_load.served_load(50, 2.0 if quick else 5.0, python=args.baseline)
             base_rates.append(load.answered / load.seconds)
     rate = statistics.median(rates)
-    before = statistics.median(base_rates) if base_rates else LOAD_BEFORE
-    rows.append(("mock under 50 clients", f"{rate:.0f} req/s, {rate / before:.1f}x "
-                 f"{'the baseline checkout (alternated)' if base_rates else 'the 123 req/s before issue 13'} "
-                 f"({failures} errors or lost)", ">= 2.5x", rate >= 2.5 * before and not failures))
+    rows.append(("mock under 50 clients", f"{rate:.0f} req/s, {rate / LOAD_BEFORE:.1f}x the 123 req/s of "
+                 f"issue 13 ({failures} errors or lost)", ">= 2.5x", rate >= 2.5 * LOAD_BEFORE and not failures))
+    if base_rates:
+        # The load clients sign in this process, with this checkout's (faster) signing: this ratio is
+        # the server's part alone.
+        base = statistics.median(base_rates)
+        rows.append(("mock under 50 clients, baseline server", f"{base:.0f} req/s under the same clients; this "
+                     f"server serves {rate / base:.1f}x (alternated)", "", None))
 
     print("\nissue 13 figures (this machine, now):")
     for name, value, target, ok in rows:
