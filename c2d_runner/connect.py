@@ -176,7 +176,12 @@ def target_client_settings(target: Target) -> dict:
     """The client settings a target asks for: the protocol it insists on, its request budget."""
     if isinstance(target, RemoteTarget):
         return {"protocol": target.protocol, "requests_per_minute": target.requests_per_minute}
-    return {"protocol": target.protocol}
+    # The embedded mock has no rate limit: a node's default budget (25 a minute) would only make a
+    # 12-job sweep on the mock's Ocean Node take minutes instead of seconds.
+    return {"protocol": target.protocol, "requests_per_minute": EMBEDDED_MOCK_REQUESTS_PER_MINUTE}
+
+
+EMBEDDED_MOCK_REQUESTS_PER_MINUTE = 1_000_000
 
 
 def chain_payer(where: Endpoint, wallet: Any) -> Any:

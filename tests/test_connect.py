@@ -79,3 +79,15 @@ def test_the_fast_path_keeps_rapidyaml_errors_off_our_stderr(capfd):
     broken = b"a: [1, 2\nb: : :\n  - x\n c" + b"\n# padding" * (FAST_PATH_MIN_BYTES // 10)
     assert fast_yaml(broken) is None  # the exact loader will say what is wrong
     assert capfd.readouterr().err == ""
+
+
+def test_the_embedded_mock_gets_no_node_request_budget():
+    """The embedded mock has no rate limit: a node's 25-a-minute budget made a 12-job sweep take 3 minutes."""
+    from c2d_runner.connect import EMBEDDED_MOCK_REQUESTS_PER_MINUTE, target_client_settings
+    from c2d_runner.ocean.budget import DEFAULT_PER_MINUTE
+
+    mock = target_client_settings(MockTarget(protocol="ocean-node"))
+    assert mock == {"protocol": "ocean-node", "requests_per_minute": EMBEDDED_MOCK_REQUESTS_PER_MINUTE}
+    assert EMBEDDED_MOCK_REQUESTS_PER_MINUTE > 1000 * DEFAULT_PER_MINUTE
+    node = target_client_settings(RemoteTarget("http://node.example", "http://node.example", None, "ocean-node", None))
+    assert node["requests_per_minute"] is None  # a real node: the default budget
