@@ -624,7 +624,7 @@ def runs_clean(spec, keep, folder):
 
 @main.group()
 def mock() -> None:
-    """The bundled mock Ocean (mock Aquarius + mock Provider)."""
+    """The bundled mock Ocean: a Provider + Aquarius or an Ocean Node."""
 
 
 @mock.command("serve")
