@@ -4,12 +4,13 @@ import json
 import socket
 import subprocess
 import sys
-import threading
 
 import pytest
 from click.testing import CliRunner
 
 from c2d_runner.cli import main
+
+from tests.loopback import serve
 
 from .conftest import ROOT, raw_job, runs_of, write_spec
 from .test_run import c2d
@@ -97,13 +98,8 @@ class _NotOcean(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def not_ocean():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _NotOcean)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with serve(_NotOcean) as (_, url):
+        yield url
 
 
 @pytest.mark.parametrize("command", ["run", "plan"])

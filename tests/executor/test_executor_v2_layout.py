@@ -14,6 +14,7 @@ import pytest
 from executor_helpers import BWRAP_REASON, SANDBOX_KINDS, bwrap_available, v2_outputs, v2_result
 from mockprovider import dockerlog
 from mockprovider.executor import Executor, InputDataset, UrlFile
+from tests.loopback import serve
 
 PROBE = Path(__file__).parent / "algorithms" / "probe.py"
 ALGORITHMS = Path(__file__).parents[2] / "mockprovider" / "worlds" / "default" / "algorithms"
@@ -44,15 +45,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def data_server():
     """A loopback HTTP server for URL datasets; records every path it was asked for."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    server.seen, server.release = [], threading.Event()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server, f"http://127.0.0.1:{server.server_address[1]}"
-    server.release.set()
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with serve(_Handler) as (server, url):
+        server.seen, server.release = [], threading.Event()
+        try:
+            yield server, url
+        finally:
+            server.release.set()  # a handler held by a test must not block the shutdown
 
 
 def _url_input(url: str, userdata=None) -> InputDataset:

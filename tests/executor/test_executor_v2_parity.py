@@ -17,6 +17,7 @@ import pytest
 from executor_helpers import BWRAP_REASON, bwrap_available, v2_outputs, v2_result
 from mockprovider import dockerlog
 from mockprovider.executor import InputDataset, UrlFile
+from tests.loopback import serve
 from test_executor_v2_layout import PROBE
 
 RECORDED = Path(__file__).parent / "parity"
@@ -43,7 +44,6 @@ def _node_probe_text() -> str:
 def probe_run(executors, tmp_path_factory):
     """One probe job on the mock with the recorded request and dataset bytes."""
     import http.server
-    import threading
 
     served = (RECORDED / "served-data.csv").read_bytes()
 
@@ -57,14 +57,11 @@ def probe_run(executors, tmp_path_factory):
         def log_message(self, *args) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serve(Handler) as (_, base):
         from mockprovider.executor import LAYOUT_V2, Algorithm, ExecutionRequest, Resources
         from executor_helpers import PYTHON_MAP
         job_dir = tmp_path_factory.mktemp("parity") / "job"
-        url = f"http://127.0.0.1:{server.server_address[1]}/data.csv"
+        url = f"{base}/data.csv"
         request = ExecutionRequest(
             "0xcluster/rawjob", job_dir, (InputDataset(None, (UrlFile(url),), None),),
             Algorithm(None, (PROBE.read_bytes(),), None, "python $ALGO", PYTHON_MAP),
@@ -72,10 +69,6 @@ def probe_run(executors, tmp_path_factory):
             resources=Resources(ram_bytes=1 << 30, cpus=1, disk_bytes=1 << 30),
             image="localhost:5000/python:3.11")
         yield executors["bwrap"].run(request)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
 def test_probe_json_is_byte_identical(probe_run):

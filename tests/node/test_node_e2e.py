@@ -6,13 +6,13 @@ import functools
 import http.server
 import json
 import textwrap
-import threading
 from pathlib import Path
 
 import pytest
 
 from tests.engine.conftest import runs_of
 from tests.engine.test_run import c2d
+from tests.loopback import serve
 
 IRIS = "did:op:621ce210d3b287ad78837aef311a6e5c4aaab80cd8e294a737945a1414ffa93e"
 STATS = "did:op:06021804ada2eff0cbd121bc1a4074fef2ac069a86a27a81e68019358a1c5c92"
@@ -40,13 +40,8 @@ def data_url(tmp_path):
         def log_message(self, *args):
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with serve(functools.partial(Quiet, directory=str(folder))) as (_, url):
+        yield url
 
 
 def spec(tmp_path: Path, jobs: str) -> Path:
