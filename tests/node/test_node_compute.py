@@ -101,10 +101,14 @@ def test_one_free_job_end_to_end(httpserver, compute, wallet, tmp_path, sleeps):
     from c2d_runner.ocean.node.results import parse_results, pick_result
 
     results = parse_results(job["results"])
-    log_file = compute.download(wallet, job_id, pick_result(results, "algorithmLog"), tmp_path)
-    assert log_file.path == tmp_path / "logs" / "algorithm.log" and log_file.path.read_text() == "hello\nwarn\n"
-    out = compute.download(wallet, job_id, pick_result(results, "output"), tmp_path)
-    assert out.path == tmp_path / "outputs.tar" and [f.path for f in out.unpacked] == ["result.json", "sub/nested.txt"]
+    from c2d_runner.ocean.node.outputs import unpack_outputs
+
+    log_file = tmp_path / "logs" / "algorithm.log"
+    compute.save(wallet, job_id, pick_result(results, "algorithmLog"), log_file)
+    assert log_file.read_text() == "hello\nwarn\n"
+    tar = tmp_path / "outputs.tar"
+    compute.save(wallet, job_id, pick_result(results, "output"), tar)
+    assert [f.path for f in unpack_outputs(tar, tmp_path / "outputs")] == ["result.json", "sub/nested.txt"]
     assert (tmp_path / "outputs" / "sub" / "nested.txt").read_text() == "nested"
 
 

@@ -6,7 +6,6 @@ OceanCompute facade and the runner call this for node targets.
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
 import time
 from dataclasses import dataclass
@@ -16,7 +15,6 @@ from typing import Any, Callable, Mapping, Sequence
 from c2d_runner.ocean.errors import ComputeTimeout, OceanError
 from c2d_runner.ocean.node.client import NodeClient, NodeError, raw_job_id
 from c2d_runner.ocean.node.environments import Choice, NodeEnvironment, parse_node_environments
-from c2d_runner.ocean.node.outputs import UnpackedFile, unpack_outputs
 from c2d_runner.ocean.node.results import (ALGORITHM_LOG, OUTPUT, LogDemuxer, NodeResult, demux_log,
                                            frames_to_text, parse_results, pick_result)
 from c2d_runner.ocean.node.status import NodeVerdict, judge, with_log_tail
@@ -96,16 +94,6 @@ def free_start_body(choice: Choice, algorithm: Mapping[str, Any], datasets: Sequ
     if queue_max_wait:
         body["queueMaxWaitTime"] = int(queue_max_wait)
     return body
-
-
-@dataclass(frozen=True)
-class Fetched:
-    """A result stored on disk: where, how many bytes came, and the unpacked outputs for outputs.tar."""
-
-    result: NodeResult
-    path: Path
-    size: int
-    unpacked: tuple[UnpackedFile, ...] = ()
 
 
 class NodeCompute:
@@ -239,18 +227,6 @@ class NodeCompute:
         """The bytes of result `index`, as served."""
         with self.client.result(wallet, job_id, index) as response:
             return response.content
-
-    @redacts_wallet_key
-    def download(self, wallet: Any, job_id: str, result: NodeResult, folder: str | os.PathLike[str]) -> Fetched:
-        """Store one result in the job folder: logs under logs/ (algorithm.log as plain text),
-        outputs.tar beside outputs/, into which it is unpacked safely."""
-        folder = Path(folder)
-        if result.type == OUTPUT:
-            tar = folder / (result.filename or "outputs.tar")
-            size, _ = self.save(wallet, job_id, result, tar)
-            return Fetched(result, tar, size, unpack_outputs(tar, folder / "outputs"))
-        target = folder / "logs" / (Path(result.filename).name or f"result-{result.index}.log")
-        return Fetched(result, target, self.save(wallet, job_id, result, target)[0])
 
     def save(self, wallet: Any, job_id: str, result: NodeResult, target: Path) -> tuple[int, str]:
         """Stream one result to `target` (atomically): (bytes written, sha256 hex of them).
