@@ -15,9 +15,8 @@ import requests
 from eth_account import Account
 
 from c2d_runner import wire
-
-# Hardhat/Anvil dev account #2: a published throwaway TEST key, used as "another consumer".
-OTHER_TEST_KEY = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdf365a"
+# Hardhat/Anvil dev account #2, the local chain's "other consumer": a published throwaway TEST key.
+from c2d_runner.chain.accounts import TEST_OTHER_CONSUMER_KEY as OTHER_TEST_KEY
 CONSUMER = Account.from_key(wire.TEST_CONSUMER_KEY)
 OTHER = Account.from_key(OTHER_TEST_KEY)
 TIMEOUT = 10
