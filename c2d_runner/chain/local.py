@@ -138,8 +138,11 @@ class LocalChain:
     def time_travel(self, timestamp: int) -> None:
         """Move the chain's clock forward to `timestamp` (mines a block stamped so); for expiry tests."""
         with self.lock:
-            # eth-tester mines the travelled-to block one second before the time it is given.
-            self.tester.time_travel(int(timestamp) + 1)
+            # eth-tester mines the travelled-to block one second before the time it is given, and
+            # refuses a time before its pending block (wall time, or the head's when that is later):
+            # a chain booted from an older cached state has a head far behind wall time.
+            pending = int(self.tester.get_block_by_number("pending")["timestamp"])
+            self.tester.time_travel(max(int(timestamp) + 1, pending + 1))
 
     def snapshot(self) -> Any:
         """A snapshot id of the current state, for `revert`."""
