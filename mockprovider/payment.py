@@ -95,6 +95,14 @@ def _receipt(w3: Any, tx_id: str) -> Any:
     return receipt
 
 
+def _mined(w3: Any, tx_id: str) -> Any:
+    """The receipt of `tx_id`, or None when there is none or the id is no transaction hash at all."""
+    try:
+        return w3.eth.get_transaction_receipt(tx_id)
+    except Exception:  # TransactionNotFound, or a malformed id web3 refuses: the node's lookup gives null
+        return None
+
+
 def _one(events: list, what: str, tx_id: str, emitter: str) -> Any:
     mine = [e for e in events if e["address"].lower() == emitter.lower()]
     if not mine:
@@ -154,5 +162,46 @@ def verify_order_tx(chain: Any, tx_id: str, *, nft: str, datatoken: str, service
                       fee_expired)
 
 
+def validate_order_transaction(chain: Any, tx_id: str, *, consumer_address: str, nft: str, datatoken: str,
+                               service_index: int, service_timeout: int) -> str | None:
+    """The Ocean Node's start-time order check (validateOrders.ts): None when the order pays for this
+    service and names `consumer_address` (the environment's) as consumer or payer, else why not.
+
+    The node checks less than ocean-provider: no provider fee, no environment, no amount; the
+    datatoken is the order transaction's `to`, an OrderReused is followed to its original order.
+    """
+    from c2d_runner.chain.tx import events
+
+    with chain.lock:
+        receipt = _mined(chain.w3, tx_id)
+        if receipt is None:
+            return f"Tx receipt cannot be processed, because tx id {tx_id} was not mined."
+        to = receipt["to"]
+        try:  # a transaction to anything but a datatoken makes the node's own call throw
+            dt = chain.contract("ERC20Template", to)
+            nft_of_dt = dt.functions.getERC721Address().call()
+        except Exception:
+            return f"transaction {tx_id} was not sent to a datatoken"
+        reused = events(dt.events.OrderReused, receipt)
+        if reused:
+            receipt = _mined(chain.w3, "0x" + bytes(reused[0]["args"]["orderTxId"]).hex())
+            if receipt is None:
+                return f"Tx receipt cannot be processed, because tx id {tx_id} was not mined."
+        order = next((e["args"] for e in events(dt.events.OrderStarted, receipt)
+                      if consumer_address.lower() in (e["args"]["consumer"].lower(), e["args"]["payer"].lower())
+                      and to.lower() == datatoken.lower() and nft_of_dt.lower() == nft.lower()), None)
+        if order is None:
+            return ("Tx id used not valid, one of the NFT addresses, Datatoken address or the User address "
+                    "contract address does not match.")
+        if order["serviceIndex"] != service_index:
+            return "Invalid service index."
+        if not chain.contract("ERC721Template", nft).functions.isDeployed(datatoken).call():
+            return "Datatoken was not deployed by this DataNFT."
+        ordered_at = chain.w3.eth.get_block(receipt["blockHash"])["timestamp"]
+        if service_timeout != 0 and chain_now(chain) - ordered_at > service_timeout:
+            return "The order has expired."
+    return None
+
+
 __all__ = ["ORDER_AMOUNT", "OrderRefused", "OrderFacts", "chain_now", "provider_fee_digest", "sign_provider_fee",
-           "signer_of_fee", "verify_order_tx"]
+           "signer_of_fee", "verify_order_tx", "validate_order_transaction"]

@@ -28,6 +28,7 @@ INTERNAL = {
     "mockprovider.store.EnvironmentFull": "becomes the Provider's answer for a busy environment",
     "mockprovider.node.errors.NodeError": "mock Ocean Node route errors: serialised as the node's HTTP answers",
     "mockprovider.node.envs.ResourceRefused": "becomes the node's 400 answer to a start",
+    "mockprovider.node.escrow.LockRefused": "the node would not lock escrow funds: its 400 answer to a paid start",
     "mockprovider.node_runtime.ProvisioningError": "ends a mock node job at 31 (data provisioning failed)",
     "mockprovider.urlfetch.FetchFailed": "a URL dataset the mock cannot fetch: the node job ends at 31",
     "mockprovider.http.JsonTooDeep": "a request body nested too deeply: the mock's 400 answer",

@@ -19,8 +19,9 @@ from mockprovider.node import envs as node_envs
 from mockprovider.node import js
 from mockprovider.node.auth import authenticate
 from mockprovider.node.errors import HTML, NodeError, internal, json_error, missing_fields, text_error
-from mockprovider.node.jobview import (SETTLING, existing_files, result_entries, settled_status, start_document,
-                                       status_document)
+from mockprovider.node.escrow import CLAIMED_AT
+from mockprovider.node.jobview import (SETTLING, existing_files, job_id_hash, past_settle_delay, result_entries,
+                                       settled_status, start_document, status_document)
 from mockprovider.state import MockState
 from mockprovider.store import EnvironmentFull, Job
 from mockprovider.world import Environment
@@ -46,12 +47,21 @@ class NodeRequest:
         return self.headers.get("Authorization")
 
 
-def _node_status(state: MockState, job: Job) -> int:
-    """The job's status now; a 71 past the settle delay is written as 70 (the claim cron's move)."""
+def _node_status(state: MockState, job: Job) -> tuple[Job, int]:
+    """The job and its status now; past the settle delay the claim cron's moves are made: a paid
+    job's escrow lock is claimed (node/paid.py), and a 71 is written as 70 (a paid one once claimed)."""
+    if job.request.get("payment") and state.chain is not None and job.status in CLAIMED_AT \
+            and past_settle_delay(job, state.settle_seconds):
+        from mockprovider.node.paid import settle_payment
+
+        settled = settle_payment(state, job, status_document(job, job.status, None))
+        job = state.store.job(job.job_id)
+        if not settled:
+            return job, job.status
     status = settled_status(job, state.settle_seconds)
     if status != job.status:
         state.store.settle(job.job_id)
-    return status
+    return job, status
 
 
 def _files(state: MockState, job: Job) -> list[dict[str, Any]]:
@@ -237,20 +247,31 @@ def free_compute(state: MockState, req: NodeRequest) -> Reply:
     except node_envs.ResourceRefused as exc:
         raise json_error(400, str(exc)) from None
     max_duration = _max_duration(body.get("maxJobDuration"), env.maxJobDuration)
-    metadata = body.get("metadata") or None
-    if isinstance(metadata, Mapping) and metadata and len(json.dumps(metadata, separators=(",", ":"))) > METADATA_LIMIT:
-        raise json_error(500, "Metadata size is too large")
+    metadata = _metadata(body)
     container = _check_image(state, algorithm, free_env=True)
     job = _new_job(state, env, consumer, algorithm, datasets, container, resources, max_duration, metadata,
                    body.get("additionalViewers") or None)
     return Reply([start_document(job)])
 
 
+def _raw_job_id(consumer: str) -> str:
+    """A fresh raw job id: 64 hex digits, as the node's sha256-based generateUniqueID gives."""
+    return hashlib.sha256(f"{consumer}{time.time()}{secrets.token_hex(16)}".encode()).hexdigest()
+
+
+def _metadata(body: Mapping[str, Any]) -> Any:
+    """The job's metadata (null when not sent); over 1024 characters of JSON the start refuses it."""
+    metadata = body.get("metadata") or None
+    if isinstance(metadata, Mapping) and metadata and len(json.dumps(metadata, separators=(",", ":"))) > METADATA_LIMIT:
+        raise json_error(500, "Metadata size is too large")
+    return metadata
+
+
 def _new_job(state: MockState, env: Environment, consumer: str, algorithm: Mapping[str, Any], datasets: list,
              container: Mapping[str, Any], resources: list, max_duration: float, metadata: Any,
-             viewers: Any) -> Job:
+             viewers: Any, raw_id: str | None = None, payment: dict[str, Any] | None = None) -> Job:
     now = time.time()
-    raw_id = hashlib.sha256(f"{consumer}{now}{secrets.token_hex(16)}".encode()).hexdigest()
+    raw_id = raw_id or _raw_job_id(consumer)
     custom = algorithm.get("algocustomdata")
     envs = algorithm.get("envs")
     job = Job(
@@ -259,7 +280,8 @@ def _new_job(state: MockState, env: Environment, consumer: str, algorithm: Mappi
         algo_did=js.js_string(algorithm["documentId"]) if "documentId" in algorithm else "raw",
         input_dids=tuple(js.js_string(d["documentId"]) for d in datasets if "documentId" in d), results=None,
         request={
-            "protocol": "ocean-node", "isFree": True, "environment": node_envs.node_env_id(env),
+            "protocol": "ocean-node", "isFree": payment is None, "payment": payment,
+            "environment": node_envs.node_env_id(env),
             "resources": resources, "maxJobDuration": max_duration, "metadata": metadata,
             "additionalViewers": viewers if isinstance(viewers, list) else None,
             "algorithm": {
@@ -275,7 +297,7 @@ def _new_job(state: MockState, env: Environment, consumer: str, algorithm: Mappi
     try:
         job = state.store.create_job(job, [], consumer, [], env.maxJobs or 10**9, now)
     except EnvironmentFull:  # a concurrent start took the last place
-        raise json_error(400, "Too many running free jobs ") from None
+        raise json_error(400, "Too many running free jobs " if payment is None else "Too many running jobs ") from None
     state.runner.submit(job)
     return job
 
@@ -301,8 +323,10 @@ def _dataset_spec(item: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def paid_compute(state: MockState, req: NodeRequest) -> Reply:
-    """POST compute (paid start): checked like the node, then refused as by a node that cannot take
-    payments (no chain, no escrow), after the trust rules so that those can be tested offline."""
+    """POST compute (paid start), in the node's order of checks. On a local chain (state.chain): the
+    orders, the price and the Escrow lock, then the job (node/paid.py, node/escrow.py); without
+    one, refused as by a node that cannot take payments, after the trust rules so that those can
+    be tested offline."""
     body = req.body
     command, fields = "startCompute", ("environment", "algorithm", "datasets", "maxJobDuration")
     _required(body, command, fields)
@@ -312,17 +336,51 @@ def paid_compute(state: MockState, req: NodeRequest) -> Reply:
     authenticate(state.store, consumer, body.get("nonce"), body.get("signature"), req.authorization, command, "json")
     env = _environment(state, body["environment"])
     try:
-        node_envs.fill_resources(body.get("resources"), env, free=False)
+        resources = node_envs.fill_resources(body.get("resources"), env, free=False)
+        node_envs.check_capacity(env, _usage(state, env), free=False)
     except node_envs.ResourceRefused as exc:
         raise json_error(400, str(exc).removeprefix("Error: ")) from None
-    elements = _elements(body["algorithm"], body["datasets"])
+    algorithm, datasets = body["algorithm"], body["datasets"]
+    elements = _elements(algorithm, datasets)
     _check_ddos(state, elements, consumer)
-    _check_trust(state, body["algorithm"], body["datasets"], json_error)
-    if any("documentId" in e for e in elements):
-        raise json_error(400, f"Start Compute: Blockchain instance not available for chain {state.world.chain_id}")
-    payment = body.get("payment") if isinstance(body.get("payment"), Mapping) else {}
-    raise json_error(500, f"This compute env does not accept payments on chain: {js.js_string(payment.get('chainId'))} "
-                          f"using token {js.js_string(payment.get('token'))}")
+    _check_trust(state, algorithm, datasets, json_error)
+    if state.chain is None:
+        if any("documentId" in e for e in elements):
+            raise json_error(400, f"Start Compute: Blockchain instance not available for chain {state.world.chain_id}")
+        payment = body.get("payment") if isinstance(body.get("payment"), Mapping) else {}
+        raise json_error(500, f"This compute env does not accept payments on chain: "
+                              f"{js.js_string(payment.get('chainId'))} using token {js.js_string(payment.get('token'))}")
+    from mockprovider.node import paid
+
+    paid.check_orders(state, elements)
+    algorithm = _with_meta(state, algorithm)
+    payment = paid.priced_payment(state, env, body)
+    max_duration = _max_duration(body.get("maxJobDuration"), env.maxJobDuration)
+    raw_id = _raw_job_id(consumer)
+    payment = paid.lock_for_start(state, env, payment, job_id_hash(raw_id), consumer, resources, max_duration)
+    try:
+        metadata = _metadata(body)
+        container = _check_image(state, algorithm, free_env=False)
+        job = _new_job(state, env, consumer, algorithm, datasets, container, resources, max_duration, metadata,
+                       body.get("additionalViewers") or None, raw_id=raw_id, payment=payment)
+    except NodeError as exc:  # startComputeJob failed after the lock: the node's cancel, then a 400
+        paid.release_lock(state, payment, job_id_hash(raw_id), consumer)
+        raise json_error(400, exc.message) from None
+    return Reply([start_document(job)])
+
+
+def _with_meta(state: MockState, algorithm: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The algorithm with `meta` filled from its DDO when the client sent none (the paid start does this)."""
+    if "meta" in algorithm or "documentId" not in algorithm:
+        return algorithm
+    asset = state.world.by_did(js.js_string(algorithm["documentId"]))
+    about = state.ddos[asset.did]["metadata"] if asset else {}
+    if about.get("type") != "algorithm" or not isinstance(about.get("algorithm"), Mapping):
+        return algorithm
+    container = about["algorithm"].get("container") or {}
+    return dict(algorithm, meta={"language": about["algorithm"].get("language"),
+                                 "version": about["algorithm"].get("version"),
+                                 "container": {k: container.get(k) for k in ("entrypoint", "image", "tag", "checksum")}})
 
 
 def _check_trust(state: MockState, algorithm: Mapping[str, Any], datasets: list, error) -> None:
@@ -414,7 +472,7 @@ def compute_status(state: MockState, req: NodeRequest) -> Reply:
     if agreement is not None and not agreement.startswith("0x"):
         agreement = "0x" + agreement
     jobs = state.store.jobs_matching(owner=consumer, job_id=raw, agreement_id=agreement)
-    return Reply([status_document(j, _node_status(state, j), result_entries(_files(state, j))) for j in jobs])
+    return Reply([status_document(*_node_status(state, j), result_entries(_files(state, j))) for j in jobs])
 
 
 def compute_stop(state: MockState, req: NodeRequest) -> Reply:
@@ -438,7 +496,7 @@ def compute_stop(state: MockState, req: NodeRequest) -> Reply:
     for job in jobs:
         state.runner.stop(job.job_id)  # a finished job only gets the flag, as on the node
         job = state.store.job(job.job_id)
-        out.append(status_document(job, _node_status(state, job), None))
+        out.append(status_document(*_node_status(state, job), None))
     return Reply(out)
 
 

@@ -39,11 +39,16 @@ def job_id_hash(raw_id: str) -> str:
     return "0x" + hashlib.sha256(raw_id.encode("utf-8")).hexdigest()
 
 
+def past_settle_delay(job: Job, settle_seconds: float, now: float | None = None) -> bool:
+    """True once a finished job has waited the settle delay (the node's claim cron, made short)."""
+    return job.date_finished is not None and \
+        (time.time() if now is None else now) >= float(job.date_finished) + settle_seconds
+
+
 def settled_status(job: Job, settle_seconds: float, now: float | None = None) -> int:
     """71 becomes 70 once the settle delay has passed (the node's claim cron, made short)."""
-    if job.status == SETTLING and job.date_finished is not None:
-        if (time.time() if now is None else now) >= float(job.date_finished) + settle_seconds:
-            return FINISHED
+    if job.status == SETTLING and past_settle_delay(job, settle_seconds, now):
+        return FINISHED
     return job.status
 
 
@@ -58,13 +63,15 @@ def _common(job: Job, payment_last: bool) -> dict[str, Any]:
     """The fields both answers share; the status answer (read back from the node's database) moves
     `payment` after terminationDetails."""
     req, det = job.request, job.details
+    # A paid job's {chainId, token, lockTx, claimTx, cancelTx, cost}, as settled when it has been.
+    payment = det.get("payment") or req.get("payment")
     doc = {
         "stopRequested": bool(job.stopreq),
         "resources": req.get("resources", []),
         "isFree": req.get("isFree", True),
         "algoStartTimestamp": det.get("algoStartTimestamp", "0"),
         "algoStopTimestamp": det.get("algoStopTimestamp", "0"),
-        "payment": None,
+        "payment": payment,
         "metadata": req.get("metadata"),
         "additionalViewers": req.get("additionalViewers"),
         "terminationDetails": {"exitCode": det.get("exitCode"), "OOMKilled": det.get("OOMKilled")},

@@ -1,5 +1,7 @@
-"""The mock Ocean Node's paid initializeCompute on a local chain (Part A §6 of the node reference).
+"""The mock Ocean Node's paid compute on a local chain: initializeCompute, the paid start's order,
+price and escrow steps, and the claim when a job settles (Part A §6 of the node reference).
 
+Initialize:
 Per DDO-backed algorithm and dataset: the order's datatoken, the environment's `consumerAddress`
 (the node's own address: orders are placed for it, the user pays), `validOrder` (the order the
 client sent, when the chain still backs it for this environment and node, else false), and a
@@ -8,10 +10,15 @@ node gives `service.timeout` as its validUntil). A raw algorithm is `{"validOrde
 The `payment` block says what the Escrow must hold: the price of the resources for the rounded-up
 minutes of `maxJobDuration`, and the lock's minimum seconds (duration + queue wait + the node's
 default 3600 s claim timeout).
+
+Start (startCompute.ts PaidComputeStartHandler): each DDO-backed element needs a `transferTxId`
+whose order names the environment's consumerAddress (validateOrders.ts: no provider-fee checks at
+start), then a price for `payment.chainId` + `payment.token`, then the Escrow lock (node/escrow.py).
+Settle (the engine's claimPayments cron, run lazily when a settled job is read): claim the price of
+the minutes the algorithm ran, at least minJobDuration, at most maxJobDuration.
 """
 from __future__ import annotations
 
-import math
 import time
 from decimal import Decimal
 from typing import Any, Mapping
@@ -19,7 +26,8 @@ from typing import Any, Mapping
 from c2d_runner import wire
 from mockprovider.node import envs as node_envs
 from mockprovider.node import js
-from mockprovider.payment import OrderRefused, sign_provider_fee, verify_order_tx
+from mockprovider.node.errors import json_error
+from mockprovider.payment import OrderRefused, sign_provider_fee, validate_order_transaction, verify_order_tx
 from mockprovider.world import Environment
 
 CLAIM_DURATION_TIMEOUT = 3600  # the node's default claimDurationTimeout (seconds)
@@ -34,11 +42,16 @@ def max_job_duration(requested: Any, env: Environment) -> float:
     return max(min(float(value), float(env.maxJobDuration)), float(node_envs.MIN_JOB_DURATION))
 
 
+def env_prices(env: Environment) -> dict[str, Decimal]:
+    """The environment's price per resource and minute (the mock prices cpu only)."""
+    return {"cpu": Decimal(str(env.priceMin)), "ram": Decimal(0), "disk": Decimal(0)}
+
+
 def escrow_cost(env: Environment, resources: list[Mapping[str, Any]], duration: float) -> Decimal:
     """Σ price · amount · ceil(duration / 60) over the environment's priced resources (cpu here)."""
-    prices = {"cpu": Decimal(str(env.priceMin)), "ram": Decimal(0), "disk": Decimal(0)}
-    per_minute = sum(prices.get(str(r["id"]), Decimal(0)) * Decimal(str(r["amount"])) for r in resources)
-    return per_minute * math.ceil(duration / 60)
+    from mockprovider.node.escrow import job_cost
+
+    return job_cost(env_prices(env), resources, duration)
 
 
 def _order_item(state: Any, env_id: str, element: Mapping[str, Any], payee: str) -> dict[str, Any]:
@@ -84,4 +97,104 @@ def initialize_answer(state: Any, env: Environment, body: Mapping[str, Any], alg
     }
 
 
-__all__ = ["max_job_duration", "escrow_cost", "initialize_answer"]
+def check_orders(state: Any, elements: list[Mapping[str, Any]]) -> None:
+    """The paid start's order check per DDO-backed element, against the environment's consumerAddress."""
+    for elem in elements:
+        if "documentId" not in elem or not elem["documentId"]:
+            continue
+        did = js.js_string(elem["documentId"])
+        asset = state.world.by_did(did)
+        index = next(i for i, s in enumerate(asset.services) if s.id == js.js_string(elem.get("serviceId")))
+        service = asset.services[index]
+        sent = elem.get("transferTxId")
+        if not sent:
+            raise json_error(500, f"Missing transferTxId for DDO {did}")
+        why = validate_order_transaction(state.chain, js.js_string(sent), consumer_address=state.world.provider_address,
+                                         nft=asset.nft_address, datatoken=service.datatoken, service_index=index,
+                                         service_timeout=service.timeout)
+        if why is not None:
+            raise json_error(500, f"TxId Service {js.js_string(sent)} is not valid for DDO {did} and service {service.id}")
+
+
+def _field(payment: Mapping[str, Any], key: str) -> str:
+    return js.js_string(payment[key]) if key in payment else "undefined"
+
+
+def _has_price(state: Any, env: Environment, chain: str, token: Any) -> bool:
+    """getEnvPricesForToken found: the env has fees on `chain` (as JS keys it) in exactly `token`."""
+    fees = node_envs.environment_document(env, state.world, node_envs.Usage())["fees"] or {}
+    return any(f["feeToken"] == token for f in fees.get(chain, []))
+
+
+def priced_payment(state: Any, env: Environment, body: Mapping[str, Any]) -> dict[str, Any]:
+    """getEnvPricesForToken: the job's payment record when the environment has a price for the
+    payment's chain and token (the exact token string, as the node compares), else the node's 500."""
+    if body.get("payment") is None:  # reading task.payment.chainId throws
+        raise json_error(500, f"Cannot read properties of {'null' if 'payment' in body else 'undefined'} "
+                              "(reading 'chainId')")
+    payment = body["payment"] if isinstance(body["payment"], Mapping) else {}
+    chain, token = payment.get("chainId"), payment.get("token")
+    if not _has_price(state, env, _field(payment, "chainId"), token):
+        raise json_error(500, f"This compute env does not accept payments on chain: {_field(payment, 'chainId')} "
+                              f"using token {_field(payment, 'token')}")
+    return {"chainId": chain, "token": token, "lockTx": None, "claimTx": None, "cancelTx": None, "cost": 0}
+
+
+def lock_for_start(state: Any, env: Environment, payment: dict[str, Any], job_id_hash: str, payer: str,
+                   resources: list, max_duration: float) -> dict[str, Any]:
+    """The Escrow lock for a paid start (the price of maxJobDuration, for maxJobDuration + the claim
+    timeout); the payment record with its lockTx, or the node's 400."""
+    from mockprovider.node.escrow import LockRefused, create_lock, to_wei
+
+    expiry = max_duration + QUEUE_MAX_WAIT_TIME + CLAIM_DURATION_TIMEOUT
+    if expiry != int(expiry):
+        raise json_error(400, f"The number {js.number_text(expiry)} cannot be converted to a BigInt because it "
+                              "is not an integer")
+    cost = escrow_cost(env, resources, max(max_duration, node_envs.MIN_JOB_DURATION))
+    try:
+        lock = create_lock(state.chain, job_id_hash, payment["token"], payer, to_wei(state.chain, payment["token"], cost),
+                           int(expiry), _field(payment, "chainId"))
+    except LockRefused as exc:
+        raise json_error(400, str(exc)) from None
+    return dict(payment, lockTx=lock.tx)
+
+
+def release_lock(state: Any, payment: Mapping[str, Any], job_id_hash: str, payer: str) -> None:
+    """A start that failed after its lock: the node's cancelExpiredLock, which leaves a fresh lock
+    in place (it is cancelled once it expires); failures are ignored, as by the node."""
+    from mockprovider.node.escrow import cancel_expired_lock
+
+    try:
+        cancel_expired_lock(state.chain, job_id_hash, payment["token"], payer)
+    except Exception:  # "is fine if it fails"
+        pass
+
+
+def settle_payment(state: Any, job: Any, proof: Mapping[str, Any]) -> bool:
+    """The claim cron on one paid job (once: under the chain's lock, re-read): claim what ran, or
+    cancel an expired lock. True once the job's payment is settled, False to retry at the next read."""
+    from c2d_runner.chain.tx import TransactionReverted
+    from mockprovider.node.escrow import claimed_seconds, job_cost, settle
+    from mockprovider.node.jobview import job_id_hash
+
+    with state.chain.lock:
+        job = state.store.job(job.job_id)
+        payment = job.details.get("payment") or job.request["payment"]
+        if payment.get("claimTx") or payment.get("cancelTx"):
+            return True
+        env = node_envs.world_environment(state.world, job.request["environment"])
+        if env is None or not _has_price(state, env, js.js_string(payment["chainId"]), payment["token"]):
+            return False  # the node skips a job whose environment or fee it cannot find
+        seconds = claimed_seconds(job.details, float(job.request["maxJobDuration"]), node_envs.MIN_JOB_DURATION)
+        cost = job_cost(env_prices(env), job.request.get("resources", []), seconds) if seconds > 0 else Decimal(0)
+        try:
+            done = settle(state.chain, payment, job_id_hash(job.job_id), job.owner, seconds, cost, proof)
+        except TransactionReverted as exc:  # the node logs it and tries again at its next run
+            state.runner.errors.append(f"job {job.job_id}: escrow claim failed: {exc}")
+            return False
+        state.store.update_details(job.job_id, payment=dict(payment, **done))
+    return True
+
+
+__all__ = ["max_job_duration", "env_prices", "escrow_cost", "initialize_answer", "check_orders", "priced_payment",
+           "lock_for_start", "release_lock", "settle_payment"]
