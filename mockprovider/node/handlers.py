@@ -357,7 +357,8 @@ def paid_compute(state: MockState, req: NodeRequest) -> Reply:
     payment = paid.priced_payment(state, env, body)
     max_duration = _max_duration(body.get("maxJobDuration"), env.maxJobDuration)
     raw_id = _raw_job_id(consumer)
-    payment = paid.lock_for_start(state, env, payment, job_id_hash(raw_id), consumer, resources, max_duration)
+    payment = paid.lock_for_start(state, env, payment, job_id_hash(raw_id), consumer, resources, max_duration,
+                                  paid.queue_max_wait(body))
     try:
         metadata = _metadata(body)
         container = _check_image(state, algorithm, free_env=False)

@@ -31,7 +31,6 @@ from mockprovider.payment import OrderRefused, sign_provider_fee, validate_order
 from mockprovider.world import Environment
 
 CLAIM_DURATION_TIMEOUT = 3600  # the node's default claimDurationTimeout (seconds)
-QUEUE_MAX_WAIT_TIME = 0  # the mock runs jobs at once
 ZERO = "0x0000000000000000000000000000000000000000"
 
 
@@ -40,6 +39,13 @@ def max_job_duration(requested: Any, env: Environment) -> float:
     value = requested if isinstance(requested, (int, float)) and not isinstance(requested, bool) and requested > 0 \
         else env.maxJobDuration
     return max(min(float(value), float(env.maxJobDuration)), float(node_envs.MIN_JOB_DURATION))
+
+
+def queue_max_wait(body: Mapping[str, Any]) -> int:
+    """The request's queueMaxWaitTime (0 when absent): the mock never queues, but the node's lock
+    time (and so minLockSeconds) includes it, so the mock's does too."""
+    value = body.get("queueMaxWaitTime")
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
 
 def env_prices(env: Environment) -> dict[str, Decimal]:
@@ -92,7 +98,7 @@ def initialize_answer(state: Any, env: Environment, body: Mapping[str, Any], alg
         "datasets": [_order_item(state, env_id, d, payee) for d in datasets],
         "payment": {"escrowAddress": state.chain.addresses["Escrow"], "payee": payee,
                     "chainId": state.chain.chain_id,
-                    "minLockSeconds": int(duration) + QUEUE_MAX_WAIT_TIME + CLAIM_DURATION_TIMEOUT,
+                    "minLockSeconds": int(duration) + queue_max_wait(body) + CLAIM_DURATION_TIMEOUT,
                     "token": js.js_string(payment.get("token")), "amount": str(amount)},
     }
 
@@ -141,12 +147,12 @@ def priced_payment(state: Any, env: Environment, body: Mapping[str, Any]) -> dic
 
 
 def lock_for_start(state: Any, env: Environment, payment: dict[str, Any], job_id_hash: str, payer: str,
-                   resources: list, max_duration: float) -> dict[str, Any]:
+                   resources: list, max_duration: float, queue_wait: int) -> dict[str, Any]:
     """The Escrow lock for a paid start (the price of maxJobDuration, for maxJobDuration + the claim
     timeout); the payment record with its lockTx, or the node's 400."""
     from mockprovider.node.escrow import LockRefused, create_lock, to_wei
 
-    expiry = max_duration + QUEUE_MAX_WAIT_TIME + CLAIM_DURATION_TIMEOUT
+    expiry = max_duration + queue_wait + CLAIM_DURATION_TIMEOUT
     if expiry != int(expiry):
         raise json_error(400, f"The number {js.number_text(expiry)} cannot be converted to a BigInt because it "
                               "is not an integer")
@@ -196,5 +202,5 @@ def settle_payment(state: Any, job: Any, proof: Mapping[str, Any]) -> bool:
     return True
 
 
-__all__ = ["max_job_duration", "env_prices", "escrow_cost", "initialize_answer", "check_orders", "priced_payment",
-           "lock_for_start", "release_lock", "settle_payment"]
+__all__ = ["max_job_duration", "queue_max_wait", "env_prices", "escrow_cost", "initialize_answer", "check_orders",
+           "priced_payment", "lock_for_start", "release_lock", "settle_payment"]

@@ -34,11 +34,11 @@ class PaidFlow:
         self.escrow = chain.deployed("Escrow")
         self.token = self.ocean.address
 
-    def initialize(self) -> dict:
+    def initialize(self, **extra) -> dict:
         body = {"datasets": [{"documentId": CORPUS, "serviceId": "compute"}],
                 "algorithm": {"documentId": WORDCOUNT, "serviceId": "compute"},
                 "environment": self.env["id"], "consumerAddress": self.payer.address, "maxJobDuration": DURATION,
-                "payment": {"chainId": self.chain.chain_id, "token": self.token}}
+                "payment": {"chainId": self.chain.chain_id, "token": self.token}, **extra}
         response = requests.post(f"{self.mock.url}/api/services/initializeCompute", json=body, timeout=30)
         assert response.status_code == 200, response.text
         return response.json()
@@ -245,6 +245,20 @@ def test_a_start_without_an_escrow_authorization_is_refused(flow):
 def test_a_start_beyond_the_authorization_limits_is_refused(flow, limits, text):
     response, block = _escrow_refusal(flow, lambda a: a, *limits)
     flow.refused(response, 400, text, block)
+
+
+def test_the_lock_time_covers_the_queue_wait_the_client_asks_for(flow):
+    answer = flow.initialize(queueMaxWaitTime=600)
+    assert answer["payment"]["minLockSeconds"] == DURATION + 600 + 3600
+    response, block = _escrow_refusal(flow, lambda a: a, lambda a: a, lambda s: s, 1)  # authorized without the wait
+    assert response.status_code == 200  # no wait asked at start: the lock fits
+    answer = flow.initialize()
+    dataset_tx, algorithm_tx = flow.order(answer["datasets"][0]), flow.order(answer["algorithm"])
+    flow.fund(int(answer["payment"]["amount"]), 10 * int(answer["payment"]["amount"]), DURATION + 3600, 5)
+    block = flow.w3.eth.block_number
+    response = flow.start(dataset_tx, algorithm_tx, queueMaxWaitTime=600)
+    assert (response.status_code, response.json()) == (400, "No valid escrow auths found(maxLockSeconds too low)")
+    assert flow.w3.eth.block_number == block
 
 
 def test_a_start_paying_on_another_chain_or_token_is_refused(flow):
