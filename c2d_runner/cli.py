@@ -202,6 +202,28 @@ def _target(value: str | None, chain_id: int | None):
         raise click.BadParameter(str(exc), param_hint="--target") from None
 
 
+def _rpc_url(ctx, param, value: str | None) -> str | None:
+    if value is not None and not value.startswith(("http://", "https://")):
+        raise click.BadParameter(f"must be an http:// or https:// JSON-RPC URL, got {value!r}")
+    return value.rstrip("/") if value else None
+
+
+def _with_rpc(target, rpc: str | None):
+    """The target paying for compute on the chain at --rpc; only a real provider's (a mock pays on its own chain)."""
+    from dataclasses import replace
+
+    from c2d_runner.spec.model import RemoteTarget
+
+    if rpc is None:
+        return target
+    if not isinstance(target, RemoteTarget):
+        raise click.UsageError("--rpc needs a real provider (--target URL, or target: {provider: URL} in the "
+                               "spec); a mock pays on its own local chain (target: {mock: null, chain: true})")
+    return replace(target, rpc=rpc)
+
+
+RPC_HELP = ("JSON-RPC URL of the assets' chain: pay for compute there with the consumer's key (orders with the "
+            "provider's fee). Overrides the target's rpc. Public RPC URLs often hold an API key: use $VAR.")
 TARGET_HELP = ("Where to run, overriding the spec: mock, mock:WORLD.yaml, an Ocean Node URL, "
                "PROVIDER_URL[,AQUARIUS_URL], or a target named in c2d.toml / [tool.c2d] of pyproject.toml.")
 
@@ -252,6 +274,7 @@ FAULTS = ["none", "flaky", "slow", "stuck", "failing", "missing-result"]
 @click.argument("specs", nargs=-1, required=True, type=click.Path())
 @click.option("--target", help=TARGET_HELP)
 @click.option("--chain-id", type=int, help="Chain id of the assets, with an Ocean Provider --target (an Ocean Node needs none).")
+@click.option("--rpc", callback=_rpc_url, metavar="URL", help=RPC_HELP)
 @click.option("--jobs", "-j", "parallel", type=click.IntRange(1, 64), default=4, show_default=True,
               help="Jobs in flight at once.")
 @click.option("--only", multiple=True, metavar="JOB", help="Run only this job (or matrix job); repeatable.")
@@ -273,7 +296,7 @@ FAULTS = ["none", "flaky", "slow", "stuck", "failing", "missing-result"]
                    "estimates them) exceed AMOUNT of a fee token (whole tokens, e.g. OCEAN); nothing is paid.")
 @variable_options
 @click.option("--quiet", "-q", is_flag=True, help="Print only the summary.")
-def run(specs, target, chain_id, parallel, only, out, junit, json_path, lock, check, timeout, resume, fail_fast,
+def run(specs, target, chain_id, rpc, parallel, only, out, junit, json_path, lock, check, timeout, resume, fail_fast,
         faults, seed, max_spend, assignments, env_files, quiet):
     """Run the jobs of each SPEC (a file, or a folder of specs) and check their expectations.
 
@@ -294,7 +317,8 @@ def run(specs, target, chain_id, parallel, only, out, junit, json_path, lock, ch
     outcomes = []
     with cancel_on_signals() as cancel:  # Ctrl-C / SIGTERM: the run stops its remote jobs, records, exits 1
         for plan in plans:
-            options = RunOptions(target=_mock_overrides(chosen or plan.target, faults, seed), jobs=parallel,
+            options = RunOptions(target=_mock_overrides(_with_rpc(chosen or plan.target, rpc), faults, seed),
+                                 jobs=parallel,
                                  only=tuple(only), out=Path(out), timeout=timeout,
                                  resume=Path(resume) if resume else None, lock=lock, check=check, cancel=cancel,
                                  fail_fast=fail_fast,
@@ -334,10 +358,11 @@ def _runs_summary(outcomes, specs: int) -> str:
 @click.argument("specs", nargs=-1, required=True, type=click.Path())
 @click.option("--target", help=TARGET_HELP)
 @click.option("--chain-id", type=int, help="Chain id of the assets, with an Ocean Provider --target (an Ocean Node needs none).")
+@click.option("--rpc", callback=_rpc_url, metavar="URL", help=RPC_HELP)
 @click.option("--only", multiple=True, metavar="JOB", help="Plan only this job; repeatable.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @variable_options
-def plan(specs, target, chain_id, only, fmt, assignments, env_files):
+def plan(specs, target, chain_id, rpc, only, fmt, assignments, env_files):
     """Show what `c2d run` would do for each SPEC (a file, or a folder of specs): jobs, environments,
     prices, inputs; nothing is started.
 
@@ -347,7 +372,8 @@ def plan(specs, target, chain_id, only, fmt, assignments, env_files):
 
     _variables(env_files, assignments)
     plans = _load_all(specs)
-    reports = [plan_spec(p, _target(target, chain_id), tuple(only)) for p in plans]
+    chosen = _target(target, chain_id)
+    reports = [plan_spec(p, _with_rpc(chosen or p.target, rpc), tuple(only)) for p in plans]
     if fmt == "json":
         docs = [{"spec": str(p.path), "target": r.target, "jobs": list(r.jobs), "problems": list(r.problems),
                  **({"totals": r.totals} if r.totals is not None else {})} for p, r in zip(plans, reports)]

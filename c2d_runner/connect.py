@@ -37,15 +37,16 @@ class Endpoint:
     embedded_mock: bool = False
     sandbox: str = ""  # how a mock runs algorithms: "bwrap" or "none"; "" for a real provider
     warnings: tuple[str, ...] = ()  # said once per run, on stderr and in the reports
-    rpc: str | None = None  # a chain's JSON-RPC URL (the local chain's loopback bridge), when there is one
+    rpc: str | None = None  # a chain's JSON-RPC URL (the local chain's loopback bridge, a public RPC) to pay on
+    address_file: Path | None = None  # Ocean's contracts on that chain (None: the ocean-contracts wheel's)
 
 
-def mock_endpoint(mock: Any, description: str, rpc: str | None = None) -> Endpoint:
+def mock_endpoint(mock: Any, description: str, chain: "ChainHandle | None" = None) -> Endpoint:
     """A running MockOcean as an Endpoint, with its sandbox mode and a loud warning when it has none."""
     kind, why = mock.sandbox
     warnings = (f"the mock runs algorithms WITHOUT A SANDBOX: {why}",) if why else ()
     return Endpoint(mock.url, mock.url, mock.chain_id, description, embedded_mock=True, sandbox=kind,
-                    warnings=warnings, rpc=rpc)
+                    warnings=warnings, rpc=chain and chain.rpc, address_file=chain and chain.address_file)
 
 
 @dataclass(frozen=True)
@@ -145,7 +146,8 @@ def local_chain(world: Any = None, state_dir: Path | None = None) -> Iterator[Ch
 def open_target(target: Target, mock_state: Path | None = None) -> Iterator[Endpoint]:
     """Yield the target's Endpoint; an embedded mock is started here (state kept in `mock_state`) and stopped after."""
     if isinstance(target, RemoteTarget):
-        yield Endpoint(target.provider, target.aquarius, target.chain_id, target.describe())
+        yield Endpoint(target.provider, target.aquarius, target.chain_id, target.describe(), rpc=target.rpc,
+                       address_file=target.address_file)
         return
     # An invalid world or fault profile raises the mock's own InvalidInput errors (exit 2).
     with contextlib.ExitStack() as stack:
@@ -153,7 +155,7 @@ def open_target(target: Target, mock_state: Path | None = None) -> Iterator[Endp
         mock = mock_ocean(target.world, target.faults, target.seed, mock_state, protocol=target.protocol or "provider",
                           chain=handle and handle.chain)
         stack.enter_context(mock)
-        yield mock_endpoint(mock, target.describe(), rpc=handle and handle.rpc)
+        yield mock_endpoint(mock, target.describe(), handle)
 
 
 def consumer_wallet(source: KeySource, target: Target):
@@ -185,12 +187,18 @@ EMBEDDED_MOCK_REQUESTS_PER_MINUTE = 1_000_000
 
 
 def chain_payer(where: Endpoint, wallet: Any) -> Any:
-    """A ChainPayer paying from `wallet` on the endpoint's chain, or None when it has none (web3 loads only then)."""
+    """A ChainPayer paying from `wallet` on the endpoint's chain, or None when it has none (web3 loads only then).
+
+    The RPC's chain must be the assets' (ChainMismatch) and one Ocean is deployed on (UnknownChain),
+    checked before anything is asked of the provider or paid."""
     if not where.rpc:
         return None
+    from c2d_runner.chain.addresses import network_addresses
     from c2d_runner.ocean.payer import ChainPayer
 
-    return ChainPayer(where.rpc, wallet, where.chain_id)
+    payer = ChainPayer(where.rpc, wallet, where.chain_id)
+    payer.addresses = network_addresses(payer.chain_id, where.address_file)
+    return payer
 
 
 @contextlib.contextmanager

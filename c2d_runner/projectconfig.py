@@ -8,6 +8,8 @@ Named targets, so `--target base-node` means a URL written once:
     aquarius = "https://aquarius.example"   # optional, default: the provider's URL
     chain_id = 8453                         # a Provider's; an Ocean Node needs none
     protocol = "ocean-node"                 # optional: insist (default: the root document decides)
+    rpc = "https://rpc.example/${KEY}"      # optional: pay for compute on this chain (${VAR} from the environment)
+    address_file = "address.json"           # optional, relative to the config file (default: the wheel's)
 
     [tool.c2d.targets.flaky-mock]
     mock = "mock/world.yaml"                # optional world file, relative to the config file
@@ -89,8 +91,32 @@ def named_target(name: str, config: ProjectConfig, chain_id: int | None = None) 
             raise ProjectConfigError(f"target {name!r} in {config.path} needs provider = an http(s) URL "
                                      "(and chain_id, an integer, for a Provider)")
         rate = table.get("requests_per_minute")
+        rpc, address_file = _rpc(name, config, table)
         return RemoteTarget(provider=provider, aquarius=str(table.get("aquarius", provider)).rstrip("/"),
-                            chain_id=chain, protocol=protocol, requests_per_minute=rate)
+                            chain_id=chain, protocol=protocol, requests_per_minute=rate, rpc=rpc,
+                            address_file=address_file)
     world = table.get("mock")
+    if "rpc" in table:
+        raise ProjectConfigError(f"target {name!r} in {config.path}: rpc goes with provider = URL "
+                                 "(a mock target pays on its own chain: chain = true in a spec)")
     return MockTarget(world=(config.path.parent / world).resolve() if world else None,
                       faults=table.get("faults"), seed=int(table.get("seed", 0)), protocol=protocol)
+
+
+def _rpc(name: str, config: ProjectConfig, table: dict) -> tuple[str | None, Path | None]:
+    """A named target's (rpc, address_file); ${VAR} in the RPC URL is read from the environment (it
+    often holds an API key, which belongs out of the repository)."""
+    import os
+    import re
+
+    rpc = table.get("rpc")
+    if rpc is not None:
+        missing = [v for v in re.findall(r"\$\{(\w+)\}", str(rpc)) if v not in os.environ]
+        if missing:
+            raise ProjectConfigError(f"target {name!r} in {config.path}: rpc needs ${{{missing[0]}}}, "
+                                     "which is not set in the environment")
+        rpc = re.sub(r"\$\{(\w+)\}", lambda m: os.environ[m.group(1)], str(rpc)).rstrip("/")
+        if not rpc.startswith(("http://", "https://")):
+            raise ProjectConfigError(f"target {name!r} in {config.path}: rpc must be an http(s) URL")
+    address_file = table.get("address_file")
+    return rpc, (config.path.parent / str(address_file)).resolve() if address_file else None

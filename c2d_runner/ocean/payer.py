@@ -7,15 +7,46 @@ when a payer is made, never on the chain-free path.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
+from c2d_runner import exitcodes
+from c2d_runner.errors import InfrastructureFailure, JobFailure
 from c2d_runner.ocean.errors import OceanError
 from c2d_runner.ocean.orders import ProviderFee, reuse_order, start_order
 
 
 class ChainMismatch(OceanError):
-    """The chain at the RPC URL is not the chain of the assets (wrong --rpc or chain id)."""
+    """The chain at the RPC URL is not the chain of the assets (wrong --rpc or chain id); nothing was sent."""
+
+    exit_code = exitcodes.INVALID
+
+
+class OrderReverted(OceanError, JobFailure):
+    """An order's transaction reverted on chain (the contract's reason in the message)."""
+
+
+class ChainUnreachable(OceanError, InfrastructureFailure):
+    """The chain's JSON-RPC stopped answering while paying (exit 3, like a provider that does not answer)."""
+
+    exit_code = exitcodes.INFRASTRUCTURE  # OceanError's own code would come first
+
+
+def _as_client_errors(pay):
+    """The chain's errors as the client's (OceanError), which the run reports as the job's failure."""
+    @functools.wraps(pay)
+    def paying(*args: Any, **kwargs: Any) -> Any:
+        from c2d_runner.chain.rpc import RpcUnavailable
+        from c2d_runner.chain.tx import TransactionReverted
+
+        try:
+            return pay(*args, **kwargs)
+        except TransactionReverted as exc:
+            raise OrderReverted(str(exc)) from None
+        except RpcUnavailable as exc:
+            raise ChainUnreachable(str(exc)) from None
+    return paying
 
 
 @dataclass(frozen=True)
@@ -40,18 +71,22 @@ class ChainPayer:
     """Places orders from `wallet` on the chain at `rpc` (chain id checked against `chain_id`)."""
 
     def __init__(self, rpc: str, wallet: Any, chain_id: int | None = None):
-        from web3 import Web3
+        from c2d_runner.chain.rpc import http_web3, rpc_label
 
-        self.w3 = Web3(Web3.HTTPProvider(rpc, request_kwargs={"timeout": 60}))
+        self.w3 = http_web3(rpc)  # an RPC that does not answer: RpcUnavailable (exit 3)
         if not hasattr(wallet, "sign_transaction"):  # the runner's light KeyWallet: the same key, as an Account
             from eth_account import Account
 
             wallet = Account.from_key(wallet.key)
         self.wallet = wallet
         self.rpc = rpc
-        if chain_id is not None and int(self.w3.eth.chain_id) != int(chain_id):
-            raise ChainMismatch(f"the chain at {rpc} has id {self.w3.eth.chain_id}, the assets are on chain {chain_id}")
+        self.chain_id = int(self.w3.eth.chain_id)
+        self.addresses: Any = None  # Ocean's contracts on this chain (a NetworkAddresses), set by whoever knows them
+        if chain_id is not None and self.chain_id != int(chain_id):
+            raise ChainMismatch(f"the chain at {rpc_label(rpc)} has chain id {self.chain_id}, but the assets are on "
+                                f"chain {chain_id}: give the RPC of chain {chain_id} (or the right chain_id)")
 
+    @_as_client_errors
     def pay(self, item: Any, compute_input: Any, consumer: str | None = None) -> Payment:
         """Pay for one input given its initializeCompute `item` (an OrderItem); the Payment.
 
@@ -74,4 +109,4 @@ class ChainPayer:
         return Payment(did, sid, datatoken, "startOrder", tx, fee.provider_fee_token, paid)
 
 
-__all__ = ["ChainMismatch", "Payment", "ChainPayer", "service_index"]
+__all__ = ["ChainMismatch", "OrderReverted", "ChainUnreachable", "Payment", "ChainPayer", "service_index"]

@@ -106,6 +106,10 @@ def _check_target(doc: LoadedDocument, data: dict) -> list[Diagnostic]:
     target = _mapping(data.get("target"))
     if "provider" in target and target.get("protocol") == "provider" and "chain_id" not in target:
         return [doc.diagnostic(("target",), "a Provider target needs chain_id (the chain of the assets)")]
+    address_file = target.get("address_file")
+    if isinstance(address_file, str) and address_file and not (doc.path.parent / address_file).is_file():
+        return [doc.diagnostic(("target", "address_file"), f"address file {address_file!r} not found "
+                               f"(looked at {doc.path.parent / address_file})")]
     mock = target.get("mock")
     if isinstance(mock, str) and mock:
         world = doc.path.parent / mock

@@ -56,12 +56,15 @@ class RemoteTarget:
     chain_id: int | None = None
     protocol: str | None = None  # "provider" | "ocean-node" to insist; None: detect
     requests_per_minute: int | None = None
+    rpc: str | None = None  # the chain's JSON-RPC URL: orders are paid there with the consumer's key
+    address_file: Path | None = None  # Ocean's contracts on that chain (default: the ocean-contracts wheel's)
 
     def describe(self) -> str:
-        """Short human form."""
+        """Short human form (the RPC URL is left out: a public one carries an API key)."""
         kind = {"ocean-node": "Ocean Node", "provider": "provider"}.get(self.protocol or "", "provider")
         chain = f" (chain {self.chain_id})" if self.chain_id is not None else ""
-        return f"{kind} {self.provider}{chain}"
+        paid = ", paying on chain" if self.rpc else ""
+        return f"{kind} {self.provider}{chain}{paid}"
 
 
 Target = Union[MockTarget, RemoteTarget]

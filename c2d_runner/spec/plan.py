@@ -40,9 +40,11 @@ def _target(doc: LoadedDocument):
         return MockTarget()
     if "provider" in target:
         provider = target["provider"].rstrip("/")
+        address_file = (doc.path.parent / target["address_file"]).resolve() if target.get("address_file") else None
         return RemoteTarget(provider=provider, aquarius=target.get("aquarius", provider).rstrip("/"),
                             chain_id=target.get("chain_id"), protocol=target.get("protocol"),
-                            requests_per_minute=target.get("requests_per_minute"))
+                            requests_per_minute=target.get("requests_per_minute"), rpc=target.get("rpc"),
+                            address_file=address_file)
     world = (doc.path.parent / target["mock"]).resolve() if target.get("mock") else None
     return MockTarget(world=world, faults=target.get("faults"), seed=target.get("seed", 0),
                       protocol=target.get("protocol"), chain=bool(target.get("chain", False)))
