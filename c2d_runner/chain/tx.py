@@ -57,8 +57,21 @@ def send(w3: Any, account: Any, call: Any, what: str, *, gas: int | None = None,
     tx_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
     receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120, poll_latency=0.05)
     if receipt["status"] != 1:
-        raise TransactionReverted(what, f"transaction {tx_hash.to_0x_hex()} failed (status 0)")
+        reason = replayed_reason(w3, tx, receipt["blockNumber"])
+        raise TransactionReverted(what, f"transaction {tx_hash.to_0x_hex()} failed (status 0)"
+                                        f"{': ' + reason if reason else ''}")
     return receipt
+
+
+def replayed_reason(w3: Any, tx: Any, block: int) -> str | None:
+    """Why a mined transaction failed: a receipt has no revert reason, so the call is replayed on the
+    state it met (the block before its own); None when the replay passes (the state it met is gone)."""
+    call = {key: tx[key] for key in ("from", "to", "data", "value", "gas") if key in tx}
+    try:
+        w3.eth.call(call, max(int(block) - 1, 0))
+    except Exception as exc:  # noqa: BLE001 - only a revert's reason is wanted; anything else says nothing
+        return revert_reason(exc)
+    return None
 
 
 def events(event: Any, receipt: Any) -> list[Any]:
@@ -68,4 +81,4 @@ def events(event: Any, receipt: Any) -> list[Any]:
     return list(event().process_receipt(receipt, errors=DISCARD))
 
 
-__all__ = ["TransactionReverted", "revert_reason", "send", "events"]
+__all__ = ["TransactionReverted", "revert_reason", "send", "replayed_reason", "events"]

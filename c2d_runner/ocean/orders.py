@@ -54,33 +54,48 @@ def _datatoken(w3: Any, address: str) -> Any:
     return w3.eth.contract(address=address, abi=abi("ERC20Template"))
 
 
-def _approve_fee(w3: Any, payer: Any, datatoken: str, fee: ProviderFee) -> None:
-    """Let the datatoken take the fee from `payer` (ERC20 approve on the fee token)."""
+def approve_call(w3: Any, datatoken: str, fee: ProviderFee) -> Any:
+    """The fee token's `approve(datatoken, fee)` a charged fee needs first (a ContractFunction), or None."""
     from c2d_runner.chain.artifacts import abi
-    from c2d_runner.chain.tx import send
 
-    if fee.charged:
-        token = w3.eth.contract(address=fee.provider_fee_token, abi=abi("OceanToken"))
-        send(w3, payer, token.functions.approve(datatoken, fee.provider_fee_amount), "approving the provider fee")
+    if not fee.charged:
+        return None
+    token = w3.eth.contract(address=fee.provider_fee_token, abi=abi("OceanToken"))
+    return token.functions.approve(datatoken, fee.provider_fee_amount)
+
+
+def start_order_call(w3: Any, datatoken: str, consumer: str, service_index: int, fee: ProviderFee) -> Any:
+    """`startOrder(consumer, serviceIndex, providerFee, no market fee)` on the datatoken (a ContractFunction)."""
+    no_market_fee = (ZERO_ADDRESS, ZERO_ADDRESS, 0)
+    return _datatoken(w3, datatoken).functions.startOrder(consumer, service_index, fee.as_struct(), no_market_fee)
+
+
+def reuse_order_call(w3: Any, datatoken: str, order_tx: str, fee: ProviderFee) -> Any:
+    """`reuseOrder(orderTxId, providerFee)` on the datatoken (a ContractFunction)."""
+    return _datatoken(w3, datatoken).functions.reuseOrder(order_tx, fee.as_struct())
+
+
+def _order(w3: Any, payer: Any, datatoken: str, call: Any, fee: ProviderFee) -> str:
+    """Check the payer's funds (nothing is sent when they fall short), approve a charged fee, send
+    `call`; the order's transaction hash (0x-hex)."""
+    from c2d_runner.chain.tx import send
+    from c2d_runner.ocean.funds import check_order_funds
+
+    approve = approve_call(w3, datatoken, fee)
+    check_order_funds(w3, payer.address, _datatoken(w3, datatoken), call, fee, approve)
+    if approve is not None:
+        send(w3, payer, approve, "approving the provider fee")
+    return send(w3, payer, call, f"{call.fn_name} on datatoken {datatoken}")["transactionHash"].to_0x_hex()
 
 
 def start_order(w3: Any, payer: Any, datatoken: str, consumer: str, service_index: int, fee: ProviderFee) -> str:
     """`startOrder` (1 datatoken from `payer`, for `consumer`); the transaction hash (0x-hex)."""
-    from c2d_runner.chain.tx import send
-
-    _approve_fee(w3, payer, datatoken, fee)
-    no_market_fee = (ZERO_ADDRESS, ZERO_ADDRESS, 0)
-    call = _datatoken(w3, datatoken).functions.startOrder(consumer, service_index, fee.as_struct(), no_market_fee)
-    return send(w3, payer, call, f"startOrder on datatoken {datatoken}")["transactionHash"].to_0x_hex()
+    return _order(w3, payer, datatoken, start_order_call(w3, datatoken, consumer, service_index, fee), fee)
 
 
 def reuse_order(w3: Any, payer: Any, datatoken: str, order_tx: str, fee: ProviderFee) -> str:
     """`reuseOrder` of `order_tx` with a fresh provider fee; the transaction hash (0x-hex)."""
-    from c2d_runner.chain.tx import send
-
-    _approve_fee(w3, payer, datatoken, fee)
-    call = _datatoken(w3, datatoken).functions.reuseOrder(order_tx, fee.as_struct())
-    return send(w3, payer, call, f"reuseOrder on datatoken {datatoken}")["transactionHash"].to_0x_hex()
+    return _order(w3, payer, datatoken, reuse_order_call(w3, datatoken, order_tx, fee), fee)
 
 
-__all__ = ["ProviderFee", "start_order", "reuse_order"]
+__all__ = ["ProviderFee", "approve_call", "start_order_call", "reuse_order_call", "start_order", "reuse_order"]

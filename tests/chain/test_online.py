@@ -1,0 +1,197 @@
+"""Paid compute online: `target: {provider: URL, rpc: URL}` with the consumer's key from the environment,
+run for real against the local chain's loopback JSON-RPC bridge as if it were a public RPC (the mock's
+Provider protocol verifying the orders on that chain). Each refusal is checked to send nothing."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.chain.conftest import require_chain_extra
+from tests.engine.test_run import c2d
+
+CORPUS = "did:op:f6c1c1baee952b2601f14cea2718d0892944c466e5d3fa37b757e3e7a9cf6b4c"
+WORDCOUNT = "did:op:963617b402cd049f8127223c3f467f32e260f86ef7d4c7cf3b787cb811329a53"
+KEY_VAR = "C2D_ONLINE_TEST_KEY"
+
+
+@pytest.fixture(scope="module")
+def online(tmp_path_factory):
+    """A mock Provider on a local chain, and the chain's JSON-RPC bridge: (mock, ChainHandle)."""
+    require_chain_extra()
+    from c2d_runner.connect import local_chain, mock_ocean
+
+    state = tmp_path_factory.mktemp("online")
+    with local_chain(None, state / "chain") as handle:
+        with mock_ocean(state_dir=state / "mock", chain=handle.chain) as mock:
+            yield mock, handle
+
+
+def _spec(tmp_path: Path, online, environment: str = "free", **target) -> Path:
+    mock, handle = online
+    fields = {"provider": mock.url, "rpc": handle.rpc, "chain_id": 8996, "address_file": str(handle.address_file),
+              **target}
+    spec = tmp_path / "online.yaml"
+    spec.write_text(f"""version: 1
+name: online
+target: {json.dumps({k: v for k, v in fields.items() if v is not None})}
+consumer: {{key: "${{{KEY_VAR}}}"}}
+jobs:
+  count:
+    dataset: {{did: "{CORPUS}"}}
+    algorithm: {{did: "{WORDCOUNT}"}}
+    environment: {environment}
+    expect: {{status: finished}}
+""")
+    return spec
+
+
+def _account(online, eth: int = 0, datatokens: int = 0, ocean: int = 0):
+    """A fresh account given `eth` wei of the native coin, `datatokens` of each world datatoken and
+    `ocean` wei of OCEAN, from the funded TEST accounts (in process)."""
+    from eth_account import Account
+
+    from c2d_runner.chain.accounts import known_account
+    from c2d_runner.chain.tx import send
+
+    _, handle = online
+    chain, account = handle.chain, Account.create()
+    deployer, consumer = known_account("deployer"), known_account("consumer")
+    if eth:
+        with chain.lock:
+            tx = chain.w3.eth.send_transaction({"from": deployer.address, "to": account.address, "value": eth})
+            chain.w3.eth.wait_for_transaction_receipt(tx)
+    for datatoken in _world_datatokens(online) if datatokens else ():
+        send(chain.w3, consumer, chain.contract("ERC20Template", datatoken).functions.transfer(
+            account.address, datatokens), "giving datatokens")
+    if ocean:
+        send(chain.w3, consumer, chain.deployed("Ocean").functions.transfer(account.address, ocean), "giving OCEAN")
+    return account
+
+
+def _world_datatokens(online) -> list[str]:
+    mock, _ = online
+    import requests
+
+    tokens = []
+    for did in (CORPUS, WORDCOUNT):
+        ddo = requests.get(f"{mock.url}/api/aquarius/assets/ddo/{did}", timeout=10).json()
+        tokens += [s["datatokenAddress"] for s in ddo["services"]]
+    return tokens
+
+
+def _orders_sent(online, account: str) -> int:
+    """Transactions `account` has sent (its nonce): a refused run must leave it at 0."""
+    _, handle = online
+    return handle.chain.w3.eth.get_transaction_count(account)
+
+
+def _refused(result, online, account) -> str:
+    """The run's output, after checking the job failed with a message (not as a bug) and `account` sent nothing."""
+    assert result.exit_code == 1, result.output
+    assert "internal error" not in result.output
+    assert _orders_sent(online, account.address) == 0
+    return result.output
+
+
+def _run(tmp_path: Path, spec: Path, key: str, monkeypatch, *args):
+    monkeypatch.setenv(KEY_VAR, key)
+    return c2d("run", spec, "--out", tmp_path / "runs", *args, cwd=tmp_path)
+
+
+@pytest.mark.parametrize("environment", ["free", "ocean-compute-priced"])
+def test_an_online_target_pays_on_the_rpc_and_the_job_passes(tmp_path, online, monkeypatch, environment):
+    from c2d_runner.wire import TEST_CONSUMER_KEY
+
+    result = _run(tmp_path, _spec(tmp_path, online, environment), TEST_CONSUMER_KEY, monkeypatch)
+    assert result.exit_code == 0, result.output
+    assert "paying on chain" in result.output and "paid for dataset: startOrder 0x" in result.output
+    [folder] = [f for f in (tmp_path / "runs" / "online").iterdir() if not f.is_symlink()]
+    payments = json.loads((folder / "run.json").read_text())["payments"]
+    assert [(p["input"], p["how"]) for p in payments] == [("dataset", "startOrder"), ("algorithm", "startOrder")]
+    assert (int(payments[0]["fee_amount"]) > 0) == (environment != "free")
+    assert TEST_CONSUMER_KEY[2:] not in (folder / "journal.jsonl").read_text()
+
+
+def test_rpc_on_the_command_line_makes_a_remote_target_pay(tmp_path, online, monkeypatch):
+    from c2d_runner.wire import TEST_CONSUMER_KEY
+
+    _, handle = online
+    result = _run(tmp_path, _spec(tmp_path, online, rpc=None), TEST_CONSUMER_KEY, monkeypatch, "--rpc", handle.rpc)
+    assert result.exit_code == 0, result.output
+    assert "paid for algorithm: startOrder 0x" in result.output
+
+
+ETH = 10**18
+
+
+def test_an_account_without_datatokens_is_refused_before_anything_is_sent(tmp_path, online, monkeypatch):
+    account = _account(online, eth=ETH)
+    result = _run(tmp_path, _spec(tmp_path, online), account.key.hex(), monkeypatch)
+    output = _refused(result, online, account)
+    assert "startOrder needs 1 datatoken DT-" in output
+    assert f"the consumer {account.address} has 0; nothing was sent" in output
+
+
+def test_an_account_without_the_fee_token_is_refused_before_anything_is_sent(tmp_path, online, monkeypatch):
+    account = _account(online, eth=ETH, datatokens=ETH)
+    result = _run(tmp_path, _spec(tmp_path, online, "ocean-compute-priced"), account.key.hex(), monkeypatch)
+    output = _refused(result, online, account)
+    assert "the provider fee needs " in output and " OCEAN (0x" in output
+    assert f"the consumer {account.address} has 0; nothing was sent" in output
+
+
+def test_an_account_without_gas_money_is_refused_before_anything_is_sent(tmp_path, online, monkeypatch):
+    account = _account(online, datatokens=ETH)
+    result = _run(tmp_path, _spec(tmp_path, online), account.key.hex(), monkeypatch)
+    output = _refused(result, online, account)
+    assert "the order's gas needs 0.000" in output and "of the chain's native coin (300000 gas at up to " in output
+    assert f"the consumer {account.address} has 0; nothing was sent" in output
+
+
+def test_a_reverting_order_is_reported_with_its_revert_reason(tmp_path, online, monkeypatch):
+    import mockprovider.payment
+    from c2d_runner.chain.accounts import TEST_OTHER_CONSUMER_KEY
+
+    real = mockprovider.payment.sign_provider_fee
+
+    def signed_by_someone_else(*args, **kwargs):  # a provider whose fee signature does not match its address
+        return real(*args[:-1], TEST_OTHER_CONSUMER_KEY, **kwargs)
+
+    monkeypatch.setattr(mockprovider.payment, "sign_provider_fee", signed_by_someone_else)
+    account = _account(online, eth=ETH, datatokens=ETH)
+    result = _run(tmp_path, _spec(tmp_path, online), account.key.hex(), monkeypatch)
+    output = _refused(result, online, account)
+    assert "startOrder on 0x" in output and "reverted on chain: Invalid provider fee" in output
+
+
+def test_an_rpc_of_another_chain_is_refused_before_anything_is_sent(tmp_path, online, monkeypatch):
+    from c2d_runner.wire import TEST_CONSUMER_KEY
+
+    result = _run(tmp_path, _spec(tmp_path, online, chain_id=137), TEST_CONSUMER_KEY, monkeypatch)
+    assert result.exit_code == 2, result.output
+    assert "has chain id 8996, but the assets are on chain 137" in result.output
+
+
+def test_a_chain_ocean_is_not_deployed_on_needs_an_address_file(tmp_path, online, monkeypatch):
+    from c2d_runner.wire import TEST_CONSUMER_KEY
+
+    result = _run(tmp_path, _spec(tmp_path, online, address_file=None), TEST_CONSUMER_KEY, monkeypatch)
+    assert result.exit_code == 2, result.output
+    assert "chain id 8996 has no Ocean deployment in ocean-contracts" in result.output
+    assert "give address_file:" in result.output
+
+
+def test_an_rpc_that_does_not_answer_is_an_infrastructure_failure(tmp_path, online, monkeypatch):
+    import socket
+
+    from c2d_runner.wire import TEST_CONSUMER_KEY
+
+    with socket.socket() as bound:  # a port this test holds and never listens on: connections are refused
+        bound.bind(("127.0.0.1", 0))
+        rpc = f"http://127.0.0.1:{bound.getsockname()[1]}/v3/secret-api-key"
+        result = _run(tmp_path, _spec(tmp_path, online, rpc=rpc), TEST_CONSUMER_KEY, monkeypatch)
+    assert result.exit_code == 3, result.output
+    assert "the chain's JSON-RPC at http://127.0.0.1:" in result.output and "does not answer" in result.output
+    assert "secret-api-key" not in result.output
