@@ -387,18 +387,22 @@ def plan(specs, target, chain_id, rpc, only, fmt, assignments, env_files):
 
 
 def _print_plan(report) -> None:
+    from c2d_runner.engine.costs import gas_text, spend_text
+    from c2d_runner.ocean.funds import amount_text
+
     click.echo(f"target: {report.target}")
     for job in report.jobs:
         for line in _plan_lines(job):
             click.echo(line)
         for order in job.get("costs", {}).get("orders", ()):
-            fee = (f", provider fee {_tokens(order['fee_amount'])} of {order['fee_token']}"
+            fee = (f", provider fee {amount_text(int(order['fee_amount']))} of {order['fee_token']}"
                    if order["fee_token"] and int(order["fee_amount"]) else ", no provider fee")
             paid = "1 datatoken" if order["how"] == "startOrder" else "no datatoken"
             click.echo(f"  order        {order['input']}: {order['how']} ({paid}{fee})")
+        if "gas" in job.get("costs", {}):
+            click.echo(f"  gas          {gas_text(job['costs']['gas'])}")
     if report.totals is not None:
-        spend = ", ".join(f"{_tokens(v)} of {t}" for t, v in report.totals.items()) or "nothing"
-        click.echo(f"would spend: {spend} (plus gas)")
+        click.echo(f"would spend: {spend_text(report.totals)}")
     for problem in report.problems:
         click.echo(f"cannot run: {problem}", err=True)
 
@@ -437,14 +441,6 @@ def _plan_lines(job: dict) -> list[str]:
     lines.append(f"  timeout      {job['timeout']:g} s; custom data {json.dumps(job['algocustomdata'])}")
     lines += [f"  warning      {w}" for w in job.get("warnings", ())]
     return lines
-
-
-def _tokens(wei: str) -> str:
-    """An 18-decimal token amount in whole tokens, without trailing zeros."""
-    from decimal import Decimal
-
-    text = f"{Decimal(int(wei)) / 10**18:f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 @main.command(short_help="Check that a spec's lock file still holds.")

@@ -105,7 +105,7 @@ def plan_report(jobs: tuple, conn: Connection) -> PlanReport:
 
     for job, doc in zip(resolved, described):
         if job.node_start is None:  # a Provider's job: its orders, as initializeCompute prices them
-            doc["costs"] = job_costs(job, conn.compute, conn.wallet)
+            doc["costs"] = job_costs(job, conn.compute, conn.wallet, conn.payer)
     totals = add_totals([doc["costs"] for doc in described if "costs" in doc])
     return PlanReport(conn.description, tuple(described), tuple(problems), totals)
 

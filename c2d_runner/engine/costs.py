@@ -3,8 +3,10 @@
 
 Per input the provider asks an order for: one datatoken (`startOrder` takes exactly 1) and the
 provider fee (an amount in a fee token, usually OCEAN); an order the provider still accepts costs
-nothing, one whose fee ran out costs a fresh fee (`reuseOrder`). Gas is not priced: the estimate
-counts the transactions (an approve comes before each order whose fee is above zero).
+nothing, one whose fee ran out costs a fresh fee (`reuseOrder`). Gas: each transaction (an approve
+before each order whose fee is above zero, then the order) is counted, and with a payer its gas is
+estimated (or a typical figure stands in, c2d_runner.ocean.funds.TYPICAL_GAS) and priced at the
+chain's gas price, in the chain's native coin (the totals' "native" entry).
 """
 from __future__ import annotations
 
@@ -21,11 +23,18 @@ class SpendLimitExceeded(InvalidInput):
     """The run's estimated spend is above --max-spend; nothing was started or paid."""
 
 
+NATIVE = "native"  # the totals' key for the chain's own coin (ETH, POL...), which pays for gas
+
+
+def order_items(init: Any, inputs: list[tuple[str, Any]]) -> list[tuple[tuple[str, Any], Any]]:
+    """[((input name, ComputeInput), OrderItem)]: initializeCompute's items beside the inputs they price (pure)."""
+    return list(zip(inputs, [*init.datasets, *([init.algorithm] if init.algorithm is not None else [])]))
+
+
 def order_costs(init: Any, inputs: list[tuple[str, Any]]) -> dict[str, Any]:
     """The costs of one job from its InitializeResult and [(input name, ComputeInput)] in init's order (pure)."""
-    items = list(zip(inputs, [*init.datasets, *([init.algorithm] if init.algorithm is not None else [])]))
     orders, totals, transactions = [], {}, 0
-    for (name, compute_input), item in items:
+    for (name, compute_input), item in order_items(init, inputs):
         fee = item.provider_fee or {}
         amount = int(fee.get("providerFeeAmount") or 0)
         token = str(fee.get("providerFeeToken") or ZERO_ADDRESS)
@@ -42,12 +51,41 @@ def order_costs(init: Any, inputs: list[tuple[str, Any]]) -> dict[str, Any]:
     return {"orders": orders, "transactions": transactions, "totals": {t: str(v) for t, v in totals.items()}}
 
 
+def gas_costs(gas: list[Any], price: int) -> dict[str, Any]:
+    """One job's gas from its inputs' GasEstimates at `price` wei per gas: total gas, whether all of it
+    was estimated by the chain, the price and the cost in the native coin (wei strings) (pure)."""
+    total = sum(g.gas for g in gas)
+    return {"gas": total, "estimated": all(g.estimated for g in gas), "price": str(price),
+            "cost": str(total * price)}
+
+
+def gas_text(gas: dict[str, Any]) -> str:
+    """A job's gas as `c2d plan` says it: 'about 0.00042 native coin (420000 gas at 1 gwei)' (pure)."""
+    from c2d_runner.ocean.funds import amount_text, gwei_text
+
+    how = "" if gas["estimated"] else "; typical gas where an order cannot be estimated before its approve"
+    return (f"about {amount_text(int(gas['cost']))} native coin ({gas['gas']} gas at "
+            f"{gwei_text(int(gas['price']))}{how})")
+
+
+def spend_text(totals: dict[str, str]) -> str:
+    """A run's totals as `c2d plan` says them: '2.5 of token 0xO, about 0.0004 native coin for gas' (pure)."""
+    from c2d_runner.ocean.funds import amount_text
+
+    parts = [f"{amount_text(int(v))} of token {t}" for t, v in totals.items() if t != NATIVE]
+    if NATIVE in totals:
+        parts.append(f"about {amount_text(int(totals[NATIVE]))} native coin for gas")
+    return ", ".join(parts) or "nothing"
+
+
 def add_totals(costs: list[dict[str, Any]]) -> dict[str, str]:
-    """Totals per token (wei, as strings) over several jobs' costs."""
+    """Totals per token (wei, as strings) over several jobs' costs; gas, where priced, as NATIVE."""
     out: dict[str, int] = {}
     for cost in costs:
         for token, amount in cost["totals"].items():
             out[token] = out.get(token, 0) + int(amount)
+        if "gas" in cost:
+            out[NATIVE] = out.get(NATIVE, 0) + int(cost["gas"]["cost"])
     return {t: str(v) for t, v in out.items()}
 
 
@@ -55,7 +93,7 @@ def check_spend(totals: dict[str, str], max_spend: Decimal, datatokens: set[str]
     """Raise SpendLimitExceeded when any fee token's total is above `max_spend` (whole tokens; datatokens
     are the assets' price, one per order, and are not counted)."""
     limit = int(max_spend * WEI)
-    over = {t: int(v) for t, v in totals.items() if t not in datatokens and int(v) > limit}
+    over = {t: int(v) for t, v in totals.items() if t not in datatokens and t != NATIVE and int(v) > limit}
     if over:
         said = ", ".join(f"{Decimal(v) / WEI:f} of token {t}" for t, v in over.items())
         raise SpendLimitExceeded(f"the run would spend {said}, above --max-spend {max_spend:f}; nothing was paid")
@@ -67,11 +105,17 @@ def input_names(job: Any) -> list[tuple[str, Any]]:
     return names + ([("algorithm", job.algorithm)] if job.algorithm is not None else [])
 
 
-def job_costs(job: Any, compute: Any, wallet: Any) -> dict[str, Any]:
-    """Ask the provider (initializeCompute, unsigned, nothing paid) what `job` will cost."""
+def job_costs(job: Any, compute: Any, wallet: Any, payer: Any = None) -> dict[str, Any]:
+    """Ask the provider (initializeCompute, unsigned, nothing paid) what `job` will cost; with a
+    `payer`, its orders' gas too (estimated on the chain, nothing sent)."""
     init = compute.initialize(wallet, job.dataset, job.environment.id, job.algorithm, job.algorithm_meta,
                               job.additional)
-    return order_costs(init, input_names(job))
+    inputs = input_names(job)
+    costs = order_costs(init, inputs)
+    if payer is not None:
+        costs["gas"] = gas_costs([payer.order_gas(item, compute_input) for (_, compute_input), item
+                                  in order_items(init, inputs)], payer.gas_price())
+    return costs
 
 
-__all__ = ["SpendLimitExceeded", "order_costs", "add_totals", "check_spend", "input_names", "job_costs"]
+__all__ = ["NATIVE", "SpendLimitExceeded", "order_items", "order_costs", "gas_costs", "gas_text", "spend_text", "add_totals", "check_spend", "input_names", "job_costs"]

@@ -36,6 +36,12 @@ class Payer(Protocol):
     def pay(self, item: "OrderItem", compute_input: "ComputeInput", consumer: str | None = None) -> "Payment":
         """Order the input as initializeCompute's `item` asks; what was paid (and its tx)."""
 
+    def order_gas(self, item: "OrderItem", compute_input: "ComputeInput") -> Any:
+        """The gas `pay` would spend on the input (a GasEstimate: gas, estimated); nothing is sent."""
+
+    def gas_price(self) -> int:
+        """The chain's gas price, wei per gas."""
+
 
 class ComputeClient(Protocol):
     """The compute calls the engine makes; every answer is a record, never a provider's dict."""

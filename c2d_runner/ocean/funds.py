@@ -17,9 +17,9 @@ from typing import Any
 from c2d_runner.errors import JobFailure
 from c2d_runner.ocean.errors import OceanError
 
-# Gas per call where it cannot be estimated in advance: measured on the local chain with Ocean's
-# contracts 3.1.0 (approve 46k, startOrder 190-230k with a fee, reuseOrder ~110k), with headroom
-# for storage slots written for the first time on a public chain.
+# Gas per call where it cannot be estimated in advance. Measured on the local chain with Ocean's
+# contracts 3.1.0: approve 46k, startOrder 137k without a fee and 187k with one (reuseOrder takes
+# no datatoken, so less); with headroom for storage a public chain's accounts write for the first time.
 TYPICAL_GAS = {"approve": 60_000, "startOrder": 300_000, "reuseOrder": 150_000}
 ONE_DATATOKEN = 10**18  # startOrder always takes exactly one (18 decimals)
 

@@ -109,4 +109,35 @@ class ChainPayer:
         return Payment(did, sid, datatoken, "startOrder", tx, fee.provider_fee_token, paid)
 
 
+    @_as_client_errors
+    def order_gas(self, item: Any, compute_input: Any, consumer: str | None = None) -> Any:
+        """The gas `pay` would spend on this input (a GasEstimate), nothing sent: estimated where the
+        chain can dry-run the call now, a typical figure where it cannot (an order after its approve,
+        or one that would revert: `pay` says why)."""
+        from c2d_runner.chain.tx import TransactionReverted
+        from c2d_runner.ocean.funds import TYPICAL_GAS, GasEstimate, order_gas
+        from c2d_runner.ocean.orders import approve_call, reuse_order_call, start_order_call
+
+        if item.reusable or not item.provider_fee:
+            return GasEstimate(0, True)
+        fee = ProviderFee.from_wire(item.provider_fee)
+        datatoken = item.datatoken or compute_input.service.datatoken
+        if item.valid_order:
+            call = reuse_order_call(self.w3, datatoken, item.valid_order, fee)
+        else:
+            call = start_order_call(self.w3, datatoken, consumer or self.wallet.address,
+                                    service_index(compute_input.ddo, compute_input.service), fee)
+        approve = approve_call(self.w3, datatoken, fee)
+        try:
+            return order_gas(self.wallet.address, call, approve)
+        except TransactionReverted:
+            typical = TYPICAL_GAS["approve"] * (approve is not None) + TYPICAL_GAS[call.fn_name]
+            return GasEstimate(typical, False)
+
+    @_as_client_errors
+    def gas_price(self) -> int:
+        """The chain's gas price (eth_gasPrice), wei per gas."""
+        return int(self.w3.eth.gas_price)
+
+
 __all__ = ["ChainMismatch", "OrderReverted", "ChainUnreachable", "Payment", "ChainPayer", "service_index"]

@@ -195,3 +195,24 @@ def test_an_rpc_that_does_not_answer_is_an_infrastructure_failure(tmp_path, onli
     assert result.exit_code == 3, result.output
     assert "the chain's JSON-RPC at http://127.0.0.1:" in result.output and "does not answer" in result.output
     assert "secret-api-key" not in result.output
+
+
+def test_plan_prices_the_orders_gas_on_the_rpc_and_sends_nothing(tmp_path, online, monkeypatch):
+    from eth_account import Account
+
+    from c2d_runner.wire import TEST_CONSUMER_KEY
+
+    monkeypatch.setenv(KEY_VAR, TEST_CONSUMER_KEY)
+    consumer = Account.from_key(TEST_CONSUMER_KEY).address
+    sent = _orders_sent(online, consumer)
+    spec = _spec(tmp_path, online, "ocean-compute-priced")
+    text = c2d("plan", spec, cwd=tmp_path)
+    assert text.exit_code == 0, text.output
+    assert "  gas          about 0.000" in text.output and " native coin (" in text.output
+    assert "native coin for gas" in text.output.splitlines()[-1]
+    doc = json.loads(c2d("plan", spec, "--format", "json", cwd=tmp_path).output)
+    gas = doc["jobs"][0]["costs"]["gas"]
+    # the fee's approve is estimated, the dataset's startOrder after it is typical, the algorithm's estimated
+    assert gas["estimated"] is False and 300_000 < gas["gas"] < 700_000
+    assert int(gas["cost"]) == gas["gas"] * int(gas["price"]) == int(doc["totals"]["native"])
+    assert _orders_sent(online, consumer) == sent

@@ -140,3 +140,22 @@ def test_a_mined_failure_is_replayed_for_its_reason():
     assert replayed_reason(w3, tx, 10) == "Not enough datatokens to start Order"
     assert asked == [({"from": "0xA", "to": "0xD", "data": "0x12", "value": 0, "gas": 9}, 9)]
     assert replayed_reason(NS(eth=NS(call=lambda tx, block: b"")), tx, 10) is None
+
+
+def test_gas_costs_and_the_plan_texts_are_pure():
+    from c2d_runner.engine.costs import NATIVE, add_totals, check_spend, gas_costs, gas_text, spend_text
+    from c2d_runner.ocean.funds import GasEstimate
+
+    gas = gas_costs([GasEstimate(46_000, True), GasEstimate(300_000, False), GasEstimate(0, True)], 2 * 10**9)
+    assert gas == {"gas": 346_000, "estimated": False, "price": "2000000000", "cost": str(346_000 * 2 * 10**9)}
+    assert gas_text(gas) == ("about 0.000692 native coin (346000 gas at 2 gwei; typical gas where an order "
+                             "cannot be estimated before its approve)")
+    assert gas_text(gas_costs([GasEstimate(21_000, True)], 10**9)) == "about 0.000021 native coin (21000 gas at 1 gwei)"
+    job = {"totals": {"0xO": str(5 * 10**18)}, "gas": gas}
+    totals = add_totals([job, job])
+    assert totals == {"0xO": str(10 * 10**18), NATIVE: str(2 * 346_000 * 2 * 10**9)}
+    assert spend_text(totals) == "10 of token 0xO, about 0.001384 native coin for gas"
+    assert spend_text({}) == "nothing"
+    from decimal import Decimal
+
+    check_spend({NATIVE: str(10**30)}, Decimal("1"), set())  # gas is not a fee token: --max-spend leaves it
