@@ -108,7 +108,6 @@ class ChainPayer:
         tx = start_order(self.w3, self.wallet, datatoken, consumer or self.wallet.address, index, fee)
         return Payment(did, sid, datatoken, "startOrder", tx, fee.provider_fee_token, paid)
 
-
     @_as_client_errors
     def order_gas(self, item: Any, compute_input: Any, consumer: str | None = None) -> Any:
         """The gas `pay` would spend on this input (a GasEstimate), nothing sent: estimated where the

@@ -79,3 +79,13 @@ jobs:
     assert on_mock.exit_code == 2 and "--rpc needs a real provider" in on_mock.output
     not_url = c2d("run", tmp_path / "hello.yaml", "--rpc", "localhost:8545", cwd=tmp_path)
     assert not_url.exit_code == 2 and "must be an http:// or https:// JSON-RPC URL" in not_url.output
+
+
+def test_the_online_example_is_a_valid_spec():
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[2] / "docs" / "examples" / "paid-online.yaml"
+    plan, problems = check_file(example, env={"C2D_RPC_URL": "https://rpc.example/v3/k", "C2D_PRIVATE_KEY": "x"})
+    assert problems == []
+    assert (plan.target.chain_id, plan.target.rpc) == (11155111, "https://rpc.example/v3/k")
+    assert plan.consumer.env == "C2D_PRIVATE_KEY"
