@@ -80,8 +80,18 @@ def shortfall(kind: str, what: str, needed: int, held: int, account: str) -> Not
 def fee_per_gas(w3: Any) -> int:
     """Wei per gas a transaction reserves, as web3 fills it: 2 x base fee + the priority fee (or the
     legacy gas price on a chain without a base fee). A node refuses a sender who cannot cover gas x this."""
+    from c2d_runner.chain.rpc import RpcUnavailable
+
     base = w3.eth.get_block("latest").get("baseFeePerGas")
-    return int(w3.eth.gas_price) if base is None else int(w3.eth.max_priority_fee) + 2 * int(base)
+    if base is None:
+        return int(w3.eth.gas_price)
+    try:
+        tip = int(w3.eth.max_priority_fee)
+    except RpcUnavailable:
+        raise
+    except Exception:  # noqa: BLE001 - an RPC without eth_maxPriorityFeePerGas: its gas price covers the tip
+        tip = int(w3.eth.gas_price)
+    return tip + 2 * int(base)
 
 
 def _token_text(token: Any) -> str:

@@ -159,3 +159,20 @@ def test_gas_costs_and_the_plan_texts_are_pure():
     from decimal import Decimal
 
     check_spend({NATIVE: str(10**30)}, Decimal("1"), set())  # gas is not a fee token: --max-spend leaves it
+
+
+def test_fee_per_gas_is_what_a_transaction_reserves():
+    from c2d_runner.ocean.funds import fee_per_gas
+
+    def w3(base, tip=None, price=7):
+        def max_priority_fee():
+            if tip is None:
+                raise ValueError("the method eth_maxPriorityFeePerGas does not exist")
+            return tip
+        eth = type("Eth", (), {"get_block": lambda self, which: {"baseFeePerGas": base} if base is not None else {},
+                               "gas_price": price, "max_priority_fee": property(lambda self: max_priority_fee())})
+        return NS(eth=eth())
+
+    assert fee_per_gas(w3(base=10, tip=2)) == 2 + 2 * 10
+    assert fee_per_gas(w3(base=10)) == 7 + 2 * 10  # no priority-fee method: the gas price stands in for the tip
+    assert fee_per_gas(w3(base=None)) == 7  # a chain without a base fee: the legacy gas price
