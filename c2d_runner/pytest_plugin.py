@@ -50,13 +50,16 @@ _WARNINGS = pytest.StashKey[set]()
 
 # -- options, ini, markers ------------------------------------------------------------------------
 def pytest_addoption(parser: pytest.Parser) -> None:
-    """Register --c2d-target, --c2d-chain-id, --c2d-out and the c2d_* ini options."""
+    """Register --c2d-target, --c2d-chain-id, --c2d-rpc, --c2d-out and the c2d_* ini options."""
     group = parser.getgroup("c2d", "c2d-runner: Compute-to-Data spec files and mock Ocean fixtures")
     group.addoption("--c2d-target", metavar="TARGET",
                     help="run collected spec files here instead of their own target: mock, mock:WORLD.yaml, "
                          "or PROVIDER_URL[,AQUARIUS_URL] (as `c2d run --target`).")
     group.addoption("--c2d-chain-id", type=int, metavar="N",
                     help="chain id of the assets, with an Ocean Provider --c2d-target (an Ocean Node needs none).")
+    group.addoption("--c2d-rpc", metavar="URL",
+                    help="JSON-RPC URL of the assets' chain, with a provider URL --c2d-target: pay for compute "
+                         "there with the spec's consumer key (as `c2d run --rpc`).")
     group.addoption("--c2d-out", metavar="DIR",
                     help="keep the spec items' run folders here (default: under pytest's basetemp).")
     parser.addini("c2d_spec_glob", type="args", default=[DEFAULT_SPEC_GLOB],
@@ -83,14 +86,24 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def _target_option(config: pytest.Config) -> Any:
     value = config.getoption("c2d_target", None)
+    rpc = config.getoption("c2d_rpc", None)
     if not value:
+        if rpc:
+            raise pytest.UsageError("--c2d-rpc needs a provider URL --c2d-target")
         return None
+    from dataclasses import replace
+
     from c2d_runner.connect import TargetError, parse_target
+    from c2d_runner.spec.model import RemoteTarget
 
     try:
-        return parse_target(value, config.getoption("c2d_chain_id", None))
+        target = parse_target(value, config.getoption("c2d_chain_id", None))
     except TargetError as exc:
         raise pytest.UsageError(f"--c2d-target: {str(exc).replace('--chain-id', '--c2d-chain-id')}") from None
+    if rpc and not (isinstance(target, RemoteTarget) and rpc.startswith(("http://", "https://"))):
+        raise pytest.UsageError("--c2d-rpc needs an http(s) URL and a provider URL --c2d-target "
+                                "(a mock pays on its own local chain)")
+    return replace(target, rpc=rpc.rstrip("/")) if rpc else target
 
 
 def _out_option(config: pytest.Config) -> Path | None:

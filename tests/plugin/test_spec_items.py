@@ -115,6 +115,16 @@ def test_c2d_target_runs_specs_elsewhere(project: pytest.Pytester):
     keyless.stdout.fnmatch_lines(["*needs a consumer key*"])
 
 
+def test_c2d_rpc_goes_with_a_provider_url_target(project: pytest.Pytester):
+    alone = project.runpytest_subprocess("-p", "no:cacheprovider", "--c2d-rpc", "http://127.0.0.1:9", "specs")
+    assert alone.ret == pytest.ExitCode.USAGE_ERROR
+    alone.stderr.fnmatch_lines(["*--c2d-rpc needs a provider URL --c2d-target*"])
+    on_mock = project.runpytest_subprocess("-p", "no:cacheprovider", "--c2d-target", "mock", "--c2d-rpc",
+                                           "http://127.0.0.1:9", "specs")
+    assert on_mock.ret == pytest.ExitCode.USAGE_ERROR
+    on_mock.stderr.fnmatch_lines(["*a mock pays on its own local chain*"])
+
+
 def test_provider_target_with_a_consumer_key(project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch):
     # What "switch to a real provider" does, against a mock served on loopback as if it were one:
     # a provider URL target, a chain id and the consumer key from the environment.
