@@ -118,4 +118,5 @@ def job_costs(job: Any, compute: Any, wallet: Any, payer: Any = None) -> dict[st
     return costs
 
 
-__all__ = ["NATIVE", "SpendLimitExceeded", "order_items", "order_costs", "gas_costs", "gas_text", "spend_text", "add_totals", "check_spend", "input_names", "job_costs"]
+__all__ = ["NATIVE", "SpendLimitExceeded", "order_items", "order_costs", "gas_costs", "gas_text", "spend_text",
+           "add_totals", "check_spend", "input_names", "job_costs"]
