@@ -9,28 +9,17 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Mapping
 
 CLAIMED_AT = frozenset({41, 42, 61, 62, 71})  # the statuses whose jobs the node's claim cron pays for
 GAS_MESSAGE = "Node insufficient gas funds. If you are the node owner, please add gas funds to the node."
+INTRINSIC_GAS = 21_000  # the least gas any transaction costs
 JOB_TYPE = 0  # claimLockAndWithdraw's jobType in contracts 3.x: 0, a plain compute job without subsidies
 
 
 class LockRefused(Exception):
     """createLock would not lock: the node answers 400 with this text."""
-
-
-@dataclass(frozen=True)
-class Lock:
-    """What a paid start locked: the job's hash, the token, the payer, the amount in wei and the lock's tx."""
-
-    job_id_hash: str
-    token: str
-    payer: str
-    amount: int
-    tx: str
 
 
 def _node() -> Any:
@@ -54,9 +43,10 @@ def to_wei(chain: Any, token: str, cost: Decimal) -> int:
 
 
 def create_lock(chain: Any, job_id_hash: str, token: str, payer: str, wei: int, expiry: int,
-                chain_text: str) -> Lock:
+                chain_text: str) -> str:
     """escrow.createLock: the node's checks (funds, one authorization, its limits), then the lock
-    sent as the node; LockRefused with the node's text otherwise. `payer` and `token` as sent."""
+    sent as the node: its tx hash; LockRefused with the node's text otherwise. `payer` and `token`
+    as sent."""
     from c2d_runner.chain.tx import TransactionReverted, send
 
     node = _node()
@@ -76,14 +66,14 @@ def create_lock(chain: Any, job_id_hash: str, token: str, payer: str, wei: int, 
             raise LockRefused("No valid escrow auths found(maxLockSeconds too low)")
         if current_locks + 1 > max_counts:
             raise LockRefused("No valid escrow auths found(too many active locks)")
-        if chain.w3.eth.get_balance(node.address) == 0:
-            raise LockRefused(GAS_MESSAGE)
+        if chain.w3.eth.get_balance(node.address) < INTRINSIC_GAS * chain.w3.eth.gas_price:
+            raise LockRefused(GAS_MESSAGE)  # "insufficient funds for intrinsic transaction cost"
         try:
             receipt = send(chain.w3, node, escrow.functions.createLock(
                 int(job_id_hash, 16), _checksum(token), _checksum(payer), wei, expiry), "escrow createLock")
         except TransactionReverted as exc:  # ethers words it so, then adds its own call details
             raise LockRefused(f'execution reverted: "{exc.reason}"') from None
-    return Lock(job_id_hash, token, payer, wei, receipt["transactionHash"].to_0x_hex())
+    return receipt["transactionHash"].to_0x_hex()
 
 
 def _lock_of(chain: Any, job_id_hash: str, token: str, payer: str) -> Any:
@@ -150,5 +140,5 @@ def settle(chain: Any, payment: Mapping[str, Any], job_id_hash: str, payer: str,
     return {"claimTx": receipt["transactionHash"].to_0x_hex(), "cost": float(cost)}
 
 
-__all__ = ["CLAIMED_AT", "GAS_MESSAGE", "JOB_TYPE", "LockRefused", "Lock", "to_wei", "create_lock",
+__all__ = ["CLAIMED_AT", "GAS_MESSAGE", "JOB_TYPE", "LockRefused", "to_wei", "create_lock",
            "cancel_expired_lock", "claimed_seconds", "job_cost", "settle"]
