@@ -163,6 +163,42 @@ def test_a_start_that_fails_after_its_lock_leaves_the_lock_to_expire(flow):
     assert lock[2] == int(payment["amount"])
 
 
+def _escrow_only(flow) -> dict:
+    """Fund the escrow for a job with no DDO input (nothing to order): the node's payment block."""
+    answer = flow.initialize()
+    flow.fund(int(answer["payment"]["amount"]), int(answer["payment"]["amount"]), answer["payment"]["minLockSeconds"], 1)
+    return answer["payment"]
+
+
+def test_a_stopped_job_pays_for_what_ran(flow):
+    _escrow_only(flow)
+    funds_before = flow.available()
+    url = {"fileObject": {"type": "url", "url": f"{flow.mock.url}/api/services/computeEnvironments", "method": "get"}}
+    response = flow.start(None, None, algorithm=raw_algorithm("import time\nprint('up', flush=True)\ntime.sleep(60)"),
+                          datasets=[url])
+    assert response.status_code == 200, response.text
+    job_id = response.json()[0]["jobId"]
+    flow.client.wait(job_id, until=lambda j: j["status"] == 40)
+    assert flow.client.stop(job_id).status_code == 200
+    done = flow.client.wait(job_id, until=lambda j: j["status"] == 70)
+    assert done["stopRequested"] is True and done["payment"]["claimTx"].startswith("0x")
+    price = flow.env["fees"][str(flow.chain.chain_id)][0]["prices"][0]["price"]
+    assert done["payment"]["cost"] == price  # the one-minute minimum, not the two locked
+    assert flow.available() == funds_before - price * OCEAN and flow.locks() == []
+
+
+def test_a_job_that_failed_provisioning_is_not_claimed_and_its_lock_waits_to_expire(flow):
+    payment = _escrow_only(flow)
+    unreachable = {"fileObject": {"type": "url", "url": "http://127.0.0.1:9/nothing", "method": "get"}}
+    response = flow.start(None, None, algorithm=raw_algorithm(), datasets=[unreachable])
+    assert response.status_code == 200, response.text
+    failed = flow.client.wait(response.json()[0]["jobId"])
+    assert failed["status"] == 31
+    assert flow.client.job(response.json()[0]["jobId"])["payment"]["claimTx"] is None  # read again: still no claim
+    [lock] = flow.locks()
+    assert lock[2] == int(payment["amount"])
+
+
 # --- refused starts: the node's texts, and nothing on chain ---------------------------------------
 
 def test_a_start_without_a_transfer_tx_is_refused(flow):
@@ -259,6 +295,40 @@ def test_the_lock_time_covers_the_queue_wait_the_client_asks_for(flow):
     response = flow.start(dataset_tx, algorithm_tx, queueMaxWaitTime=600)
     assert (response.status_code, response.json()) == (400, "No valid escrow auths found(maxLockSeconds too low)")
     assert flow.w3.eth.block_number == block
+
+
+def _move_eth(flow, sender, to: str, value: int | None = None) -> None:
+    """A plain ETH transfer; value None: all of `sender`'s ETH the transfer's own gas leaves."""
+    price = flow.w3.eth.gas_price
+    if value is None:
+        value = flow.w3.eth.get_balance(sender.address) - 21_000 * price
+    tx = {"to": to, "gas": 21_000, "gasPrice": price, "chainId": flow.chain.chain_id, "value": value,
+          "nonce": flow.w3.eth.get_transaction_count(sender.address)}
+    flow.w3.eth.send_raw_transaction(sender.sign_transaction(tx).raw_transaction)
+
+
+def test_a_claim_that_fails_is_tried_again_at_the_next_read(flow):
+    _, dataset_tx, algorithm_tx = flow.ready()
+    node, deployer = known_account("provider"), known_account("deployer")
+    job_id = flow.start(dataset_tx, algorithm_tx).json()[0]["jobId"]
+    _move_eth(flow, node, deployer.address)  # locked; then the node has no gas left to claim with
+    settling = flow.client.wait(job_id)
+    assert settling["status"] == 71 and settling["payment"]["claimTx"] is None and len(flow.locks()) == 1
+    assert "escrow claim failed" in flow.mock.errors[0]
+    flow.mock._state.runner.errors.clear()  # expected here: do not fail the mock at teardown
+    _move_eth(flow, deployer, node.address, 10**18)
+    assert flow.client.job(job_id)["status"] == 70
+    assert flow.locks() == [] and flow.client.job(job_id)["payment"]["claimTx"].startswith("0x")
+
+
+def test_a_node_without_gas_cannot_lock(flow):
+    _, dataset_tx, algorithm_tx = flow.ready()
+    node = known_account("provider")
+    _move_eth(flow, node, known_account("deployer").address)
+    assert flow.w3.eth.get_balance(node.address) == 0
+    block = flow.w3.eth.block_number
+    flow.refused(flow.start(dataset_tx, algorithm_tx), 400,
+                 "Node insufficient gas funds. If you are the node owner, please add gas funds to the node.", block)
 
 
 def test_a_start_paying_on_another_chain_or_token_is_refused(flow):
