@@ -270,7 +270,7 @@ class OceanCompute:
         initializeCompute for inputs without orders, then the job; returns the job id.
 
         On an Ocean Node a free environment starts free compute; a paid one raises NeedsPayment
-        and sends nothing.
+        and sends nothing (the runner pays on a target with a chain).
         """
         ddo = self.aquarius.resolve(dataset.did)
         service = ddo.get_service_by_id(dataset.service_id)
@@ -327,7 +327,7 @@ class OceanCompute:
         or node.compute.UrlDataset files; resources are in the node's units (cpu cores, ram and disk
         GB). The node's resource and duration limits are checked before anything is sent.
         """
-        from c2d_runner.ocean.node.compute import algorithm_entry, dataset_entry
+        from c2d_runner.ocean.node.compute import NeedsPayment, algorithm_entry, dataset_entry
         from c2d_runner.ocean.node.environments import EnvironmentChoiceError, choose_environment
 
         node = self.nodes.for_url(node_url)
@@ -337,6 +337,9 @@ class OceanCompute:
             choice = choose_environment(node.environments(), environment, resources, max_job_duration, node.url)
         except EnvironmentChoiceError as exc:
             raise InvalidComputeRequest(str(exc)) from None
+        if not choice.free:
+            raise NeedsPayment(f"environment {choice.env.id} of {node.url} is paid: start_free does not pay for "
+                               "orders and the Escrow (`c2d run` does, on a target with a chain); nothing was sent")
         body_algorithm = algorithm_entry(algorithm_meta, algorithm, algocustomdata, envs)
         return node.start(consumer_wallet, choice, body_algorithm, [dataset_entry(d) for d in datasets])
 

@@ -2,19 +2,24 @@
 
 For each initializeCompute item: an order the provider still accepts as is (`validOrder` without a
 fee) is used as it stands; an order whose fee ran out is renewed with `reuseOrder`; anything else
-gets a new `startOrder` with the provider's fee (c2d_runner.ocean.orders). web3 is imported here,
+gets a new `startOrder` with the provider's fee (c2d_runner.ocean.orders). On an Ocean Node's paid
+environment it also makes the Escrow cover the job (c2d_runner.ocean.escrow). web3 is imported here,
 when a payer is made, never on the chain-free path.
 """
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from c2d_runner import exitcodes
 from c2d_runner.errors import InfrastructureFailure, JobFailure
 from c2d_runner.ocean.errors import OceanError
 from c2d_runner.ocean.orders import ProviderFee, reuse_order, start_order
+
+if TYPE_CHECKING:
+    from c2d_runner.ocean.escrow import EscrowFunding, EscrowTx
+    from c2d_runner.ocean.records import EscrowPayment
 
 
 class ChainMismatch(OceanError):
@@ -90,8 +95,8 @@ class ChainPayer:
     def pay(self, item: Any, compute_input: Any, consumer: str | None = None) -> Payment:
         """Pay for one input given its initializeCompute `item` (an OrderItem); the Payment.
 
-        `consumer` is the order's consumer (the wallet's address by default; an Ocean Node's
-        environment address on nodes); the wallet always pays.
+        `consumer` is the order's consumer: by default the item's `consumerAddress` (an Ocean Node's
+        environment address), else the wallet's address; the wallet always pays.
         """
         fee = ProviderFee.from_wire(item.provider_fee) if item.provider_fee else None
         did, sid = compute_input.did, compute_input.service.id
@@ -105,7 +110,8 @@ class ChainPayer:
             tx = reuse_order(self.w3, self.wallet, datatoken, item.valid_order, fee)
             return Payment(did, sid, datatoken, "reuseOrder", tx, fee.provider_fee_token, paid)
         index = service_index(compute_input.ddo, compute_input.service)
-        tx = start_order(self.w3, self.wallet, datatoken, consumer or self.wallet.address, index, fee)
+        consumer = consumer or item.consumer_address or self.wallet.address
+        tx = start_order(self.w3, self.wallet, datatoken, consumer, index, fee)
         return Payment(did, sid, datatoken, "startOrder", tx, fee.provider_fee_token, paid)
 
     @_as_client_errors
@@ -124,7 +130,7 @@ class ChainPayer:
         if item.valid_order:
             call = reuse_order_call(self.w3, datatoken, item.valid_order, fee)
         else:
-            call = start_order_call(self.w3, datatoken, consumer or self.wallet.address,
+            call = start_order_call(self.w3, datatoken, consumer or item.consumer_address or self.wallet.address,
                                     service_index(compute_input.ddo, compute_input.service), fee)
         approve = approve_call(self.w3, datatoken, fee)
         try:
@@ -137,6 +143,17 @@ class ChainPayer:
     def gas_price(self) -> int:
         """The chain's gas price (eth_gasPrice), wei per gas."""
         return int(self.w3.eth.gas_price)
+
+    @_as_client_errors
+    def cover_escrow(self, payment: EscrowPayment, on_tx: Callable[[EscrowTx], None] | None = None) -> EscrowFunding:
+        """Make the node's Escrow cover one job (deposit the shortfall, authorize the node as needed)."""
+        from c2d_runner.chain.rpc import rpc_label
+        from c2d_runner.ocean.escrow import cover_escrow
+
+        if int(payment.chain_id) != self.chain_id:
+            raise ChainMismatch(f"the node asks for payment on chain {payment.chain_id}, but the chain at "
+                                f"{rpc_label(self.rpc)} has chain id {self.chain_id}; nothing was sent")
+        return cover_escrow(self.w3, self.wallet, payment, on_tx)
 
 
 __all__ = ["ChainMismatch", "OrderReverted", "ChainUnreachable", "Payment", "ChainPayer", "service_index"]

@@ -115,6 +115,7 @@ class OrderItem:
     datatoken: str = ""
     valid_order: str | None = None
     provider_fee: Mapping[str, Any] | None = None
+    consumer_address: str = ""  # whom the order is for (an Ocean Node's environment address); "" = the payer
 
     @property
     def reusable(self) -> bool:
@@ -123,12 +124,30 @@ class OrderItem:
 
 
 @dataclass(frozen=True)
+class EscrowPayment:
+    """An Ocean Node's `payment` block: what its Escrow contract must hold before a paid start.
+
+    The node locks `amount` (wei of `token`) from the payer for `payee` (the environment's
+    consumerAddress) for at most `min_lock_seconds`; the payer's authorization must allow that.
+    """
+
+    escrow_address: str
+    payee: str
+    chain_id: int
+    token: str
+    amount: int
+    min_lock_seconds: int
+
+
+@dataclass(frozen=True)
 class InitializeResult:
-    """initializeCompute's answer: one item per dataset (same order) and one for a published algorithm."""
+    """initializeCompute's answer: one item per dataset (same order) and one for a published algorithm;
+    on an Ocean Node's paid environment also the Escrow `payment` it will lock at start."""
 
     datasets: tuple[OrderItem, ...]
     algorithm: OrderItem | None
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    payment: EscrowPayment | None = None
 
     @property
     def needs_order(self) -> bool:

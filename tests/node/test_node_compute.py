@@ -1,5 +1,5 @@
 """NodeCompute against pytest-httpserver: one free job end to end, failures with their log tail,
-paid starts refused before sending, coalesced status polling, log following."""
+coalesced status polling, log following."""
 from __future__ import annotations
 
 import io
@@ -13,7 +13,7 @@ from c2d_runner import wire
 from c2d_runner.ocean.errors import ComputeTimeout
 from c2d_runner.ocean.inputs import AlgorithmMetadata
 from c2d_runner.ocean.node.client import NodeClient
-from c2d_runner.ocean.node.compute import NeedsPayment, NodeCompute, UrlDataset, algorithm_entry, dataset_entry
+from c2d_runner.ocean.node.compute import NodeCompute, UrlDataset, algorithm_entry, dataset_entry
 from c2d_runner.ocean.node.environments import choose_environment, parse_node_environments
 
 from .conftest import CLUSTER, ENV_ID, JOB_ID, RAW_ID, node_job, node_root
@@ -110,14 +110,6 @@ def test_one_free_job_end_to_end(httpserver, compute, wallet, tmp_path, sleeps):
     compute.save(wallet, job_id, pick_result(results, "output"), tar)
     assert [f.path for f in unpack_outputs(tar, tmp_path / "outputs")] == ["result.json", "sub/nested.txt"]
     assert (tmp_path / "outputs" / "sub" / "nested.txt").read_text() == "nested"
-
-
-def test_paid_start_sends_nothing(httpserver, compute, wallet):
-    paid = {**ENV, "free": None, "fees": {"8453": [{"feeToken": "0xT", "prices": [{"id": "cpu", "price": 1}]}]}}
-    picked = choose_environment(parse_node_environments([paid]), "cheapest", None, 60)
-    with pytest.raises(NeedsPayment, match="is paid: a paid start on an Ocean Node needs an on-chain escrow payment"):
-        compute.start(wallet, picked, algorithm_entry(META), [])
-    assert httpserver.log == []
 
 
 def test_provisioning_failure_reason_has_the_configuration_log_tail(httpserver, compute, wallet):

@@ -99,7 +99,7 @@ def test_failed_job_is_not_ok(httpserver, oc, node_url, wallet):
 def test_paid_start_sends_nothing(httpserver, oc, node_url, wallet):
     expect_root(httpserver)
     httpserver.expect_ordered_request("/api/services/computeEnvironments").respond_with_json([PAID_ENV])
-    with pytest.raises(NeedsPayment, match="needs an on-chain escrow payment, which this client cannot make yet; "
+    with pytest.raises(NeedsPayment, match="is paid: start_free does not pay for orders and the Escrow .*; "
                                            "nothing was sent"):
         oc.start_free(node_url, wallet, "0xc-0xpaid", [], algorithm_meta=META)
     assert [r.path for r, _ in httpserver.log] == ["/", "/api/services/computeEnvironments"]

@@ -24,6 +24,7 @@ from c2d_runner.ocean.wallet import NonceTracker, parse_nonce
 ROUTES: dict[str, tuple[str, str]] = {
     "nonce": ("GET", "/api/services/nonce"),
     "computeEnvironments": ("GET", "/api/services/computeEnvironments"),
+    "initializeCompute": ("POST", "/api/services/initializeCompute"),
     "freeCompute": ("POST", "/api/services/freeCompute"),
     "computeStart": ("POST", "/api/services/compute"),
     "computeStatus": ("GET", "/api/services/compute"),
@@ -33,6 +34,7 @@ ROUTES: dict[str, tuple[str, str]] = {
 }
 # Signature commands (ocean-node src/utils/constants.ts PROTOCOL_COMMANDS).
 FREE_START = "freeStartCompute"
+PAID_START = "startCompute"
 STOP = "stopCompute"
 GET_RESULT = "getComputeResult"
 GET_STREAMABLE_LOGS = "getComputeStreamableLogs"
@@ -124,15 +126,24 @@ class NodeClient:
 
     def free_start(self, wallet: Any, body: Mapping[str, Any]) -> dict[str, Any]:
         """POST freeCompute: the new job (its jobId carries the cluster prefix). Never retried."""
-        def call(auth: dict[str, str]) -> Any:
-            return self._json("freeCompute", self._send("freeCompute", idempotent=False,
-                                                        json_body={**auth, **body}))
+        return self._start(wallet, "freeCompute", FREE_START, body)
 
-        answer = self._signed(wallet, FREE_START, call)
-        job = _first_job(answer, None)
+    def initialize(self, body: Mapping[str, Any]) -> Any:
+        """POST initializeCompute (unsigned, pays nothing, so safe to retry): the node's answer."""
+        return self._json("initializeCompute", self._send("initializeCompute", idempotent=True, json_body=dict(body)))
+
+    def paid_start(self, wallet: Any, body: Mapping[str, Any]) -> dict[str, Any]:
+        """POST compute signed `startCompute`: the new job, once the node locked the Escrow. Never retried."""
+        return self._start(wallet, "computeStart", PAID_START, body)
+
+    def _start(self, wallet: Any, route: str, command: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        def call(auth: dict[str, str]) -> Any:
+            return self._json(route, self._send(route, idempotent=False, json_body={**auth, **body}))
+
+        job = _first_job(answer := self._signed(wallet, command, call), None)
         if job is None or not job.get("jobId"):
-            raise NodeError("free start answer names no job", status=200,
-                            endpoint=" ".join(self.endpoint("freeCompute")), body=answer)
+            raise NodeError("start answer names no job", status=200, endpoint=" ".join(self.endpoint(route)),
+                            body=answer)
         return job
 
     def status(self, address: str, job_id: str) -> dict[str, Any]:

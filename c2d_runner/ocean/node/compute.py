@@ -1,4 +1,5 @@
-"""Free compute on one Ocean Node: request bodies, start, watch, fetch results, stop, follow logs.
+"""Compute on one Ocean Node: request bodies, initialize, start (free or paid), watch, fetch results,
+stop, follow logs.
 
 Sits on NodeClient (the routes) and the pure rules (status, environments, results, outputs); the
 OceanCompute facade and the runner call this for node targets.
@@ -13,12 +14,13 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from c2d_runner.ocean.errors import ComputeTimeout, OceanError
+from c2d_runner.ocean.node import paid
 from c2d_runner.ocean.node.client import NodeClient, NodeError, raw_job_id
 from c2d_runner.ocean.node.environments import Choice, NodeEnvironment, parse_node_environments
 from c2d_runner.ocean.node.results import (ALGORITHM_LOG, OUTPUT, LogDemuxer, NodeResult, demux_log,
                                            frames_to_text, parse_results, pick_result)
 from c2d_runner.ocean.node.status import NodeVerdict, judge, with_log_tail
-from c2d_runner.ocean.records import JobStatus
+from c2d_runner.ocean.records import InitializeResult, JobStatus
 from c2d_runner.redaction import redacts_wallet_key
 
 _CHUNK = 1 << 20
@@ -30,7 +32,7 @@ BUSY_POLL = 10.0
 
 
 class NeedsPayment(OceanError):
-    """A paid start on an Ocean Node: it needs an on-chain escrow payment this client cannot make yet."""
+    """A paid environment asked of a call that does not pay (OceanCompute.start_free): nothing was sent."""
 
 
 @dataclass(frozen=True)
@@ -123,22 +125,39 @@ class NodeCompute:
         except ValueError as exc:
             raise NodeError(str(exc), status=200, endpoint=" ".join(self.client.endpoint("computeEnvironments"))) from None
 
+    def initialize(self, consumer_address: str, choice: Choice, algorithm: Mapping[str, Any],
+                   datasets: Sequence[Mapping[str, Any]]) -> InitializeResult:
+        """initializeCompute for a paid Choice (unsigned, nothing paid): the orders the node wants
+        for the environment's consumerAddress, and the Escrow payment it will lock at start.
+
+        Entries carrying an earlier order's `transferTxId` come back as `validOrder` while it holds.
+        """
+        answer = self.client.initialize(paid.initialize_body(choice, algorithm, datasets, consumer_address))
+        try:
+            return paid.parse_paid_initialize(answer, len(datasets))
+        except ValueError as exc:
+            raise NodeError(str(exc), status=200, endpoint=" ".join(self.client.endpoint("initializeCompute")),
+                            body=answer) from None
+
     @redacts_wallet_key
     def start(self, wallet: Any, choice: Choice, algorithm: Mapping[str, Any],
               datasets: Sequence[Mapping[str, Any]], queue_max_wait: float | None = None) -> str:
-        """Start a job in the chosen environment; the prefixed job id. A paid choice sends nothing."""
-        if not choice.free:
-            raise NeedsPayment(
-                f"environment {choice.env.id} of {self.url} is paid: a paid start on an Ocean Node needs an "
-                "on-chain escrow payment, which this client cannot make yet; nothing was sent")
-        body = free_start_body(choice, algorithm, datasets, queue_max_wait)
+        """Start a job in the chosen environment; the prefixed job id.
+
+        A paid Choice sends the paid start: its entries must carry their orders' `transferTxId`s and
+        the Escrow must cover the job already (the node locks it before it answers).
+        """
+        if choice.free:
+            body, send = free_start_body(choice, algorithm, datasets, queue_max_wait), self.client.free_start
+        else:
+            body, send = paid.paid_start_body(choice, algorithm, datasets, queue_max_wait), self.client.paid_start
         # One start at a time: while the node is busy, one job asks again every BUSY_POLL seconds
         # and the others queue here instead of spending the node's request allowance.
         with self._start_lock:
             deadline = self._clock() + BUSY_WAIT
             while True:
                 try:
-                    return str(self.client.free_start(wallet, body)["jobId"])
+                    return str(send(wallet, body)["jobId"])
                 except NodeError as exc:
                     if exc.status != 400 or not any(b in exc.detail for b in _BUSY) or self._clock() >= deadline:
                         raise
