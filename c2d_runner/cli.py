@@ -399,6 +399,10 @@ def _print_plan(report) -> None:
                    if order["fee_token"] and int(order["fee_amount"]) else ", no provider fee")
             paid = "1 datatoken" if order["how"] == "startOrder" else "no datatoken"
             click.echo(f"  order        {order['input']}: {order['how']} ({paid}{fee})")
+        escrow = job.get("costs", {}).get("escrow")
+        if escrow:
+            click.echo(f"  escrow       {amount_text(int(escrow['amount']))} of {escrow['token']} locked at start "
+                       f"for {escrow['payee']} (Escrow {escrow['escrow']}; the node claims what the job uses)")
         if "gas" in job.get("costs", {}):
             click.echo(f"  gas          {gas_text(job['costs']['gas'])}")
     if report.totals is not None:

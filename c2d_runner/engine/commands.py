@@ -100,12 +100,15 @@ def plan_report(jobs: tuple, conn: Connection) -> PlanReport:
     resolved, problems = resolve_all(jobs, conn.compute, conn.wallet, conn.chain_id, conn.provider)
     described = [describe_job(j) for j in resolved]
     if conn.payer is None:
-        return PlanReport(conn.description, tuple(described), tuple(problems))
+        from c2d_runner.engine.costs import unpayable
+
+        return PlanReport(conn.description, tuple(described), tuple(problems + unpayable(resolved)))
     from c2d_runner.engine.costs import add_totals, job_costs
 
     for job, doc in zip(resolved, described):
-        if job.node_start is None:  # a Provider's job: its orders, as initializeCompute prices them
-            doc["costs"] = job_costs(job, conn.compute, conn.wallet, conn.payer)
+        costs = job_costs(job, conn.compute, conn.wallet, conn.payer)  # as initializeCompute prices them
+        if costs is not None:
+            doc["costs"] = costs
     totals = add_totals([doc["costs"] for doc in described if "costs" in doc])
     return PlanReport(conn.description, tuple(described), tuple(problems), totals)
 

@@ -6,7 +6,9 @@ provider fee (an amount in a fee token, usually OCEAN); an order the provider st
 nothing, one whose fee ran out costs a fresh fee (`reuseOrder`). Gas: each transaction (an approve
 before each order whose fee is above zero, then the order) is counted, and with a payer its gas is
 estimated (or a typical figure stands in, c2d_runner.ocean.funds.TYPICAL_GAS) and priced at the
-chain's gas price, in the chain's native coin (the totals' "native" entry).
+chain's gas price, in the chain's native coin (the totals' "native" entry). On an Ocean
+Node's paid environment the job also costs what the node locks in its Escrow at start (the compute
+price for the job's maxJobDuration).
 """
 from __future__ import annotations
 
@@ -105,18 +107,52 @@ def input_names(job: Any) -> list[tuple[str, Any]]:
     return names + ([("algorithm", job.algorithm)] if job.algorithm is not None else [])
 
 
-def job_costs(job: Any, compute: Any, wallet: Any, payer: Any = None) -> dict[str, Any]:
+def with_escrow(costs: dict[str, Any], payment: Any) -> dict[str, Any]:
+    """The costs plus what an Ocean Node will lock in its Escrow at start (an EscrowPayment), in the totals (pure).
+
+    The lock is the compute price for the whole maxJobDuration (the node claims what the job used
+    and the rest stays the payer's), so it is what the run may spend at most.
+    """
+    totals = dict(costs["totals"])
+    totals[payment.token] = str(int(totals.get(payment.token, 0)) + payment.amount)
+    escrow = {"escrow": payment.escrow_address, "payee": payment.payee, "token": payment.token,
+              "amount": str(payment.amount), "minLockSeconds": payment.min_lock_seconds}
+    return {**costs, "escrow": escrow, "totals": totals}
+
+
+def job_costs(job: Any, compute: Any, wallet: Any, payer: Any = None) -> dict[str, Any] | None:
     """Ask the provider (initializeCompute, unsigned, nothing paid) what `job` will cost; with a
-    `payer`, its orders' gas too (estimated on the chain, nothing sent)."""
+    `payer`, its orders' gas too (estimated on the chain, nothing sent). None for a free Ocean Node
+    job (nothing to pay)."""
+    start = job.node_start
+    if start is not None:
+        if start.choice.free:
+            return None
+        node = compute.nodes.for_url(job.provider)
+        init = node.initialize(wallet.address, start.choice, start.algorithm, start.datasets)
+        # a node's datasets as the payer orders them (a ComputeInput of their DDO service)
+        inputs = [(name, getattr(item, "compute_input", item)) for name, item in input_names(job)]
+        return with_escrow(_with_gas(order_costs(init, inputs), init, inputs, payer), init.payment)
     init = compute.initialize(wallet, job.dataset, job.environment.id, job.algorithm, job.algorithm_meta,
                               job.additional)
     inputs = input_names(job)
-    costs = order_costs(init, inputs)
+    return _with_gas(order_costs(init, inputs), init, inputs, payer)
+
+
+def _with_gas(costs: dict[str, Any], init: Any, inputs: list[tuple[str, Any]], payer: Any) -> dict[str, Any]:
+    """With a payer, the orders' gas added to `costs` (estimated on the chain, nothing sent)."""
     if payer is not None:
         costs["gas"] = gas_costs([payer.order_gas(item, compute_input) for (_, compute_input), item
                                   in order_items(init, inputs)], payer.gas_price())
     return costs
 
 
+def unpayable(jobs: list[Any]) -> list[str]:
+    """Why paid Ocean Node jobs cannot run on a target with no chain to pay on (one line each)."""
+    return [f"{job.plan.name}: environment {job.environment.id} is paid; paying on an Ocean Node needs a chain "
+            "(a target with `chain: true`, or an RPC URL)" for job in jobs
+            if job.node_start is not None and not job.node_start.choice.free]
+
+
 __all__ = ["NATIVE", "SpendLimitExceeded", "order_items", "order_costs", "gas_costs", "gas_text", "spend_text",
-           "add_totals", "check_spend", "input_names", "job_costs"]
+           "add_totals", "check_spend", "input_names", "with_escrow", "job_costs", "unpayable"]

@@ -52,6 +52,9 @@ class RunContext:
     progress: Progress
     cancel: threading.Event = field(default_factory=threading.Event)
     payer: Payer | None = None  # on a target with a chain: inputs the provider asks orders for are paid
+    # Held from covering an Ocean Node's Escrow until that job's start is answered: the node's lock
+    # takes the funds, so the next job's cover sees them gone and deposits its own.
+    escrow_lock: threading.Lock = field(default_factory=threading.Lock)
     clock: Callable[[], float] = time.monotonic
     started: float = field(default_factory=time.monotonic)
 
@@ -91,6 +94,7 @@ class JobRun:
         self.job_id: str | None = resume.job_id if resume else None
         self.began: float | None = None
         self.unreachable = False  # a download failed for want of an answer
+        self.escrow_payment = None  # a paid node job's Escrow payment block (EscrowPayment), once initialized
 
     # -- the pieces ------------------------------------------------------------------------
     def _inputs(self, orders: dict | None):
@@ -106,7 +110,7 @@ class JobRun:
     def _order(self) -> dict:
         job, ctx = self.job, self.ctx
         if job.node_start is not None:
-            return {}  # free compute on an Ocean Node: no orders
+            return {} if job.node_start.choice.free else self._node_orders()
         if ctx.payer is not None:
             return self._paid_orders()
         dataset, additional, algorithm = ctx.compute.order_inputs(ctx.wallet, job.dataset, job.environment.id,
@@ -114,28 +118,61 @@ class JobRun:
         return {"dataset": dataset.transfer_tx_id, "additional": [a.transfer_tx_id for a in additional],
                 "algorithm": algorithm.transfer_tx_id if algorithm is not None else None}
 
+    def _earlier_orders(self) -> dict | None:
+        """The orders an earlier attempt paid for, in the shape of the journal's orders (None: none)."""
+        paid = self.paid
+        return {"dataset": paid.get("dataset"), "algorithm": paid.get("algorithm"),
+                "additional": [paid.get(f"additional.{i}") for i in range(len(self.job.additional))]} if paid else None
+
     def _paid_orders(self) -> dict:
         """On a chain: initializeCompute with the orders an earlier attempt paid for (the provider says
         whether they still hold), then pay what it asks."""
         job, ctx = self.job, self.ctx
-        paid = self.paid
-        dataset, additional, algorithm = self._inputs({
-            "dataset": paid.get("dataset"), "algorithm": paid.get("algorithm"),
-            "additional": [paid.get(f"additional.{i}") for i in range(len(job.additional))]} if paid else None)
+        dataset, additional, algorithm = self._inputs(self._earlier_orders())
         init = ctx.compute.initialize(ctx.wallet, dataset, job.environment.id, algorithm, job.algorithm_meta,
                                       additional)
-        return self._pay(init, dataset, additional, algorithm)
+        return self._pay(init, [("dataset", dataset), *((f"additional.{i}", a) for i, a in enumerate(additional)),
+                                *([("algorithm", algorithm)] if algorithm is not None else [])])
 
-    def _pay(self, init, dataset, additional, algorithm) -> dict:
-        """Order each input as initializeCompute asks; every payment is journaled as soon as it is
-        mined, so a run resumed after a crash offers it again instead of paying twice."""
+    def _node_orders(self) -> dict:
+        """A paid Ocean Node environment: the node's initializeCompute (offered the orders an earlier
+        attempt paid for), then the orders it asks for, placed for the environment's consumerAddress."""
+        job = self.job
+        if self.ctx.payer is None:
+            from c2d_runner.ocean.errors import OceanError
+
+            raise OceanError(f"environment {job.environment.id} is paid: paying on an Ocean Node needs a chain "
+                             "(a target with `chain: true` or an RPC URL); nothing was paid")
+        init = self._node_initialize(self._earlier_orders() or {})
+        self.escrow_payment = init.payment
+        inputs = [("dataset", job.dataset), *((f"additional.{i}", a) for i, a in enumerate(job.additional))]
+        return self._pay(init, [(key, item.compute_input) for key, item in inputs]
+                         + ([("algorithm", job.algorithm)] if job.algorithm is not None else []))
+
+    def _node_entries(self, orders: dict) -> tuple[dict, list[dict]]:
+        """The node start's algorithm and datasets entries, each carrying its order's transferTxId."""
+        from c2d_runner.ocean.node.paid import with_order
+
+        start = self.job.node_start
+        txs = [orders.get("dataset"), *orders.get("additional", [])]
+        return (with_order(start.algorithm, orders.get("algorithm")),
+                [with_order(entry, txs[i] if i < len(txs) else None) for i, entry in enumerate(start.datasets)])
+
+    def _node_initialize(self, orders: dict):
+        start, ctx = self.job.node_start, self.ctx
+        algorithm, datasets = self._node_entries(orders)
+        node = ctx.compute.nodes.for_url(self.job.provider)
+        return node.initialize(ctx.wallet.address, start.choice, algorithm, datasets)
+
+    def _pay(self, init, inputs: list) -> dict:
+        """Order each input as initializeCompute asks (`inputs`: (name, ComputeInput) in its order; None
+        for a URL dataset, which has no order); every payment is journaled as soon as it is mined, so a
+        run resumed after a crash offers it again instead of paying twice."""
         ctx = self.ctx
-        items = [("dataset", dataset, init.datasets[0])]
-        items += [(f"additional.{i}", a, init.datasets[i + 1]) for i, a in enumerate(additional)]
-        if algorithm is not None and init.algorithm is not None:
-            items.append(("algorithm", algorithm, init.algorithm))
         txs: dict[str, str] = {}
-        for key, item_input, item in items:
+        for (key, item_input), item in zip(inputs, [*init.datasets, *([init.algorithm] if init.algorithm else [])]):
+            if item_input is None:
+                continue
             payment = ctx.payer.pay(item, item_input)
             if payment.how != "validOrder":
                 ctx.journal.write("paid", job=self.name, input=key, did=payment.did, service=payment.service_id,
@@ -143,17 +180,36 @@ class JobRun:
                                   fee_token=payment.fee_token, fee_amount=str(payment.fee_amount))
                 ctx.progress.job_message(self.name, f"paid for {key}: {payment.how} {payment.tx}")
             txs[key] = payment.tx
-        return {"dataset": txs["dataset"], "additional": [txs[f"additional.{i}"] for i in range(len(additional))],
-                "algorithm": txs.get("algorithm")}
+        additional = [txs.get(f"additional.{i}") for i in range(len(self.job.additional))]
+        return {"dataset": txs.get("dataset"), "additional": additional, "algorithm": txs.get("algorithm")}
 
     def _start_request(self, orders: dict) -> str:
-        start = self.job.node_start
+        start, ctx = self.job.node_start, self.ctx
         if start is not None:
-            node = self.ctx.compute.nodes.for_url(self.job.provider)
-            return node.start(self.ctx.wallet, start.choice, start.algorithm, start.datasets)
+            node = ctx.compute.nodes.for_url(self.job.provider)
+            if start.choice.free:
+                return node.start(ctx.wallet, start.choice, start.algorithm, start.datasets)
+            algorithm, datasets = self._node_entries(orders)
+            with ctx.escrow_lock:
+                self._cover_escrow(orders)
+                return node.start(ctx.wallet, start.choice, algorithm, datasets)
         dataset, additional, algorithm = self._inputs(orders)
-        return self.ctx.compute.start_job(self.ctx.wallet, dataset, self.job.environment.id, algorithm,
-                                          self.job.algorithm_meta, self.job.custom_data, additional)
+        return ctx.compute.start_job(ctx.wallet, dataset, self.job.environment.id, algorithm,
+                                     self.job.algorithm_meta, self.job.custom_data, additional)
+
+    def _cover_escrow(self, orders: dict) -> None:
+        """Make the node's Escrow cover this job, as the node's payment block says (asked again on a
+        resumed run); the chain is read first, so a second send or a resumed run finds what an earlier
+        one deposited and sends nothing more. Each tx is journaled as soon as it is mined."""
+        ctx = self.ctx
+        payment = self.escrow_payment = self.escrow_payment or self._node_initialize(orders).payment
+
+        def journal(done) -> None:
+            ctx.journal.write("escrow", job=self.name, how=done.step, tx=done.tx, amount=str(done.amount),
+                              escrow=payment.escrow_address, token=payment.token, payee=payment.payee)
+            ctx.progress.job_message(self.name, f"escrow: {done.step} {done.tx}")
+
+        ctx.payer.cover_escrow(payment, journal)
 
     def start(self) -> str:
         """Start the job exactly once: journal first, and never send again while it may exist
@@ -172,7 +228,8 @@ class JobRun:
                 ctx.journal.write("started", job=self.name, job_id=found, provider=provider, reconciled=True)
                 return found
         else:
-            verb = "starting free compute" if self.job.node_start is not None else "ordering"
+            node_start = self.job.node_start
+            verb = "starting free compute" if node_start is not None and node_start.choice.free else "ordering"
             ctx.progress.job_message(self.name, f"{verb} in environment {self.job.environment.id}")
             orders = self._order()
         ctx.journal.write("starting", job=self.name, orders=orders, provider=provider,

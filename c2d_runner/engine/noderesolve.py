@@ -31,10 +31,17 @@ class NodeInput:
         """The DDO service id ("" for a URL dataset)."""
         return str(self.entry.get("serviceId") or "")
 
+    @property
+    def compute_input(self) -> Any:
+        """The dataset as the payer orders it (a ComputeInput of its DDO service), None for a URL dataset."""
+        from c2d_runner.ocean import ComputeInput
+
+        return ComputeInput(self.ddo, self.service_id) if self.ddo is not None else None
+
 
 @dataclass(frozen=True)
 class NodeStart:
-    """Everything a free start sends, decided at plan time."""
+    """Everything a node start sends, decided at plan time (a paid one adds its orders' transferTxIds)."""
 
     choice: Any  # node.environments.Choice
     algorithm: Mapping[str, Any]

@@ -13,8 +13,10 @@ if TYPE_CHECKING:
     from c2d_runner.engine.outcome import JobOutcome, RunOutcome
     from c2d_runner.ocean.ddo import DDO, Service
     from c2d_runner.ocean.inputs import AlgorithmMetadata, ComputeInput
+    from c2d_runner.ocean.escrow import EscrowFunding, EscrowTx
     from c2d_runner.ocean.payer import Payment
-    from c2d_runner.ocean.records import ComputeEnvironment, InitializeResult, JobStatus, OrderItem, ResultFile
+    from c2d_runner.ocean.records import (ComputeEnvironment, EscrowPayment, InitializeResult, JobStatus, OrderItem,
+                                         ResultFile)
 
 
 class Wallet(Protocol):
@@ -41,6 +43,10 @@ class Payer(Protocol):
 
     def gas_price(self) -> int:
         """The chain's gas price, wei per gas."""
+
+    def cover_escrow(self, payment: "EscrowPayment", on_tx: Callable[["EscrowTx"], None] | None = None
+                     ) -> "EscrowFunding":
+        """Make an Ocean Node's Escrow cover one job, sending only what is missing; each tx to `on_tx` once mined."""
 
 
 class ComputeClient(Protocol):

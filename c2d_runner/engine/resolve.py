@@ -42,7 +42,7 @@ class ResolvedJob:
     algorithm_meta: "AlgorithmMetadata | None" = None  # a raw one
     ddo_hashes: Mapping[str, str] = field(default_factory=dict)
     container_section_checksum: str = ""
-    node_start: Any = None  # noderesolve.NodeStart: a free start on an Ocean Node, decided at plan time
+    node_start: Any = None  # noderesolve.NodeStart: a start on an Ocean Node (free or paid), decided at plan time
 
     @property
     def provider(self) -> str:

@@ -209,6 +209,10 @@ class Run:
         self.warnings += provider_warnings(conn.provider, [j.provider for j in resolved])
         for warning in self.warnings[len(conn.warnings):]:
             self.progress.warn(warning)
+        if not problems and conn.payer is None:
+            from c2d_runner.engine.costs import unpayable
+
+            problems = unpayable(resolved)
         if not problems and self.options.max_spend is not None and conn.payer is not None:
             problems = self._spend_problems(resolved, conn)
         if problems:
@@ -296,7 +300,7 @@ class Run:
         """--max-spend: the estimate of every job's orders (initializeCompute, nothing paid) against the limit."""
         from c2d_runner.engine.costs import SpendLimitExceeded, add_totals, check_spend, job_costs
 
-        costs = [job_costs(job, conn.compute, conn.wallet) for job in resolved if job.node_start is None]
+        costs = [c for c in (job_costs(job, conn.compute, conn.wallet) for job in resolved) if c is not None]
         datatokens = {o["datatoken"] for cost in costs for o in cost["orders"]}
         try:
             check_spend(add_totals(costs), self.options.max_spend, datatokens)
@@ -323,14 +327,19 @@ class Run:
                                        "environment": j.environment.id, "ddo_sha256": dict(j.ddo_hashes)}
                          for j in resolved},
             "jobs": [job_to_dict(o) for o in outcomes],
-            # What was paid on chain, with transaction hashes (every attempt's: a payment is never undone).
-            "payments": [{k: e.get(k) for k in ("job", "input", "did", "service", "datatoken", "how", "tx",
-                                                 "fee_token", "fee_amount")}
-                         for e in self.journal.events() if e.get("event") == "paid"],
+            # What was paid on chain, with transaction hashes (every attempt's: a payment is never undone):
+            # orders, and on an Ocean Node the Escrow's approve, deposit and authorize.
+            "payments": [{k: e.get(k) for k in PAYMENT_FIELDS[e["event"]]}
+                         for e in self.journal.events() if e.get("event") in PAYMENT_FIELDS],
         }))
         self.progress.run_done(run)
         return run
 
+
+PAYMENT_FIELDS = {
+    "paid": ("job", "input", "did", "service", "datatoken", "how", "tx", "fee_token", "fee_amount"),
+    "escrow": ("job", "how", "tx", "escrow", "token", "amount", "payee"),
+}
 
 __all__ = ["RunOptions", "Run", "select_jobs", "resolve_all", "UsageError", "InfrastructureError",
            "target_from_record", "target_record"]

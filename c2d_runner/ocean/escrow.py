@@ -18,16 +18,13 @@ web3 and the ABIs come from c2d_runner.chain (the `chain` extra), imported when 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any, Callable
 
-from c2d_runner.ocean.errors import OceanError
+from c2d_runner.ocean.funds import NotEnoughFunds, amount_text
 from c2d_runner.ocean.records import EscrowPayment
 
-WEI = 10**18
 
-
-class EscrowUnderfunded(OceanError):
+class EscrowUnderfunded(NotEnoughFunds):
     """The consumer holds too little of the payment token to fund the Escrow for the job; nothing was sent."""
 
 
@@ -122,9 +119,9 @@ def cover_escrow(w3: Any, payer: Any, payment: EscrowPayment,
         balance = int(token.functions.balanceOf(me).call())
         if balance < needs.deposit:
             raise EscrowUnderfunded(
-                f"the consumer {me} holds {_tokens(balance)} of token {payment.token}; the Escrow needs "
-                f"{_tokens(needs.deposit)} more for this job ({_tokens(payment.amount)} locked at start, "
-                f"{_tokens(available)} there); nothing was sent")
+                f"the consumer {me} holds {amount_text(balance)} of token {payment.token}; the Escrow needs "
+                f"{amount_text(needs.deposit)} more for this job ({amount_text(payment.amount)} locked at start, "
+                f"{amount_text(available)} there); nothing was sent")
         if int(token.functions.allowance(me, payment.escrow_address).call()) < needs.deposit:
             mined("approve", token.functions.approve(payment.escrow_address, needs.deposit),
                   "approving the Escrow deposit", needs.deposit)
@@ -134,10 +131,6 @@ def cover_escrow(w3: Any, payer: Any, payment: EscrowPayment,
               f"Escrow authorize of {payment.payee}", needs.authorize[0])
     return EscrowFunding(payment.escrow_address, payment.token, payment.payee, payment.amount, available,
                          needs.deposit, needs.authorize, tuple(txs))
-
-
-def _tokens(wei: int) -> str:
-    return f"{Decimal(wei) / WEI:f}"
 
 
 __all__ = ["EscrowUnderfunded", "Authorization", "EscrowNeeds", "EscrowTx", "EscrowFunding", "escrow_needs",
