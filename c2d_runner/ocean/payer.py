@@ -9,6 +9,7 @@ when a payer is made, never on the chain-free path.
 from __future__ import annotations
 
 import functools
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -87,13 +88,21 @@ class ChainPayer:
         self.rpc = rpc
         self.chain_id = int(self.w3.eth.chain_id)
         self.addresses: Any = None  # Ocean's contracts on this chain (a NetworkAddresses), set by whoever knows them
+        # One transaction at a time from the wallet: jobs paying in parallel would read the same
+        # pending nonce and the second transaction would be refused.
+        self._sending = threading.Lock()
         if chain_id is not None and self.chain_id != int(chain_id):
             raise ChainMismatch(f"the chain at {rpc_label(rpc)} has chain id {self.chain_id}, but the assets are on "
                                 f"chain {chain_id}: give the RPC of chain {chain_id} (or the right chain_id)")
 
     @_as_client_errors
     def pay(self, item: Any, compute_input: Any, consumer: str | None = None) -> Payment:
-        """Pay for one input given its initializeCompute `item` (an OrderItem); the Payment.
+        """Pay for one input given its initializeCompute `item` (an OrderItem); the Payment (see `_pay`)."""
+        with self._sending:
+            return self._pay(item, compute_input, consumer)
+
+    def _pay(self, item: Any, compute_input: Any, consumer: str | None = None) -> Payment:
+        """Place the order (approve, startOrder or reuseOrder) an item asks for.
 
         `consumer` is the order's consumer: by default the item's `consumerAddress` (an Ocean Node's
         environment address), else the wallet's address; the wallet always pays.
@@ -153,7 +162,8 @@ class ChainPayer:
         if int(payment.chain_id) != self.chain_id:
             raise ChainMismatch(f"the node asks for payment on chain {payment.chain_id}, but the chain at "
                                 f"{rpc_label(self.rpc)} has chain id {self.chain_id}; nothing was sent")
-        return cover_escrow(self.w3, self.wallet, payment, on_tx)
+        with self._sending:
+            return cover_escrow(self.w3, self.wallet, payment, on_tx)
 
 
 __all__ = ["ChainMismatch", "OrderReverted", "ChainUnreachable", "Payment", "ChainPayer", "service_index"]

@@ -87,3 +87,57 @@ def test_a_paid_environment_without_a_chain_is_refused_before_paying(tmp_path):
     assert result.exit_code == 1
     assert "is paid; paying on an Ocean Node needs a chain" in result.output
 
+
+def test_a_paid_node_job_runs_and_records_orders_and_escrow(tmp_path):
+    result = c2d("run", _spec(tmp_path), cwd=tmp_path)
+    assert result.exit_code == 0, result.output
+    assert "paid for dataset: startOrder 0x" in result.output and "escrow: deposit 0x" in result.output
+    folder = _run_folder(tmp_path)
+    payments = json.loads((folder / "run.json").read_text())["payments"]
+    assert [(p.get("input"), p["how"]) for p in payments] == [
+        ("dataset", "startOrder"), ("algorithm", "startOrder"), (None, "approve"), (None, "deposit"), (None, "authorize")]
+    assert all(p["tx"].startswith("0x") and len(p["tx"]) == 66 for p in payments)
+    deposit = payments[3]
+    assert int(deposit["amount"]) > 0 and deposit["payee"] == payments[4]["payee"]
+    assert list((folder / "count" / "outputs").iterdir()), "the job's results were downloaded"
+    assert _on_chain(folder) == ([1, 1], 1)
+
+
+def test_a_resumed_paid_node_run_pays_nothing_twice(tmp_path, monkeypatch):
+    from c2d_runner.engine.journal import Journal
+
+    spec = _spec(tmp_path)
+    real_write = Journal.write
+
+    def crash_after_the_deposit(self, event, **fields):
+        real_write(self, event, **fields)
+        if event == "escrow" and fields["how"] == "deposit":  # killed once the deposit is mined and journaled
+            raise RuntimeError("killed after the Escrow deposit")
+
+    monkeypatch.setattr(Journal, "write", crash_after_the_deposit)
+    first = c2d("run", spec, cwd=tmp_path)
+    assert first.exit_code != 0
+    monkeypatch.setattr(Journal, "write", real_write)
+    folder = _run_folder(tmp_path)
+    before = _events(folder)
+    resumed = c2d("run", spec, "--resume", folder, cwd=tmp_path)
+    assert resumed.exit_code == 0, resumed.output
+    after = _events(folder)[len(before):]
+    assert [e for e in after if e["event"] == "paid"] == []  # the orders were offered again and held
+    assert [e["how"] for e in after if e["event"] == "escrow"] == ["authorize"]  # the deposit was there
+    assert _on_chain(folder) == ([1, 1], 1)
+
+
+def test_two_paid_jobs_at_once_each_have_their_escrow_cover(tmp_path):
+    """Run in parallel, the second cover comes after the first job's lock took its funds, so it
+    deposits again and widens the authorization to two locks (else the node would refuse it)."""
+    spec = _spec(tmp_path)
+    text = spec.read_text()
+    job = text[text.index("  count:"):]
+    spec.write_text(text + job.replace("  count:", "  again:"))
+    result = c2d("run", spec, "--jobs", "2", cwd=tmp_path)
+    assert result.exit_code == 0, result.output
+    folder = _run_folder(tmp_path)
+    escrow = [e for e in _events(folder) if e["event"] == "escrow"]
+    assert sorted(e["how"] for e in escrow) == ["approve", "approve", "authorize", "authorize", "deposit", "deposit"]
+    assert _on_chain(folder)[1] == 2
