@@ -670,7 +670,8 @@ def mock() -> None:
               help="ocean-node only: at most N requests a minute per client IP, then 429 as the node "
                    "answers (the node's own default is 30; default here: no limit).")
 @click.option("--settle", type=click.FloatRange(min=0), default=1.0, show_default=True, metavar="SECONDS",
-              help="ocean-node only: how long a finished job stays at 71 'Job settling' before 70.")
+              help="ocean-node only: how long a finished job stays at 71 'Job settling' before 70 (with --chain, "
+                   "a paid job's escrow lock is claimed then, when the job is next read).")
 @click.option("--chain", "with_chain", is_flag=True,
               help="Run on a local chain with Ocean's real contracts (needs: pip install 'c2d-runner[chain]'): "
                    "the world's assets become data NFTs with datatokens, the test consumer is funded, and a "
