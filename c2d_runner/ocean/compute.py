@@ -49,6 +49,7 @@ from c2d_runner.ocean.messages import (
 from c2d_runner.ocean.node import facade as node_facade
 from c2d_runner.ocean.node.compute import job_status as node_job_status
 from c2d_runner.ocean.node.status import judge
+from c2d_runner.ocean.pacing import PollPolicy, RunTimes, next_delay
 from c2d_runner.ocean.provider import ProviderClient
 from c2d_runner.ocean.records import ComputeEnvironment, InitializeResult, JobStatus, OutputsArchive, ResultFile
 from c2d_runner.ocean.wallet import NonceTracker
@@ -75,6 +76,7 @@ class OceanCompute:
         self._nonces = NonceTracker()
         self._listings: dict[tuple[str, str], JobListing] = {}
         self._listings_lock = threading.Lock()
+        self._paces: dict[str, RunTimes] = {}
         self._sleep = sleep
         self._clock = clock
         self._aquarius: Aquarius | None = None
@@ -403,9 +405,10 @@ class OceanCompute:
         """Poll the status until the job is over (31, 32 or 70: the numeric code only); ComputeTimeout
         after `timeout` s.
 
-        Polling is tuned to the provider: on loopback from 20 ms by 1.3x up to 0.5 s, elsewhere
-        from 0.5 s by 1.6x up to 5 s (POLL_INTERVAL_MIN/MAX override); `on_status` is called with
-        each new status (code change).
+        Paced by the provider's run times of the jobs waited on so far (ocean/pacing.py): the first
+        look when jobs like it ended, then a quarter of the job's age later, within bounds tuned to
+        the provider: on loopback 20 ms to 0.5 s, elsewhere 0.5 s to 5 s (POLL_INTERVAL_MIN/MAX
+        override them); `on_status` is called with each new status (code change).
         """
         provider_url = _provider_url(service)
         node = self.nodes.for_url(provider_url)
@@ -419,37 +422,39 @@ class OceanCompute:
                            reason=node_facade.failure_detail(node, wallet, job_id, job, verdict))
         local = is_loopback(provider_url)
         low = poll_interval_min or self.config.poll_interval_min or (0.02 if local else 0.5)
-        high = max(poll_interval_max or self.config.poll_interval_max or (0.5 if local else 5.0), low)
-        growth = 1.3 if local else 1.6  # a local answer costs next to nothing: look again sooner
-        interval = low
-        deadline = self._clock() + timeout
+        policy = PollPolicy(low, max(poll_interval_max or self.config.poll_interval_max or (0.5 if local else 5.0), low))
+        times = self._run_times(provider_url)
+        began = self._clock()
+        deadline = began + timeout
         last: JobStatus | None = None
         listing = None if self.config.sign_status else self._listing(provider_url, wallet)
         seen = 0
         if listing is not None:
             seen = listing.mark()
-            # The start answer has just said where the job is: looking one interval later lets jobs
-            # started together share that look, instead of one listing each right after their start.
-            self._sleep(min(interval, timeout))
+            # The start answer has just said where the job is: looking later lets jobs started
+            # together share that look, instead of one listing each right after their start.
+            self._sleep(min(next_delay(0.0, times.expected(), policy), timeout))
         while True:
             current = None
             if listing is not None:
                 current, seen = listing.status(job_id, seen)
             if current is None:  # status signed on request, or a job the listing does not show
                 current = self.job_status(ddo, service, job_id, wallet)
-            changed = last is None or current.status != last.status
+            if (last is None or current.status != last.status) and on_status is not None:
+                on_status(current)
             last = current
-            if changed:
-                interval = low  # a job that just moved tends to move again soon
-                if on_status is not None:
-                    on_status(current)
             if current.terminal:
+                times.learn(current)
                 return current
-            remaining = deadline - self._clock()
-            if remaining <= 0:
+            now = self._clock()
+            if now >= deadline:
                 raise ComputeTimeout(job_id, timeout, last)
-            self._sleep(min(interval, remaining))
-            interval = min(interval * growth, high)
+            self._sleep(min(next_delay(now - began, times.expected(), policy), deadline - now))
+
+    def _run_times(self, provider_url: str) -> RunTimes:
+        """What the jobs waited on at this provider took (shared by every wait on it)."""
+        with self._listings_lock:
+            return self._paces.setdefault(base_url(provider_url), RunTimes())
 
     def _listing(self, provider_url: str, wallet: Any) -> JobListing:
         """The shared listing of the wallet's jobs at this provider (one request per poll round)."""

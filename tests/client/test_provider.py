@@ -311,19 +311,45 @@ def test_jobs_lists_the_consumers_jobs(httpserver, oc, wallet, provider_url):
     assert [(j.job_id, j.status, j.ok) for j in jobs] == [("a", 70, True), ("b", 1, True)]
 
 
-def test_wait_polls_numeric_status_with_backoff_and_reports_progress(httpserver, oc, ddo, service, wallet, sleeps):
+class FakeTime:
+    """A clock that moves only when the client sleeps."""
+
+    def __init__(self):
+        self.now, self.sleeps = 0.0, []
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_wait_polls_numeric_status_paced_and_reports_progress(httpserver, provider_url, ddo, service, wallet):
     expect_root(httpserver)
     # statusText and dateFinished are deliberately misleading: only the number counts.
-    steps = [dict(job(1), dateFinished="1705855700"), job(40), dict(job(40), statusText="Job finished"), job(60), job(70, [])]
+    steps = [dict(job(1), dateFinished="1705855700"), job(40), dict(job(40), statusText="Job finished"), job(60),
+             job(40), job(40), job(70, [])]
     for step in steps:
         httpserver.expect_ordered_request("/api/services/compute", method="GET").respond_with_json([step])
-    seen = []
-    final = oc.wait(ddo, service, JOB_ID, wallet, timeout=60, on_status=lambda s: seen.append(s.status))
+    fake = FakeTime()
+    with OceanCompute({"METADATA_CACHE_URI": provider_url}, sleep=fake.sleep, clock=lambda: fake.now) as oc:
+        seen = []
+        final = oc.wait(ddo, service, JOB_ID, wallet, timeout=60, on_status=lambda s: seen.append(s.status))
     assert final.status == 70 and final.succeeded
-    assert seen == [1, 40, 60, 70]
-    assert sleeps[0] == pytest.approx(0.02)  # loopback: start fast (one interval after the start)
-    assert sleeps[3] == pytest.approx(0.026)  # unchanged status: back off (1.3x on loopback)
-    assert len(sleeps) == 5
+    assert seen == [1, 40, 60, 40, 70]
+    # Nothing learned yet, on loopback: 20 ms waits until a quarter of the job's age is longer.
+    assert fake.sleeps == pytest.approx([0.02] * 5 + [0.025, 0.03125])
+
+
+def test_wait_looks_first_when_the_jobs_waited_on_so_far_ended(httpserver, provider_url, ddo, service, wallet):
+    expect_root(httpserver)
+    ended = dict(job(70, []), dateCreated="100.0", dateFinished="100.4")  # ran 0.4 s by the provider's clock
+    for step in (ended, dict(ended, jobId="second", dateCreated="200.0", dateFinished="200.6")):
+        httpserver.expect_ordered_request("/api/services/compute", method="GET").respond_with_json([step])
+    fake = FakeTime()
+    with OceanCompute({"METADATA_CACHE_URI": provider_url}, sleep=fake.sleep, clock=lambda: fake.now) as oc:
+        oc.wait(ddo, service, JOB_ID, wallet, timeout=60)
+        assert fake.sleeps == [0.02]
+        oc.wait(ddo, service, "second", wallet, timeout=60)
+    assert fake.sleeps == pytest.approx([0.02, 0.4])  # one look, when the first job had ended
 
 
 def test_wait_returns_on_failure_codes(httpserver, oc, ddo, service, wallet):

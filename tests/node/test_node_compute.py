@@ -97,7 +97,7 @@ def test_one_free_job_end_to_end(httpserver, compute, wallet, tmp_path, sleeps):
     job_id = compute.start(wallet, picked, algorithm_entry(META), datasets)
     seen = []
     job, verdict = compute.wait(wallet, job_id, 600, on_status=lambda j, v: seen.append(v.status))
-    assert seen == [40, 71] and verdict.succeeded and sleeps == [1.0]
+    assert seen == [40, 71] and verdict.succeeded and sleeps == [1.0, 1.0]  # a look after the start, one more
     from c2d_runner.ocean.node.results import parse_results, pick_result
 
     results = parse_results(job["results"])

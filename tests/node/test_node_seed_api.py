@@ -120,7 +120,7 @@ def test_wait_reports_each_status(httpserver, node_url, wallet, sleeps):
         [node_job(71, dateFinished="3.0", terminationDetails={"exitCode": 0})])
     seen = []
     final = oc.wait(node_url, node_url, JOB_ID, wallet, timeout=60, on_status=lambda j: seen.append(j.status))
-    assert seen == [40, 71] and final.succeeded and final.job_id == JOB_ID and sleeps == [1.0]
+    assert seen == [40, 71] and final.succeeded and final.job_id == JOB_ID and sleeps == [1.0, 1.0]
 
 
 def test_provider_urls_keep_the_provider_path(httpserver, oc, node_url):

@@ -20,6 +20,7 @@ from c2d_runner.ocean.node.environments import Choice, NodeEnvironment, parse_no
 from c2d_runner.ocean.node.results import (ALGORITHM_LOG, OUTPUT, LogDemuxer, NodeResult, demux_log,
                                            frames_to_text, parse_results, pick_result)
 from c2d_runner.ocean.node.status import NodeVerdict, judge, with_log_tail
+from c2d_runner.ocean.pacing import PollPolicy, RunTimes, next_delay
 from c2d_runner.ocean.records import InitializeResult, JobStatus
 from c2d_runner.redaction import redacts_wallet_key
 
@@ -108,6 +109,7 @@ class NodeCompute:
         self._clock = clock
         self._coalesce = coalesce
         self._watching: set[str] = set()
+        self.run_times = RunTimes()  # what this run's jobs took here: when to look again
         self._listing: tuple[float, dict[str, dict]] | None = None
         self._results: dict[str, tuple[NodeResult, ...]] = {}  # last listing seen per job
         self._lock = threading.Lock()
@@ -203,26 +205,32 @@ class NodeCompute:
     def wait(self, wallet: Any, job_id: str, timeout: float,
              on_status: Callable[[dict[str, Any], NodeVerdict], None] | None = None,
              interval_min: float = 1.0, interval_max: float = 5.0) -> tuple[dict[str, Any], NodeVerdict]:
-        """Poll until the job is over (dateFinished set); ComputeTimeout after `timeout` seconds."""
+        """Poll until the job is over (dateFinished set); ComputeTimeout after `timeout` seconds.
+
+        Paced by the run times of the jobs waited on here so far (ocean/pacing.py), between
+        `interval_min` and `interval_max`.
+        """
+        policy = PollPolicy(interval_min, max(interval_max, interval_min))
         with self._lock:
             self._watching.add(job_id)
         try:
-            deadline = self._clock() + timeout
-            interval, last = interval_min, None
+            began = self._clock()
+            deadline = began + timeout
+            last = None
+            # The start answer has just said where the job is: the first look waits, as later ones do.
+            self._sleep(min(next_delay(0.0, self.run_times.expected(), policy), timeout))
             while True:
                 job, verdict = self.status(wallet, job_id)
-                if last is None or verdict.status != last.status:
-                    interval = interval_min
-                    if on_status is not None:
-                        on_status(job, verdict)
+                if (last is None or verdict.status != last.status) and on_status is not None:
+                    on_status(job, verdict)
                 last = verdict
                 if verdict.over:
+                    self.run_times.learn(job_status(job_id, job, verdict))
                     return job, verdict
-                remaining = deadline - self._clock()
-                if remaining <= 0:
+                now = self._clock()
+                if now >= deadline:
                     raise ComputeTimeout(job_id, timeout, job_status(job_id, job, verdict))
-                self._sleep(min(interval, remaining))
-                interval = min(interval * 1.5, interval_max)
+                self._sleep(min(next_delay(now - began, self.run_times.expected(), policy), deadline - now))
         finally:
             with self._lock:
                 self._watching.discard(job_id)
