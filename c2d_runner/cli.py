@@ -289,6 +289,9 @@ FAULTS = ["none", "flaky", "slow", "stuck", "failing", "missing-result"]
               help="Continue an interrupted run: finished jobs are kept, started ones are found again.")
 @click.option("--fail-fast", "-x", is_flag=True,
               help="After the first job that does not pass, start no more jobs (or specs); running ones finish.")
+@click.option("--all-logs", is_flag=True,
+              help="Fetch the infrastructure's logs (configuration, image, publish) of jobs that pass too; "
+                   "by default only jobs that do not pass get them.")
 @click.option("--faults", type=click.Choice(FAULTS), help="The mock's fault profile, overriding the spec's.")
 @click.option("--seed", type=int, help="Seed of the mock's fault profile, overriding the spec's.")
 @click.option("--max-spend", type=click.FloatRange(min=0), default=None, metavar="AMOUNT",
@@ -297,7 +300,7 @@ FAULTS = ["none", "flaky", "slow", "stuck", "failing", "missing-result"]
 @variable_options
 @click.option("--quiet", "-q", is_flag=True, help="Print only the summary.")
 def run(specs, target, chain_id, rpc, parallel, only, out, junit, json_path, lock, check, timeout, resume, fail_fast,
-        faults, seed, max_spend, assignments, env_files, quiet):
+        all_logs, faults, seed, max_spend, assignments, env_files, quiet):
     """Run the jobs of each SPEC (a file, or a folder of specs) and check their expectations.
 
     By default a spec runs on the bundled mock Ocean, started in-process on a loopback port:
@@ -321,7 +324,7 @@ def run(specs, target, chain_id, rpc, parallel, only, out, junit, json_path, loc
                                  jobs=parallel,
                                  only=tuple(only), out=Path(out), timeout=timeout,
                                  resume=Path(resume) if resume else None, lock=lock, check=check, cancel=cancel,
-                                 fail_fast=fail_fast,
+                                 fail_fast=fail_fast, all_logs=all_logs,
                                  max_spend=Decimal(str(max_spend)) if max_spend is not None else None)
             outcomes.append(run_spec(plan, options, ConsoleProgress(mode="quiet" if quiet else "auto")))
             if cancel.is_set() or (fail_fast and not outcomes[-1].ok):
@@ -497,7 +500,7 @@ def status(job_id, runs):
 def logs(job_id, runs, log_type, follow):
     """Print the logs of a job from an earlier run."""
     from c2d_runner.connect import job_session
-    from c2d_runner.engine.jobrun import PROVISIONING_LOGS
+    from c2d_runner.engine.results import PROVISIONING_LOGS
     from c2d_runner.engine.runner import UsageError
 
     # The provisioning log is configrationLog [sic] on a Provider and configurationLog on a node: either finds it.

@@ -10,16 +10,16 @@ from typing import TYPE_CHECKING, Callable
 
 from c2d_runner.engine.expect import check_expectations
 from c2d_runner.engine.journal import Journal, JobJournal, job_folder_name
-from c2d_runner.engine.outcome import (ERROR, FAILED, PASSED, JobOutcome, ResultRecord, StatusChange,
-                                       job_to_dict)
+from c2d_runner.engine.outcome import (ERROR, FAILED, PASSED, JobOutcome, NotFetched, ResultRecord,
+                                       StatusChange, job_to_dict)
 from c2d_runner.engine.ports import ComputeClient, Payer, Progress, Wallet
 from c2d_runner.engine.resolve import ResolvedJob
-from c2d_runner.engine.results import download_results, is_unreachable
+from c2d_runner.engine.results import PROVISIONING_LOGS, download_results, is_unreachable, split_results
 from c2d_runner.engine.starting import StartPolicy, reconcile, start_once
 from c2d_runner.wire import exit_code_from_log
 
 if TYPE_CHECKING:
-    from c2d_runner.ocean.records import JobStatus, ResultFile
+    from c2d_runner.ocean.records import JobResult, JobStatus, ResultFile
 
 LOG_TAIL_BYTES = 4096
 START_POLICY = StartPolicy()
@@ -55,6 +55,7 @@ class RunContext:
     # Held from covering an Ocean Node's Escrow until that job's start is answered: the node's lock
     # takes the funds, so the next job's cover sees them gone and deposits its own.
     escrow_lock: threading.Lock = field(default_factory=threading.Lock)
+    all_logs: bool = False  # fetch the infrastructure's logs of jobs that passed too (engine/results.py)
     clock: Callable[[], float] = time.monotonic
     started: float = field(default_factory=time.monotonic)
 
@@ -95,6 +96,7 @@ class JobRun:
         self.began: float | None = None
         self.unreachable = False  # a download failed for want of an answer
         self.escrow_payment = None  # a paid node job's Escrow payment block (EscrowPayment), once initialized
+        self._taken: set[Path] = set()  # the paths this job's results were given
 
     # -- the pieces ------------------------------------------------------------------------
     def _inputs(self, orders: dict | None):
@@ -264,10 +266,10 @@ class JobRun:
         except Exception as exc:  # we are already failing; say so and carry on
             ctx.journal.write("stop_failed", job=self.name, job_id=self.job_id, reason=reason, error=str(exc))
 
-    def download(self, final: "JobStatus") -> tuple[list[ResultRecord], list[str]]:
-        """Stream every result to outputs/ or logs/; problems are collected, not raised."""
+    def download(self, final: "JobStatus", listing: tuple["JobResult", ...]) -> tuple[list[ResultRecord], list[str]]:
+        """Stream these results to outputs/ or logs/; problems are collected, not raised."""
         job, ctx = self.job, self.ctx
-        count = len(final.results)
+        count = len(listing)
         if count:
             ctx.progress.job_message(self.name, f"downloading {count} result{'s' if count != 1 else ''}")
 
@@ -276,7 +278,7 @@ class JobRun:
                               size=got.size, sha256=got.sha256)
 
         got = download_results(ctx.compute, ctx.wallet, job.dataset.ddo, job.dataset.service, self.job_id or "",
-                               final.results, self.folder, on_result=journal)
+                               listing, self.folder, on_result=journal, taken=self._taken)
         self.unreachable = self.unreachable or got.unreachable
         return list(got.records), list(got.problems)
 
@@ -311,26 +313,40 @@ class JobRun:
             self.stop_remote(f"runner error: {type(exc).__name__}")
             return self._finish(ERROR, error=str(exc), began=began, infrastructure=is_unreachable(exc))
         duration = ctx.clock() - began
+        # A job that passes needs its outputs and its algorithm's log; the rest waits for the verdict.
+        fetch, left = split_results(final.results, succeeded=final.succeeded, every=ctx.all_logs,
+                                    exit_code_reported=final.exit_code is not None) if final else ((), ())
         try:
-            records, problems = self.download(final) if final else ([], [])
+            records, problems = self.download(final, fetch) if final else ([], [])
+            verdict, expectations, exit_code, log_text = self._verdict(final, duration, records, problems, error)
+            if left and verdict != PASSED:  # the infrastructure's logs say why: fetched after all
+                more, more_problems = self.download(final, left)
+                records, problems, left = records + more, problems + more_problems, ()
+                verdict, expectations, exit_code, log_text = self._verdict(final, duration, records, problems, error)
         except Interrupted:
             return self._finish(ERROR, final=final, duration=duration, began=began,
                                 error="interrupted while downloading results")
-        if problems:
-            error = "; ".join(filter(None, [error, *problems]))
-        log_text = _log_text(records)
         provisioning = _log_text(records, PROVISIONING_LOGS)
+        return self._finish(verdict, final=final, duration=duration, results=records,
+                            expectations=expectations, error="; ".join(filter(None, [error, *problems])),
+                            log_tail=log_text[-LOG_TAIL_BYTES:], began=began,
+                            infrastructure=self.unreachable and not timed_out, exit_code=exit_code,
+                            provisioning_tail=provisioning[-LOG_TAIL_BYTES:] if _failed(final) else "",
+                            not_fetched=tuple(NotFetched(r.index, r.filename, r.type, r.size) for r in left))
+
+    def _verdict(self, final: "JobStatus | None", duration: float, records: list[ResultRecord], problems: list[str],
+                 error: str) -> tuple[str, tuple, int | None, str]:
+        """(verdict, expectations, the algorithm's exit code, its log) from what was fetched."""
+        log_text = _log_text(records)
         # The algorithm's exit code where the target reports one: in the status (Ocean Node), or the mock's log line.
         exit_code = final.exit_code if final is not None and final.exit_code is not None else \
-            exit_code_from_log(provisioning)
+            exit_code_from_log(_log_text(records, PROVISIONING_LOGS))
+        if error or problems:
+            return ERROR, (), exit_code, log_text
         outputs = {r.filename: r for r in records if r.type == "output"}
-        expectations = check_expectations(plan.expect, final=final, duration=duration, outputs=outputs,
-                                          log_text=log_text, exit_code=exit_code) if not error else ()
-        verdict = ERROR if error else (PASSED if all(e.ok for e in expectations) else FAILED)
-        return self._finish(verdict, final=final, duration=duration, results=records,
-                            expectations=expectations, error=error, log_tail=log_text[-LOG_TAIL_BYTES:],
-                            began=began, infrastructure=self.unreachable and not timed_out, exit_code=exit_code,
-                            provisioning_tail=provisioning[-LOG_TAIL_BYTES:] if _failed(final) else "")
+        expectations = check_expectations(self.job.plan.expect, final=final, duration=duration, outputs=outputs,
+                                          log_text=log_text, exit_code=exit_code)
+        return (PASSED if all(e.ok for e in expectations) else FAILED), expectations, exit_code, log_text
 
     def _failed_by_outage(self, final: "JobStatus") -> bool:
         """A resumed job that the provider failed while the earlier run could not reach it (the
@@ -360,7 +376,7 @@ class JobRun:
     def _finish(self, verdict: str, *, began: float, final: "JobStatus | None" = None,
                 duration: float | None = None, results=(), expectations=(), error: str = "", log_tail: str = "",
                 infrastructure: bool = False, exit_code: int | None = None,
-                provisioning_tail: str = "") -> JobOutcome:
+                provisioning_tail: str = "", not_fetched: tuple[NotFetched, ...] = ()) -> JobOutcome:
         if final is not None:
             status, text, stopreq = final.status, final.status_text, final.stop_requested
         elif self.history:
@@ -372,7 +388,7 @@ class JobRun:
             status=status, status_text=text, stopreq=stopreq, duration=duration,
             history=tuple(self.history), results=tuple(results), expectations=tuple(expectations),
             error=error, infrastructure=infrastructure, log_tail=log_tail, folder=self.folder,
-            exit_code=exit_code, provisioning_tail=provisioning_tail,
+            exit_code=exit_code, provisioning_tail=provisioning_tail, not_fetched=not_fetched,
         )
         self.ctx.journal.write("done", job=self.name, outcome=job_to_dict(outcome))
         return outcome
@@ -381,10 +397,6 @@ class JobRun:
 def _failed(final: "JobStatus | None") -> bool:
     """The job is over and did not succeed by the provider's rules (the Python Provider's 31/32)."""
     return final is not None and final.terminal and not final.succeeded
-
-
-# The provisioning log's result type: the Provider's spelling [sic] and the corrected one.
-PROVISIONING_LOGS = ("configrationLog", "configurationLog")
 
 
 def _log_text(records: list[ResultRecord], types: tuple[str, ...] = ("algorithmLog",)) -> str:

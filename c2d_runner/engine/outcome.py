@@ -33,6 +33,17 @@ class ResultRecord:
 
 
 @dataclass(frozen=True)
+class NotFetched:
+    """A result the provider lists that the run left there (a log of the infrastructure of a job that
+    passed): `c2d results JOB_ID` fetches it, while the provider keeps it."""
+
+    index: int
+    filename: str
+    type: str
+    size: int | None  # bytes, where the provider says
+
+
+@dataclass(frozen=True)
 class ExpectationResult:
     """One expectation checked: what was expected, what was found, and whether it held."""
 
@@ -68,6 +79,7 @@ class JobOutcome:
     folder: Path | None = None
     exit_code: int | None = None  # the algorithm's, where the target reports one
     provisioning_tail: str = ""  # the end of configure.log when the job failed before its algorithm ran (31/32)
+    not_fetched: tuple[NotFetched, ...] = ()  # results left on the provider (engine/results.py split_results)
 
     @property
     def failed_expectations(self) -> tuple[ExpectationResult, ...]:
@@ -128,9 +140,10 @@ def job_to_dict(job: JobOutcome) -> dict:
 def job_from_dict(data: dict) -> JobOutcome:
     """The JobOutcome that job_to_dict wrote."""
     return JobOutcome(
-        **{k: v for k, v in data.items() if k not in ("history", "results", "expectations", "folder")},
+        **{k: v for k, v in data.items() if k not in ("history", "results", "expectations", "folder", "not_fetched")},
         history=tuple(StatusChange(**h) for h in data.get("history", ())),
         results=tuple(ResultRecord(**{**r, "path": Path(r["path"])}) for r in data.get("results", ())),
         expectations=tuple(ExpectationResult(**e) for e in data.get("expectations", ())),
         folder=Path(data["folder"]) if data.get("folder") else None,
+        not_fetched=tuple(NotFetched(**r) for r in data.get("not_fetched", ())),
     )

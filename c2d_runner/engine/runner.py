@@ -58,6 +58,7 @@ class RunOptions:
     cancel: threading.Event | None = None  # set by the front end (Ctrl-C, SIGTERM): stop the jobs, record, return
     fail_fast: bool = False  # after the first job that does not pass, start no more (running ones finish)
     max_spend: Decimal | None = None  # on a chain: refuse a run whose estimated provider fees exceed it (whole tokens)
+    all_logs: bool = False  # fetch the infrastructure's logs of jobs that pass too
 
 
 def select_jobs(plan: SpecPlan, only: tuple[str, ...], timeout: float | None) -> tuple:
@@ -204,7 +205,7 @@ class Run:
                                   warnings=self.warnings)
         self.journal.redact = Redactor.of(conn.wallet)
         ctx = RunContext(conn.compute, conn.wallet, self.journal, self.folder, self.progress, self.cancel,
-                         payer=conn.payer)
+                         payer=conn.payer, all_logs=self.options.all_logs)
         resolved, problems = resolve_all(self.jobs, conn.compute, conn.wallet, conn.chain_id, conn.provider)
         self.warnings += provider_warnings(conn.provider, [j.provider for j in resolved])
         for warning in self.warnings[len(conn.warnings):]:

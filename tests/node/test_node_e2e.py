@@ -70,14 +70,15 @@ def test_run_a_url_dataset_with_a_raw_algorithm(tmp_path, data_url):
     assert result.exit_code == 0, result.output
     assert "csv: PASSED (71 Job settling" in result.output
     [job] = runs_of(tmp_path, "runs/node/*/csv")
+    # A job that passed: its outputs and its algorithm's log; the node's own logs stay there, recorded.
     assert sorted(p.relative_to(job).as_posix() for p in job.rglob("*") if p.is_file()) == [
-        "logs/algorithm.log", "logs/configuration.log", "logs/image.log",
-        "outputs.tar", "outputs/result.json", "outputs/sub/nested.txt"]
+        "logs/algorithm.log", "outputs.tar", "outputs/result.json", "outputs/sub/nested.txt"]
     log = (job / "logs" / "algorithm.log").read_text()
     assert "read 3 lines; mode=fast\n" in log and "a warning\n" in log and "\x00" not in log  # plain text
     record = json.loads(runs_of(tmp_path, "runs/node/*/run.json")[0].read_text())
     assert {r["filename"] for r in record["jobs"][0]["results"] if r["type"] == "output"} == {
         "result.json", "sub/nested.txt"}
+    assert {r["filename"] for r in record["jobs"][0]["not_fetched"]} == {"image.log", "configuration.log"}
 
 
 def test_exit_codes_and_provisioning_failures(tmp_path, data_url):

@@ -23,7 +23,7 @@ def test_round_trips_through_json_with_every_field():
     job = data["jobs"][0]
     assert set(job) == {"name", "outcome", "job_id", "environment", "status", "status_text", "stopreq",
                         "duration", "history", "results", "expectations", "error", "infrastructure", "log_tail",
-                        "exit_code", "provisioning_tail",
+                        "exit_code", "provisioning_tail", "not_fetched",
                         "folder"}
     assert job["history"][1] == {"at": 0.5, "status": 40, "text": "Running algorithm"}
     assert job["results"][0] == {"index": 0, "filename": "stats.json", "type": "output",
