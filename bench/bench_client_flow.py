@@ -112,8 +112,13 @@ def oceanjs_requests(runs: int, poll: float) -> tuple[list[int], list[int]] | st
     return [r[0] for r in results], [r[1] for r in results]
 
 
-def sweep_requests(jobs: int, protocol: str) -> float | str:
-    """Requests per job the runner makes in a `jobs`-job sweep (one spec, --jobs 4) on `protocol`."""
+# The same job with a line on stdout, so its algorithm.log is not empty (an empty log costs no request).
+PRINTING = "print('hello from the sweep')\n" + TRIVIAL
+
+
+def sweep_requests(jobs: int, protocol: str, code: str = TRIVIAL) -> tuple[float, dict[str, float]] | str:
+    """Requests per job the runner makes in a `jobs`-job sweep (one spec, --jobs 4) on `protocol`,
+    and per job by the mock's route name; or why it was not measured."""
     from c2d_runner import wire
     from c2d_runner.connect import Endpoint, run_spec
     from c2d_runner.engine.runner import RunOptions
@@ -132,8 +137,8 @@ def sweep_requests(jobs: int, protocol: str) -> float | str:
             header = (f"target: {{provider: '{mock.url}', protocol: ocean-node, requests_per_minute: 1000000}}\n"
                       "consumer: {key: '${C2D_BENCH_KEY}'}\n")
             endpoint = None
-        spec = raw_spec(Path(tmp) / "sweep.yaml", "sweep", jobs, TRIVIAL, header)
-        before = mock.request_count
+        spec = raw_spec(Path(tmp) / "sweep.yaml", "sweep", jobs, code, header)
+        before, routes = mock.request_count, mock.requests_by_route
         try:
             run = run_spec(load_spec(spec), RunOptions(jobs=4, out=Path(tmp) / "runs"),
                            ConsoleProgress(mode="quiet", stream=open(os.devnull, "w")), endpoint=endpoint)
@@ -142,7 +147,20 @@ def sweep_requests(jobs: int, protocol: str) -> float | str:
         if not run.ok:
             return f"not measured ({sum(j.outcome != 'passed' for j in run.jobs)} of {jobs} jobs did not pass; " \
                    f"{'; '.join(run.problems)[:160]})"
-        return (mock.request_count - before) / jobs
+        after = mock.requests_by_route
+        by_route = {name: (n - routes.get(name, 0)) / jobs for name, n in after.items() if n > routes.get(name, 0)}
+        return (mock.request_count - before) / jobs, by_route
+
+
+def describe_sweep(measured: tuple[float, dict[str, float]] | str) -> str:
+    """'4.76 (computeStart 1.00, ...)', the routes that cost at least 0.1 a job, the rest summed."""
+    if isinstance(measured, str):
+        return measured
+    per_job, by_route = measured
+    big = sorted(((n, name) for name, n in by_route.items() if n >= 0.1), reverse=True)
+    rest = per_job - sum(n for n, _ in big)
+    parts = [f"{name} {n:.2f}" for n, name in big] + ([f"other {rest:.2f}"] if rest > 0.005 else [])
+    return f"{per_job:.2f} ({', '.join(parts)})"
 
 
 def _show(name: str, measured, ours: float) -> None:
@@ -191,8 +209,8 @@ def main(argv: list[str] | None = None) -> int:
     _show("ocean.py 3.1.2 (Provider, the same flow)", oceanpy, median_count)
     _show("ocean.js 8.6.2 (Ocean Node, one free job)", oceanjs, median_count)
     print(f"requests per job in a {args.sweep}-job sweep (c2d run, --jobs 4):")
-    for protocol, per_job in sweeps.items():
-        print(f"  {protocol:<12} {per_job if isinstance(per_job, str) else f'{per_job:.2f}'}")
+    for protocol, measured in sweeps.items():
+        print(f"  {protocol:<12} {describe_sweep(measured)}")
     print("  requests of the last run by endpoint:")
     for endpoint, n in sorted(results[-1][2].items(), key=lambda kv: (-kv[1], kv[0])):
         if n:

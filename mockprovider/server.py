@@ -158,6 +158,11 @@ class MockOcean:
         return self._state.request_count if self._state else 0
 
     @property
+    def requests_by_route(self) -> dict[str, int]:
+        """Requests served per route name since start (computeStatus, computeResult, ...)."""
+        return self._state.requests_by_route() if self._state else {}
+
+    @property
     def state_dir(self) -> pathlib.Path:
         """Where jobs, nonces, orders and results are kept."""
         if self._state is None:

@@ -1,7 +1,6 @@
 """The state a running mock serves: the world, its DDOs, the store, the job runner, fault settings."""
 from __future__ import annotations
 
-import itertools
 import pathlib
 import threading
 import time
@@ -32,7 +31,7 @@ class MockState:
     chain: Any = None  # a LocalChain: then every job is paid with orders checked on it (mockprovider.payment)
 
     def __post_init__(self) -> None:
-        self._counts: dict[str, itertools.count] = {}
+        self._counts: dict[str, int] = {}  # calls per route so far
         self._lock = threading.Lock()
         self.request_count = 0
 
@@ -51,8 +50,14 @@ class MockState:
         """How many calls of `route` came before this one (for seeded fault decisions)."""
         with self._lock:
             self.request_count += 1
-            counter = self._counts.setdefault(route, itertools.count())
-            return next(counter)
+            before = self._counts.get(route, 0)
+            self._counts[route] = before + 1
+            return before
+
+    def requests_by_route(self) -> dict[str, int]:
+        """Requests served per route name (computeStatus, computeResult, ...) since start."""
+        with self._lock:
+            return dict(self._counts)
 
     def environments(self) -> list[dict[str, Any]]:
         """The environments as computeEnvironments serves them (operator-engine's announce + id, lastSeen, feeToken)."""
