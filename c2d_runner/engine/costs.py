@@ -147,6 +147,21 @@ def _with_gas(costs: dict[str, Any], init: Any, inputs: list[tuple[str, Any]], p
     return costs
 
 
+def wallet_needs(costs: list[dict[str, Any]]) -> tuple[dict[str, int], int]:
+    """What the paying account itself must hold for these jobs' costs: (wei by token: datatokens and
+    provider fees, without what an Ocean Node locks in its Escrow, which funds there may already
+    cover; wei of the native coin for gas) (pure)."""
+    tokens: dict[str, int] = {}
+    gas = 0
+    for cost in costs:
+        for token, amount in cost["totals"].items():
+            tokens[token] = tokens.get(token, 0) + int(amount)
+        if "escrow" in cost:
+            tokens[cost["escrow"]["token"]] -= int(cost["escrow"]["amount"])
+        gas += int(cost.get("gas", {}).get("cost", 0))
+    return {t: v for t, v in tokens.items() if v > 0}, gas
+
+
 def unpayable(jobs: list[Any]) -> list[str]:
     """Why paid Ocean Node jobs cannot run on a target with no chain to pay on (one line each)."""
     return [f"{job.plan.name}: environment {job.environment.id} is paid; paying on an Ocean Node needs a chain "
@@ -155,4 +170,4 @@ def unpayable(jobs: list[Any]) -> list[str]:
 
 
 __all__ = ["NATIVE", "SpendLimitExceeded", "order_items", "order_costs", "gas_costs", "gas_text", "spend_text",
-           "add_totals", "check_spend", "input_names", "with_escrow", "job_costs", "unpayable"]
+           "add_totals", "check_spend", "input_names", "with_escrow", "job_costs", "wallet_needs", "unpayable"]

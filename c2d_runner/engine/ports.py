@@ -48,6 +48,10 @@ class Payer(Protocol):
                      ) -> "EscrowFunding":
         """Make an Ocean Node's Escrow cover one job, sending only what is missing; each tx to `on_tx` once mined."""
 
+    def shortfalls(self, tokens: Mapping[str, int], gas_cost: int = 0, datatokens: frozenset[str] = frozenset()
+                   ) -> list[str]:
+        """What the paying account lacks for `tokens` (address -> wei) and `gas_cost` of the native coin."""
+
 
 class ComputeClient(Protocol):
     """The compute calls the engine makes; every answer is a record, never a provider's dict."""

@@ -214,7 +214,8 @@ class Run:
             from c2d_runner.engine.costs import unpayable
 
             problems = unpayable(resolved)
-        if not problems and self.options.max_spend is not None and conn.payer is not None:
+        # A resumed run has paid part of its orders already: its inputs check the funds as they pay.
+        if not problems and conn.payer is not None and (self.options.max_spend is not None or not self.options.resume):
             problems = self._spend_problems(resolved, conn)
         if problems:
             # Nothing was ordered or started: a fresh run leaves no folder (the summary and reports
@@ -298,16 +299,24 @@ class Run:
         return tuple(checked)
 
     def _spend_problems(self, resolved: list[ResolvedJob], conn: Connection) -> list[str]:
-        """--max-spend: the estimate of every job's orders (initializeCompute, nothing paid) against the limit."""
-        from c2d_runner.engine.costs import SpendLimitExceeded, add_totals, check_spend, job_costs
+        """Before anything is paid, the estimate of every job's orders (initializeCompute, gas estimates;
+        nothing sent) against --max-spend and, for a fresh run, against what the consumer's account holds."""
+        from c2d_runner.engine.costs import SpendLimitExceeded, add_totals, check_spend, job_costs, wallet_needs
 
-        costs = [c for c in (job_costs(job, conn.compute, conn.wallet) for job in resolved) if c is not None]
-        datatokens = {o["datatoken"] for cost in costs for o in cost["orders"]}
-        try:
-            check_spend(add_totals(costs), self.options.max_spend, datatokens)
-        except SpendLimitExceeded as exc:
-            return [str(exc)]
-        return []
+        costs = [c for c in (job_costs(job, conn.compute, conn.wallet, conn.payer) for job in resolved)
+                 if c is not None]
+        totals = add_totals(costs)
+        problems = []
+        datatokens = frozenset(o["datatoken"] for cost in costs for o in cost["orders"])
+        if self.options.max_spend is not None:
+            try:
+                check_spend(totals, self.options.max_spend, datatokens)
+            except SpendLimitExceeded as exc:
+                problems.append(str(exc))
+        if not self.options.resume:  # what the Escrow already holds is the node start's to check
+            tokens, gas = wallet_needs(costs)
+            problems += conn.payer.shortfalls(tokens, gas, datatokens)
+        return problems
 
     def _record(self, began: float, conn: Connection, outcomes, problems, resolved, interrupted=False) -> RunOutcome:
         run = RunOutcome(spec_name=self.plan.name, spec_path=self.plan.path, run_id=self.run_id,

@@ -157,5 +157,29 @@ def check_order_funds(w3: Any, account: str, datatoken: Any, order: Any, fee: An
     return gas
 
 
+def run_needs_text(needs: list[tuple[str, int, int]], account: str) -> list[str]:
+    """One line per [(what, needed wei, held wei)] the account holds too little of (pure)."""
+    return [f"the run needs {amount_text(needed)} {what}, the consumer {account} has {amount_text(held)}; "
+            "nothing was paid" for what, needed, held in needs if held < needed]
+
+
+def run_shortfalls(w3: Any, account: str, tokens: dict[str, int], gas_cost: int,
+                   datatokens: frozenset[str] = frozenset()) -> list[str]:
+    """What `account` lacks for a whole run: `tokens` (token address -> wei: the `datatokens`, fee
+    tokens) and `gas_cost` wei of the native coin; [] when it holds all of it."""
+    from c2d_runner.chain.artifacts import abi
+
+    needs = []
+    for address, needed in tokens.items():
+        token = w3.eth.contract(address=address, abi=abi("OceanToken"))  # ERC20's balanceOf and symbol
+        held = int(token.functions.balanceOf(account).call())
+        kind = ("datatoken " if needed == ONE_DATATOKEN else "datatokens ") if address in datatokens else ""
+        needs.append((kind + _token_text(token) if held < needed else address, needed, held))
+    if gas_cost:
+        needs.append(("of the chain's native coin for gas", gas_cost, int(w3.eth.get_balance(account))))
+    return run_needs_text(needs, account)
+
+
 __all__ = ["TYPICAL_GAS", "NotEnoughFunds", "NotEnoughDatatokens", "NotEnoughFeeTokens", "NotEnoughGas",
-           "GasEstimate", "amount_text", "gwei_text", "shortfall", "fee_per_gas", "order_gas", "check_order_funds"]
+           "GasEstimate", "amount_text", "gwei_text", "shortfall", "fee_per_gas", "order_gas", "check_order_funds",
+           "run_needs_text", "run_shortfalls"]

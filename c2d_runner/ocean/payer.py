@@ -149,6 +149,14 @@ class ChainPayer:
             return GasEstimate(typical, False)
 
     @_as_client_errors
+    def shortfalls(self, tokens: dict[str, int], gas_cost: int = 0, datatokens: frozenset[str] = frozenset()) -> list[str]:
+        """What the paying account lacks for `tokens` (address -> wei; `datatokens` among them) and
+        `gas_cost` wei of the native coin, one line each; [] when it holds all of it."""
+        from c2d_runner.ocean.funds import run_shortfalls
+
+        return run_shortfalls(self.w3, self.wallet.address, tokens, gas_cost, datatokens)
+
+    @_as_client_errors
     def gas_price(self) -> int:
         """The chain's gas price (eth_gasPrice), wei per gas."""
         return int(self.w3.eth.gas_price)

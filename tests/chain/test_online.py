@@ -126,28 +126,81 @@ def test_rpc_on_the_command_line_makes_a_remote_target_pay(tmp_path, online, mon
 ETH = 10**18
 
 
-def test_an_account_without_datatokens_is_refused_before_anything_is_sent(tmp_path, online, monkeypatch):
-    account = _account(online, eth=ETH)
-    result = _run(tmp_path, _spec(tmp_path, online), account.key.hex(), monkeypatch)
-    output = _refused(result, online, account)
-    assert "startOrder needs 1 datatoken DT-" in output
-    assert f"the consumer {account.address} has 0; nothing was sent" in output
+def _plan_refused(result, online, account) -> str:
+    """The run's output, after checking the run was refused before any job (exit 1, no folder) and
+    `account` sent nothing."""
+    assert result.exit_code == 1, result.output
+    assert "plan refused, nothing was started" in result.output
+    assert _orders_sent(online, account.address) == 0
+    return result.output
 
 
-def test_an_account_without_the_fee_token_is_refused_before_anything_is_sent(tmp_path, online, monkeypatch):
-    account = _account(online, eth=ETH, datatokens=ETH)
-    result = _run(tmp_path, _spec(tmp_path, online, "ocean-compute-priced"), account.key.hex(), monkeypatch)
-    output = _refused(result, online, account)
-    assert "the provider fee needs " in output and " OCEAN (0x" in output
-    assert f"the consumer {account.address} has 0; nothing was sent" in output
+def test_a_run_the_account_cannot_pay_for_is_refused_before_anything_is_sent(tmp_path, online, monkeypatch):
+    account = _account(online, eth=ETH)  # gas money, no datatokens, no OCEAN
+    output = _plan_refused(_run(tmp_path, _spec(tmp_path, online, "ocean-compute-priced"), account.key.hex(),
+                                monkeypatch), online, account)
+    has = f"the consumer {account.address} has 0; nothing was paid"
+    assert f"the run needs 1 datatoken DT-A1-1 (0x" in output and f"the run needs 1 datatoken DT-A4-1 (0x" in output
+    assert " OCEAN (0x" in output and output.count(has) == 3
 
 
-def test_an_account_without_gas_money_is_refused_before_anything_is_sent(tmp_path, online, monkeypatch):
+def test_a_run_without_gas_money_is_refused_before_anything_is_sent(tmp_path, online, monkeypatch):
     account = _account(online, datatokens=ETH)
-    result = _run(tmp_path, _spec(tmp_path, online), account.key.hex(), monkeypatch)
-    output = _refused(result, online, account)
-    assert "the order's gas needs 0.000" in output and "of the chain's native coin (300000 gas at up to " in output
-    assert f"the consumer {account.address} has 0; nothing was sent" in output
+    output = _plan_refused(_run(tmp_path, _spec(tmp_path, online), account.key.hex(), monkeypatch), online, account)
+    assert "the run needs 0.000" in output and " of the chain's native coin for gas, the consumer " in output
+
+
+def _paying(online, account, priced: bool = False):
+    """(ChainPayer over the bridge for `account`, an initializeCompute item for the corpus' compute
+    service with the mock provider's signed fee, the ComputeInput it prices)."""
+    from types import SimpleNamespace as NS
+
+    import requests
+
+    import mockprovider.payment
+    from c2d_runner.ocean.payer import ChainPayer
+    from c2d_runner.ocean.records import OrderItem
+    from c2d_runner.chain.accounts import known_account
+    from c2d_runner.wire import TEST_PROVIDER_KEY
+
+    mock, handle = online
+    ddo = requests.get(f"{mock.url}/api/aquarius/assets/ddo/{CORPUS}", timeout=10).json()
+    service = ddo["services"][0]
+    token, amount = (handle.chain.addresses["Ocean"], 5 * ETH) if priced else ("0x" + "0" * 40, 0)
+    now = handle.chain.now()
+    fee = mockprovider.payment.sign_provider_fee("ocean-compute", service["datatokenAddress"], service["id"],
+                                                 known_account("provider").address, token, amount, now + 3600, now,
+                                                 TEST_PROVIDER_KEY)
+    compute_input = NS(did=CORPUS, service=NS(id=service["id"], datatoken=service["datatokenAddress"]),
+                       ddo=NS(services=[NS(id=s["id"]) for s in ddo["services"]]))
+    return ChainPayer(handle.rpc, account, 8996), OrderItem(service["datatokenAddress"], None, fee), compute_input
+
+
+@pytest.mark.parametrize("funds, priced, error, says", [
+    ({"eth": ETH}, False, "NotEnoughDatatokens", "startOrder needs 1 datatoken DT-A1-1 (0x"),
+    ({"eth": ETH, "datatokens": ETH}, True, "NotEnoughFeeTokens", "the provider fee needs 5 OCEAN (0x"),
+    ({"datatokens": ETH, "ocean": 5 * ETH}, True, "NotEnoughGas", "the order's gas needs 0.000"),
+])
+def test_each_order_checks_the_funds_it_needs_before_sending(online, funds, priced, error, says):
+    """What the run checks for all jobs at once, each order checks again for itself, just before it
+    is sent (a resumed run, or balances that moved since): nothing is sent when it falls short."""
+    import c2d_runner.ocean.funds
+
+    account = _account(online, **funds)
+    payer, item, compute_input = _paying(online, account, priced)
+    with pytest.raises(getattr(c2d_runner.ocean.funds, error)) as refused:
+        payer.pay(item, compute_input)
+    assert says in str(refused.value) and str(refused.value).endswith(f"the consumer {account.address} has 0; "
+                                                                     "nothing was sent")
+    assert _orders_sent(online, account.address) == 0
+
+
+def test_an_order_with_the_funds_it_needs_is_paid(online):
+    account = _account(online, eth=ETH, datatokens=ETH, ocean=5 * ETH)
+    payer, item, compute_input = _paying(online, account, priced=True)
+    payment = payer.pay(item, compute_input)
+    assert payment.how == "startOrder" and payment.fee_amount == 5 * ETH
+    assert _orders_sent(online, account.address) == 2  # the fee's approve, then startOrder
 
 
 def test_a_reverting_order_is_reported_with_its_revert_reason(tmp_path, online, monkeypatch):

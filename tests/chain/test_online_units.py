@@ -176,3 +176,23 @@ def test_fee_per_gas_is_what_a_transaction_reserves():
     assert fee_per_gas(w3(base=10, tip=2)) == 2 + 2 * 10
     assert fee_per_gas(w3(base=10)) == 7 + 2 * 10  # no priority-fee method: the gas price stands in for the tip
     assert fee_per_gas(w3(base=None)) == 7  # a chain without a base fee: the legacy gas price
+
+
+def test_a_runs_needs_are_said_one_line_each():
+    from c2d_runner.ocean.funds import run_needs_text
+
+    lines = run_needs_text([("datatoken DT-1 (0xD)", 10**18, 0), ("OCEAN (0xO)", 2 * 10**18, 3 * 10**18),
+                            ("of the chain's native coin for gas", 6 * 10**14, 10**14)], "0xA")
+    assert lines == ["the run needs 1 datatoken DT-1 (0xD), the consumer 0xA has 0; nothing was paid",
+                     "the run needs 0.0006 of the chain's native coin for gas, the consumer 0xA has 0.0001; "
+                     "nothing was paid"]
+
+
+def test_wallet_needs_leave_the_escrow_lock_to_the_node_start():
+    from c2d_runner.engine.costs import wallet_needs
+
+    provider_job = {"totals": {"0xDT": str(10**18), "0xO": "5"}, "gas": {"cost": "7"}}
+    node_job = {"totals": {"0xDT2": str(10**18), "0xO": "100"}, "escrow": {"token": "0xO", "amount": "100"},
+                "gas": {"cost": "3"}}
+    assert wallet_needs([provider_job, node_job]) == ({"0xDT": 10**18, "0xO": 5, "0xDT2": 10**18}, 10)
+    assert wallet_needs([node_job]) == ({"0xDT2": 10**18}, 3)  # only the lock in OCEAN: funds may sit in the Escrow
