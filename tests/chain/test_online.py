@@ -71,9 +71,9 @@ def _account(online, eth: int = 0, datatokens: int = 0, ocean: int = 0):
 
 
 def _world_datatokens(online) -> list[str]:
-    mock, _ = online
     import requests
 
+    mock, _ = online
     tokens = []
     for did in (CORPUS, WORDCOUNT):
         ddo = requests.get(f"{mock.url}/api/aquarius/assets/ddo/{did}", timeout=10).json()
