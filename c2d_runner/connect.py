@@ -214,13 +214,15 @@ def connect(target: Target, consumer: KeySource, mock_state: Path | None = None,
     opened = contextlib.nullcontext(endpoint) if endpoint else open_target(target, mock_state)
     with opened as where:
         wallet = consumer_wallet(consumer, MockTarget() if where.embedded_mock else target)
-        settings = replace(config or ClientConfig(), metadata_cache_uri=where.aquarius, chain_id=where.chain_id,
-                           **target_client_settings(target))
         try:
+            payer = chain_payer(where, wallet)
+            # A target without a chain id pays, and so runs, on the chain its RPC serves.
+            chain_id = where.chain_id if where.chain_id is not None or payer is None else payer.chain_id
+            settings = replace(config or ClientConfig(), metadata_cache_uri=where.aquarius, chain_id=chain_id,
+                               **target_client_settings(target))
             with (OceanCompute(settings, sleep=sleep) if sleep else OceanCompute(settings)) as compute:
-                yield Connection(where.provider, where.aquarius, where.chain_id, where.description,
-                                 where.embedded_mock, compute, wallet, where.sandbox, where.warnings,
-                                 chain_payer(where, wallet))
+                yield Connection(where.provider, where.aquarius, chain_id, where.description,
+                                 where.embedded_mock, compute, wallet, where.sandbox, where.warnings, payer)
         except Exception as exc:  # what leaves the wallet's scope is printed by callers: no key in it
             Redactor.of(wallet).scrub(exc)
             raise

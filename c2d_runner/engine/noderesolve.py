@@ -49,11 +49,12 @@ class NodeStart:
     warnings: tuple[str, ...] = ()
 
 
-def resolve_node_job(job: JobPlan, node: Any, ddo_of, envs) -> tuple[dict | None, list[str]]:
+def resolve_node_job(job: JobPlan, node: Any, ddo_of, envs, chain_id: int | None = None) -> tuple[dict | None, list[str]]:
     """The pieces of a ResolvedJob for a node job, or None and every reason it cannot run.
 
     `ddo_of(did)` resolves DDOs (through the node's Aquarius routes); `envs` are the node's
-    environments (NodeEnvironment), fetched once for all jobs.
+    environments (NodeEnvironment), fetched once for all jobs; `chain_id`, the chain the consumer
+    pays on, keeps a paid environment to its fees there.
     """
     from c2d_runner.ocean import AlgorithmMetadata, ComputeInput
     from c2d_runner.ocean.node.compute import UrlDataset, algorithm_entry, dataset_entry
@@ -89,7 +90,7 @@ def resolve_node_job(job: JobPlan, node: Any, ddo_of, envs) -> tuple[dict | None
                                                 "checksum": raw.checksum}})
     try:
         choice = choose_environment(envs, job.environment, thaw(job.resources) if job.resources else None,
-                                    job.timeout, node.url)
+                                    job.timeout, node.url, chain_id)
     except EnvironmentChoiceError as exc:
         problems.append(str(exc))
         choice = None

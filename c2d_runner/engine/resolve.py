@@ -173,7 +173,7 @@ class Resolver:
         try:
             if self._node_envs is None:
                 self._node_envs = node.environments()
-            parts, problems = resolve_node_job(job, node, self.ddo, self._node_envs)
+            parts, problems = resolve_node_job(job, node, self.ddo, self._node_envs, self.chain_id)
         except OceanError as exc:
             return None, _problems_of(exc)
         if parts is None:

@@ -114,6 +114,14 @@ def test_an_online_target_pays_on_the_rpc_and_the_job_passes(tmp_path, online, m
     assert TEST_CONSUMER_KEY[2:] not in (folder / "journal.jsonl").read_text()
 
 
+def test_a_target_without_a_chain_id_runs_on_the_rpcs_chain(tmp_path, online, monkeypatch):
+    from c2d_runner.wire import TEST_CONSUMER_KEY
+
+    result = _run(tmp_path, _spec(tmp_path, online, chain_id=None), TEST_CONSUMER_KEY, monkeypatch)
+    assert result.exit_code == 0, result.output
+    assert "paid for dataset: startOrder 0x" in result.output
+
+
 def test_rpc_on_the_command_line_makes_a_remote_target_pay(tmp_path, online, monkeypatch):
     from c2d_runner.wire import TEST_CONSUMER_KEY
 
@@ -269,3 +277,31 @@ def test_plan_prices_the_orders_gas_on_the_rpc_and_sends_nothing(tmp_path, onlin
     assert gas["estimated"] is False and 300_000 < gas["gas"] < 700_000
     assert int(gas["cost"]) == gas["gas"] * int(gas["price"]) == int(doc["totals"]["native"])
     assert _orders_sent(online, consumer) == sent
+
+
+@pytest.fixture(scope="module")
+def online_node(tmp_path_factory):
+    """A mock Ocean Node on a local chain, and the chain's JSON-RPC bridge: (mock, ChainHandle)."""
+    require_chain_extra()
+    from c2d_runner.connect import local_chain, mock_ocean
+
+    state = tmp_path_factory.mktemp("online-node")
+    with local_chain(None, state / "chain") as handle:
+        with mock_ocean(state_dir=state / "mock", chain=handle.chain, protocol="ocean-node") as mock:
+            yield mock, handle
+
+
+def test_an_online_ocean_node_target_pays_orders_and_escrow_on_the_rpc(tmp_path, online_node, monkeypatch):
+    from mockprovider.node.envs import CLUSTER_HASH
+
+    from c2d_runner.wire import TEST_CONSUMER_KEY
+
+    spec = _spec(tmp_path, online_node, f"{CLUSTER_HASH}-ocean-compute-priced", chain_id=None, protocol="ocean-node")
+    result = _run(tmp_path, spec, TEST_CONSUMER_KEY, monkeypatch)
+    assert result.exit_code == 0, result.output
+    [folder] = [f for f in (tmp_path / "runs" / "online").iterdir() if not f.is_symlink()]
+    payments = json.loads((folder / "run.json").read_text())["payments"]
+    assert [(p.get("input"), p["how"]) for p in payments] == [
+        ("dataset", "startOrder"), ("algorithm", "startOrder"), (None, "approve"), (None, "deposit"),
+        (None, "authorize")]
+    assert "escrow: deposit 0x" in result.output

@@ -135,3 +135,12 @@ def test_hostile_numbers_in_an_environment_are_unknown():
                                      "resources": [{"id": "cpu", "total": "inf", "max": 1e308, "min": "nan"}]}])
     assert env.max_job_duration is None and env.max_jobs is None
     assert (env.resources[0].total, env.resources[0].max, env.resources[0].min) == (None, None, None)
+
+
+def test_a_consumer_paying_on_one_chain_gets_that_chains_price():
+    envs = parse_node_environments([PAID_ONLY])
+    on_base = choose_environment(envs, "0xff10-0xpaid", {"cpu": 2}, 120, chain_id=8453)
+    assert (on_base.price.chain_id, on_base.price.fee_token) == (8453, "0xA")  # not the cheaper chain 1
+    with pytest.raises(EnvironmentChoiceError, match="environment 0xff10-0xpaid takes payment on chain 1, 8453, "
+                                                     "not on chain 5 where the consumer pays"):
+        choose_environment(envs, "0xff10-0xpaid", None, 120, chain_id=5)

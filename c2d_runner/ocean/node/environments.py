@@ -152,12 +152,13 @@ class Choice:
 
 
 def choose_environment(envs: Iterable[NodeEnvironment], selector: str, requested: Mapping[str, float] | None,
-                       duration: float | None, node: str = "the node") -> Choice:
+                       duration: float | None, node: str = "the node", chain_id: int | None = None) -> Choice:
     """Pick an environment: "free" (first with a free block that fits), "cheapest", or an id
     (free when its free block fits, else paid).
 
     "cheapest" prices the requested resources and duration with each paid environment's fees (the
-    node's rule) and counts a fitting free block as 0; ties keep the node's order.
+    node's rule) and counts a fitting free block as 0; ties keep the node's order. With `chain_id`
+    (the chain the consumer pays on) only the fees on that chain count.
     """
     envs = tuple(envs)
     if not envs:
@@ -175,7 +176,7 @@ def choose_environment(envs: Iterable[NodeEnvironment], selector: str, requested
         kinds = ([True] if env.free is not None else []) + ([False] if selector != "free" and env.fees else [])
         for free in kinds:
             try:
-                choices.append(_priced(env, free, requested, duration))
+                choices.append(_priced(env, free, requested, duration, chain_id))
             except EnvironmentChoiceError as exc:
                 problems.append(f"{env.id}: {exc}")
             if choices and selector != "cheapest":
@@ -190,15 +191,20 @@ def choose_environment(envs: Iterable[NodeEnvironment], selector: str, requested
     return min(choices, key=lambda c: c.cost)
 
 
-def _priced(env: NodeEnvironment, free: bool, requested, duration) -> Choice:
+def _priced(env: NodeEnvironment, free: bool, requested, duration, chain_id: int | None = None) -> Choice:
     resources = fill_resources(env, requested, free)
     granted = job_duration(env, duration, free)
     if free:
         return Choice(env, True, resources, granted)
     if not env.fees:
         raise EnvironmentChoiceError(f"environment {env.id} has neither fees nor a free block")
+    fees = [p for p in env.fees if chain_id is None or p.chain_id == chain_id]
+    if not fees:
+        chains = ", ".join(sorted({str(p.chain_id) for p in env.fees}))
+        raise EnvironmentChoiceError(f"environment {env.id} takes payment on chain {chains}, not on chain {chain_id} "
+                                     "where the consumer pays")
     minutes_of = granted if granted is not None else 0.0
-    priced = [(cost(p, resources, minutes_of, env.min_job_duration), p) for p in env.fees]
+    priced = [(cost(p, resources, minutes_of, env.min_job_duration), p) for p in fees]
     best_cost, best = min(priced, key=lambda pair: pair[0])
     return Choice(env, False, resources, granted, best, best_cost)
 
