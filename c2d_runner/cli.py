@@ -553,7 +553,11 @@ def _wait_for_the_end(conn, did: str, provider: str, job_id: str) -> None:
 @click.option("--dest", type=click.Path(file_okay=False, path_type=Path),
               help="Folder to put outputs/ and logs/ in (default: the job's folder in its run).")
 def results(job_id, runs, dest):
-    """Download every result of a job from an earlier run into outputs/ and logs/, as the run does."""
+    """Download every result of a job from an earlier run into outputs/ and logs/, with the runner's code.
+
+    Every result: also the infrastructure's logs (configuration, image, publish) that a run leaves on
+    the provider for a job that passed (run.json lists them under not_fetched).
+    """
     from c2d_runner.connect import job_session
     from c2d_runner.engine.commands import job_results
     from c2d_runner.engine.journal import RunFolderUnwritable, job_folder_name
