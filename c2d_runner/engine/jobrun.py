@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import secrets
 import threading
 import time
 from dataclasses import dataclass, field
@@ -19,6 +20,8 @@ from c2d_runner.engine.starting import StartPolicy, reconcile, start_once
 from c2d_runner.wire import exit_code_from_log
 
 if TYPE_CHECKING:
+    from typing import Sequence
+
     from c2d_runner.ocean.records import JobResult, JobStatus, ResultFile
 
 LOG_TAIL_BYTES = 4096
@@ -69,14 +72,20 @@ def _order_ids(orders: dict) -> set[str]:
     return {i.lower().removeprefix("0x") for i in ids if i}
 
 
-def find_started_job(ctx: RunContext, provider: str, orders: dict) -> str | None:
-    """The id of a job the provider already runs with these orders (a start whose answer was lost)."""
-    wanted = _order_ids(orders)
-    for job in ctx.compute.jobs(provider, ctx.wallet):
+def started_job(jobs: "Sequence[JobStatus]", orders: dict | None, start_token: str | None = None) -> str | None:
+    """The id of the listed job a start created: the one carrying its token (an Ocean Node keeps the
+    start's metadata), else the one started with its orders (a Provider's agreementId); None: absent."""
+    wanted = _order_ids(orders or {})
+    for job in jobs:
         agreement = job.agreement_id.lower().removeprefix("0x")
-        if agreement and agreement in wanted and job.job_id:
+        if job.job_id and ((start_token and job.start_token == start_token) or (agreement and agreement in wanted)):
             return job.job_id
     return None
+
+
+def find_started_job(ctx: RunContext, provider: str, orders: dict | None, start_token: str | None = None) -> str | None:
+    """The id of a job the provider already runs for this start (one whose answer was lost)."""
+    return started_job(ctx.compute.jobs(provider, ctx.wallet), orders, start_token)
 
 
 class JobRun:
@@ -185,16 +194,16 @@ class JobRun:
         additional = [txs.get(f"additional.{i}") for i in range(len(self.job.additional))]
         return {"dataset": txs.get("dataset"), "additional": additional, "algorithm": txs.get("algorithm")}
 
-    def _start_request(self, orders: dict) -> str:
+    def _start_request(self, orders: dict, start_token: str | None) -> str:
         start, ctx = self.job.node_start, self.ctx
         if start is not None:
             node = ctx.compute.nodes.for_url(self.job.provider)
             if start.choice.free:
-                return node.start(ctx.wallet, start.choice, start.algorithm, start.datasets)
+                return node.start(ctx.wallet, start.choice, start.algorithm, start.datasets, start_token=start_token)
             algorithm, datasets = self._node_entries(orders)
             with ctx.escrow_lock:
                 self._cover_escrow(orders)
-                return node.start(ctx.wallet, start.choice, algorithm, datasets)
+                return node.start(ctx.wallet, start.choice, algorithm, datasets, start_token=start_token)
         dataset, additional, algorithm = self._inputs(orders)
         return ctx.compute.start_job(ctx.wallet, dataset, self.job.environment.id, algorithm,
                                      self.job.algorithm_meta, self.job.custom_data, additional)
@@ -215,29 +224,37 @@ class JobRun:
 
     def start(self) -> str:
         """Start the job exactly once: journal first, and never send again while it may exist
-        (engine/starting.py: a lost answer is reconciled by listing the consumer's jobs)."""
-        ctx, provider = self.ctx, self.job.provider
+        (engine/starting.py: a lost answer is reconciled by listing the consumer's jobs; an Ocean
+        Node start is found by the token it carries in its metadata, journaled before it is sent)."""
+        ctx, provider, node_start = self.ctx, self.job.provider, self.job.node_start
         sleep = functools.partial(interruptible_sleep, ctx.cancel)
-        orders = self.resume.orders if self.resume else None
+        resumed = self.resume is not None and self.resume.orders is not None
+        orders = self.resume.orders if resumed else None
+        # A resumed start keeps its token: sent again only once the node said it has no such job.
+        token = None if node_start is None else (self.resume.start_token if resumed else None) or secrets.token_hex(16)
 
         def lookup() -> str | None:
-            return find_started_job(ctx, provider, orders)
+            found = find_started_job(ctx, provider, orders, token)
+            if found and node_start is not None:  # a node lists raw ids; later calls need the prefix
+                from c2d_runner.ocean.node.client import prefixed_job_id
 
-        if orders:  # a previous attempt recorded "starting" but never saw the answer
+                return prefixed_job_id(self.job.environment.id, found)
+            return found
+
+        if resumed:  # a previous attempt recorded "starting" but never saw the answer
             found = reconcile(lookup, "the previous run ended before the start's answer came", policy=START_POLICY,
                               sleep=sleep, clock=ctx.clock)
             if found:
                 ctx.journal.write("started", job=self.name, job_id=found, provider=provider, reconciled=True)
                 return found
         else:
-            node_start = self.job.node_start
             verb = "starting free compute" if node_start is not None and node_start.choice.free else "ordering"
             ctx.progress.job_message(self.name, f"{verb} in environment {self.job.environment.id}")
             orders = self._order()
         ctx.journal.write("starting", job=self.name, orders=orders, provider=provider,
                           environment=self.job.environment.id, dataset=self.job.dataset.did,
-                          service=self.job.dataset.service_id)
-        job_id = start_once(lambda: self._start_request(orders), lookup, policy=START_POLICY, sleep=sleep,
+                          service=self.job.dataset.service_id, **({"start_token": token} if token else {}))
+        job_id = start_once(lambda: self._start_request(orders, token), lookup, policy=START_POLICY, sleep=sleep,
                             clock=ctx.clock, note=lambda message: ctx.progress.job_message(self.name, message))
         ctx.journal.write("started", job=self.name, job_id=job_id, provider=provider)
         return job_id

@@ -88,6 +88,7 @@ class JobJournal:
 
     name: str
     orders: dict | None = None  # the orders (transfer ids) about to be used, once "starting"
+    start_token: str | None = None  # the token an Ocean Node start carries in its metadata, once "starting"
     job_id: str | None = None  # once "started"
     provider: str | None = None
     done: dict | None = None  # the final outcome summary, once "done"
@@ -156,6 +157,7 @@ class Journal:
             kind = event["event"]
             if kind == "starting":  # a new attempt: what an earlier, stopped one did no longer counts
                 job.orders, job.provider = event.get("orders"), event.get("provider")
+                job.start_token = event.get("start_token")
                 job.job_id, job.done, job.stopped = None, None, False
             elif kind == "started":
                 job.job_id, job.provider = event.get("job_id"), event.get("provider", job.provider)

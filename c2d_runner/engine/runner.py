@@ -247,7 +247,8 @@ class Run:
             if past is not None and past.done is not None and past.done.get("outcome") != ERROR:
                 outcomes[job.plan.name] = job_from_dict(past.done)  # finished before: not run again
                 self.progress.job_done(outcomes[job.plan.name])
-            elif past is not None and (past.job_id or past.orders) and not past.stopped and not conn.embedded_mock:
+            elif past is not None and (past.job_id or past.orders is not None) and not past.stopped \
+                    and not conn.embedded_mock:
                 todo.append(JobRun(job, ctx, resume=past))  # find it again at the provider; never start twice
             else:
                 # Never started, or stopped by the earlier attempt (a stopped job cannot pass), or it

@@ -36,6 +36,7 @@ class JobStatus:
     exit_code: int | None = None  # the algorithm's exit code, where the provider reports one
     stop_requested: int = 0  # 0 none, 1 stopped through the API, 2 stopped for running too long
     agreement_id: str = ""  # the order the job was started with, where the provider says
+    start_token: str = ""  # the runner's token its start carried, where the provider keeps one (Ocean Node)
     reason: str = ""  # one line saying why a job that is over did not succeed, where the client can tell
 
     @property

@@ -13,7 +13,9 @@ from c2d_runner import wire
 from c2d_runner.ocean.errors import ComputeTimeout
 from c2d_runner.ocean.inputs import AlgorithmMetadata
 from c2d_runner.ocean.node.client import NodeClient
-from c2d_runner.ocean.node.compute import NodeCompute, UrlDataset, algorithm_entry, dataset_entry
+from c2d_runner.ocean.node.compute import (NodeCompute, UrlDataset, algorithm_entry, dataset_entry, job_status,
+                                           start_metadata)
+from c2d_runner.ocean.node.status import judge
 from c2d_runner.ocean.node.environments import choose_environment, parse_node_environments
 
 from .conftest import CLUSTER, ENV_ID, JOB_ID, RAW_ID, node_job, node_root
@@ -71,6 +73,14 @@ def test_bodies():
         algorithm_entry()
 
 
+def test_the_start_token_travels_in_metadata_and_is_read_back_from_a_listed_job():
+    assert start_metadata(None) is None and start_metadata("t") == {"c2d-runner.start": "t"}
+    for metadata, token in ((None, ""), ({"c2d-runner.start": "t"}, "t"), ({"c2d-runner.start": 7}, ""),
+                            ({"other": "t"}, ""), ("c2d-runner.start", "")):
+        job = node_job(40, metadata=metadata)
+        assert job_status(RAW_ID, job, judge(job)).start_token == token
+
+
 def test_one_free_job_end_to_end(httpserver, compute, wallet, tmp_path, sleeps):
     httpserver.expect_ordered_request("/api/services/computeEnvironments", method="GET").respond_with_json([ENV])
     httpserver.expect_ordered_request("/api/services/nonce").respond_with_json({"nonce": "0"})
@@ -79,7 +89,7 @@ def test_one_free_job_end_to_end(httpserver, compute, wallet, tmp_path, sleeps):
             "signature": wire.node_sign_request(wallet, "1", "freeStartCompute"),
             "environment": ENV_ID, "algorithm": algorithm_entry(META), "datasets": datasets,
             "resources": [{"id": "cpu", "amount": 1}, {"id": "ram", "amount": 1}, {"id": "disk", "amount": 0}],
-            "maxJobDuration": 60}
+            "maxJobDuration": 60, "metadata": {"c2d-runner.start": "token-1"}}
     httpserver.expect_ordered_request("/api/services/freeCompute", method="POST", json=body).respond_with_json(
         [node_job(10, jobId=JOB_ID)])
     status_query = {"consumerAddress": ADDRESS, "jobId": JOB_ID}
@@ -94,7 +104,7 @@ def test_one_free_job_end_to_end(httpserver, compute, wallet, tmp_path, sleeps):
                                                             wallet, str(index), "getComputeResult")}
                                           ).respond_with_data(data)
     picked = choose_environment(compute.environments(), "free", None, 60)
-    job_id = compute.start(wallet, picked, algorithm_entry(META), datasets)
+    job_id = compute.start(wallet, picked, algorithm_entry(META), datasets, start_token="token-1")
     seen = []
     job, verdict = compute.wait(wallet, job_id, 600, on_status=lambda j, v: seen.append(v.status))
     assert seen == [40, 71] and verdict.succeeded and sleeps == [1.0, 1.0]  # a look after the start, one more

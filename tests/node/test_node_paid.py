@@ -97,13 +97,14 @@ def test_paid_start_is_the_free_body_plus_payment_signed_start_compute(httpserve
     algorithm = with_order(ALGORITHM, "0xalgorithm-order")
     expected = {"environment": ENV_ID, "algorithm": algorithm, "datasets": datasets,
                 "resources": [{"id": "cpu", "amount": 2}, {"id": "ram", "amount": 1}], "maxJobDuration": 90,
-                "payment": {"chainId": 8996, "token": TOKEN}, "consumerAddress": ADDRESS, "nonce": "8",
+                "payment": {"chainId": 8996, "token": TOKEN}, "metadata": {"c2d-runner.start": "token-2"},
+                "consumerAddress": ADDRESS, "nonce": "8",
                 "signature": wire.node_sign_request(wallet, "8", "startCompute")}
     httpserver.expect_ordered_request("/api/services/nonce", query_string={"userAddress": ADDRESS}) \
         .respond_with_json({"nonce": "7"})
     httpserver.expect_ordered_request("/api/services/compute", method="POST", json=expected) \
         .respond_with_json([node_job(10, jobId=JOB_ID, isFree=False)])
-    assert compute.start(wallet, paid_choice, algorithm, datasets) == JOB_ID
+    assert compute.start(wallet, paid_choice, algorithm, datasets, start_token="token-2") == JOB_ID
     assert [r.path for r, _ in httpserver.log] == ["/api/services/nonce", "/api/services/compute"]
 
 

@@ -10,7 +10,7 @@ from werkzeug import Response
 from c2d_runner import wire
 from c2d_runner.ocean.budget import RequestBudget
 from c2d_runner.ocean.errors import JobNotFound
-from c2d_runner.ocean.node.client import NodeClient, NodeError, raw_job_id
+from c2d_runner.ocean.node.client import NodeClient, NodeError, prefixed_job_id, raw_job_id
 
 from .conftest import ENV_ID, JOB_ID, RAW_ID, node_job, node_root
 
@@ -231,6 +231,12 @@ def test_nonce_answer_shapes(httpserver, node):
 
 def test_raw_job_id():
     assert raw_job_id(JOB_ID) == RAW_ID and raw_job_id("plain") == "plain"
+
+
+def test_a_listed_raw_id_gets_the_cluster_prefix_of_its_environment():
+    assert prefixed_job_id(ENV_ID, RAW_ID) == JOB_ID
+    assert prefixed_job_id(ENV_ID, JOB_ID) == JOB_ID  # already prefixed
+    assert prefixed_job_id("plain", RAW_ID) == RAW_ID  # no cluster to add
 
 
 def test_a_start_handlers_own_500_is_a_refusal_a_bare_one_is_not(httpserver, node, wallet):

@@ -223,6 +223,14 @@ def raw_job_id(job_id: str) -> str:
     return job_id.split("-", 1)[1] if "-" in job_id else job_id
 
 
+def prefixed_job_id(environment_id: str, job_id: str) -> str:
+    """A listed (raw) job id with the cluster prefix later calls need: a job's cluster is the one of
+    the environment it runs in (the node finds its engine by the environment id's first part)."""
+    if "-" in job_id or "-" not in environment_id:
+        return job_id
+    return f"{environment_id.split('-', 1)[0]}-{job_id}"
+
+
 def _address(wallet: Any) -> str:
     address = getattr(wallet, "address", None)
     if not isinstance(address, str) or not address.startswith("0x"):

@@ -30,6 +30,11 @@ _CHUNK = 1 << 20
 _BUSY = ("Not enough available", "Too many running")
 BUSY_WAIT = 900.0
 BUSY_POLL = 10.0
+# The `metadata` key of the runner's per-start token: the node keeps a start's metadata with the job
+# and lists it by consumer, so a start whose answer was lost is found by it (node jobs carry no
+# agreementId). Namespaced, flat (the node types metadata as {key: string | number | boolean}) and
+# far below the node's 1024-character limit.
+START_TOKEN_KEY = "c2d-runner.start"
 
 
 class NeedsPayment(OceanError):
@@ -83,9 +88,21 @@ def algorithm_entry(meta: Any = None, published: Any = None, custom_data: Mappin
     return algo
 
 
+def start_metadata(start_token: str | None) -> dict[str, str] | None:
+    """The start's `metadata` carrying the runner's token (None without one: nothing is sent)."""
+    return {START_TOKEN_KEY: start_token} if start_token else None
+
+
+def start_token_of(job: Mapping[str, Any]) -> str:
+    """The runner's token in a listed job's `metadata` ("" when it has none)."""
+    metadata = job.get("metadata")
+    token = metadata.get(START_TOKEN_KEY) if isinstance(metadata, Mapping) else None
+    return token if isinstance(token, str) else ""
+
+
 def free_start_body(choice: Choice, algorithm: Mapping[str, Any], datasets: Sequence[Mapping[str, Any]],
-                    queue_max_wait: float | None = None) -> dict[str, Any]:
-    """The freeCompute body without its signature fields."""
+                    queue_max_wait: float | None = None, metadata: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The freeCompute body without its signature fields (`metadata` sent when given)."""
     body: dict[str, Any] = {
         "environment": choice.env.id,
         "algorithm": dict(algorithm),
@@ -96,6 +113,8 @@ def free_start_body(choice: Choice, algorithm: Mapping[str, Any], datasets: Sequ
         body["maxJobDuration"] = int(choice.duration)
     if queue_max_wait:
         body["queueMaxWaitTime"] = int(queue_max_wait)
+    if metadata:
+        body["metadata"] = dict(metadata)
     return body
 
 
@@ -143,16 +162,20 @@ class NodeCompute:
 
     @redacts_wallet_key
     def start(self, wallet: Any, choice: Choice, algorithm: Mapping[str, Any],
-              datasets: Sequence[Mapping[str, Any]], queue_max_wait: float | None = None) -> str:
+              datasets: Sequence[Mapping[str, Any]], queue_max_wait: float | None = None,
+              start_token: str | None = None) -> str:
         """Start a job in the chosen environment; the prefixed job id.
 
         A paid Choice sends the paid start: its entries must carry their orders' `transferTxId`s and
-        the Escrow must cover the job already (the node locks it before it answers).
+        the Escrow must cover the job already (the node locks it before it answers). A `start_token`
+        goes in the start's metadata, so the job can be found by it if the answer is lost.
         """
+        metadata = start_metadata(start_token)
         if choice.free:
-            body, send = free_start_body(choice, algorithm, datasets, queue_max_wait), self.client.free_start
+            body, send = free_start_body(choice, algorithm, datasets, queue_max_wait, metadata), self.client.free_start
         else:
-            body, send = paid.paid_start_body(choice, algorithm, datasets, queue_max_wait), self.client.paid_start
+            body = paid.paid_start_body(choice, algorithm, datasets, queue_max_wait, metadata)
+            send = self.client.paid_start
         # One start at a time: while the node is busy, one job asks again every BUSY_POLL seconds
         # and the others queue here instead of spending the node's request allowance.
         with self._start_lock:
@@ -303,4 +326,4 @@ def job_status(job_id: str, job: Mapping[str, Any], verdict: NodeVerdict) -> Job
     """A node job as the record the engine reads (ocean/records.py); the node's own verdict decides."""
     return JobStatus(job_id, verdict.status, verdict.status_text, verdict.date_created, verdict.date_finished,
                      parse_results(job.get("results")), terminal=verdict.over, succeeded=verdict.succeeded, exit_code=verdict.exit_code,
-                     stop_requested=verdict.stop_requested, reason=verdict.reason)
+                     stop_requested=verdict.stop_requested, reason=verdict.reason, start_token=start_token_of(job))

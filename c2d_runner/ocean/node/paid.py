@@ -55,7 +55,7 @@ def initialize_body(choice: Any, algorithm: Mapping[str, Any], datasets: Sequenc
 
 
 def paid_start_body(choice: Any, algorithm: Mapping[str, Any], datasets: Sequence[Mapping[str, Any]],
-                    queue_max_wait: float | None = None) -> dict[str, Any]:
+                    queue_max_wait: float | None = None, metadata: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The paid start's body without its signature fields: the free body plus `payment`.
 
     The node requires `maxJobDuration` > 0 here, so the Choice's duration must be known.
@@ -64,7 +64,7 @@ def paid_start_body(choice: Any, algorithm: Mapping[str, Any], datasets: Sequenc
 
     if not choice.duration:
         raise ValueError(f"environment {choice.env.id} announces no maxJobDuration: a paid start needs one")
-    return {**free_start_body(choice, algorithm, datasets, queue_max_wait), "payment": payment_option(choice)}
+    return {**free_start_body(choice, algorithm, datasets, queue_max_wait, metadata), "payment": payment_option(choice)}
 
 
 def parse_paid_initialize(body: Any, n_datasets: int) -> InitializeResult:
