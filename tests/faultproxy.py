@@ -11,6 +11,8 @@ does, on every route alike (initializeCompute and start included):
 
 Each decision depends only on (seed, route, how many requests that route had before), like the
 mock's profiles, so it does not depend on which thread came first.  `log` records every decision.
+A `script` names the faults of a route's first requests outright (e.g. only the first start's answer
+lost); the rates decide the rest.
 
 The upstream's own base URL in JSON answers (a DDO's serviceEndpoint) is rewritten to the proxy's,
 as a reverse proxy's public URL would be, so a client that follows it stays behind the proxy.
@@ -24,6 +26,7 @@ import threading
 from collections import Counter
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Mapping, Sequence
 from urllib.parse import urlsplit
 
 # Never copied from one hop to the next (RFC 9110 7.6.1), plus the length we set ourselves.
@@ -67,12 +70,14 @@ def decide(rates: FaultRates, seed: int, route: str, n: int) -> tuple[str, float
 class FaultProxy:
     """The proxy on 127.0.0.1:<ephemeral>; a context manager that joins its threads on exit."""
 
-    def __init__(self, upstream: str, seed: int = 0, rates: FaultRates = FaultRates()):
+    def __init__(self, upstream: str, seed: int = 0, rates: FaultRates = FaultRates(),
+                 script: Mapping[str, Sequence[str]] | None = None):
         parts = urlsplit(upstream)
         self.upstream = (parts.hostname or "127.0.0.1", parts.port or 80)
         self.upstream_url = f"{parts.scheme}://{parts.netloc}"
         self.seed = seed
         self.rates = rates
+        self.script = dict(script or {})  # route ("POST /path") -> the faults of its first requests
         self.log: list[tuple[str, str]] = []  # (route, fault) in the order decided
         self._counts: Counter[str] = Counter()
         self._lock = threading.Lock()
@@ -89,7 +94,8 @@ class FaultProxy:
         with self._lock:
             n = self._counts[route]
             self._counts[route] += 1
-            fault, delay = decide(self.rates, self.seed, route, n)
+            scripted = self.script.get(route, ())
+            fault, delay = (scripted[n], 0.0) if n < len(scripted) else decide(self.rates, self.seed, route, n)
             self.log.append((route, fault))
         return fault, delay
 
