@@ -230,8 +230,9 @@ class JobRun:
         sleep = functools.partial(interruptible_sleep, ctx.cancel)
         resumed = self.resume is not None and self.resume.orders is not None
         orders = self.resume.orders if resumed else None
-        # A resumed start keeps its token: sent again only once the node said it has no such job.
-        token = None if node_start is None else (self.resume.start_token if resumed else None) or secrets.token_hex(16)
+        token = None
+        if node_start is not None:  # a resumed start keeps its token: sent again only once the node lacks it
+            token = (self.resume.start_token if resumed else None) or secrets.token_hex(16)
 
         def lookup() -> str | None:
             found = find_started_job(ctx, provider, orders, token)
