@@ -201,13 +201,7 @@ class MockOcean:
         """Bind, start serving on a daemon thread and return once requests are answered."""
         if self._thread is not None:
             raise MockOceanError("the mock Ocean is already running")
-        if self._state_dir_arg is None:
-            self._temp_dir = tempfile.mkdtemp(prefix="c2d-mock-")
-            state_dir = pathlib.Path(self._temp_dir)
-        else:
-            state_dir = self._state_dir_arg
-            state_dir.mkdir(parents=True, exist_ok=True)
-        listener = _listen(self.host, self.port)
+        listener = _listen(self.host, self.port)  # first: a port in use leaves no state folder behind
         try:
             server = make_server(self.host, self.port, _LazyApp(), threaded=True, request_handler=_Handler,
                                  fd=listener.fileno())
@@ -224,6 +218,12 @@ class MockOcean:
         host = self.host if ":" not in self.host else f"[{self.host}]"
         self.url = f"http://{host}:{port}"
         try:
+            if self._state_dir_arg is None:
+                self._temp_dir = tempfile.mkdtemp(prefix="c2d-mock-")
+                state_dir = pathlib.Path(self._temp_dir)
+            else:
+                state_dir = self._state_dir_arg
+                state_dir.mkdir(parents=True, exist_ok=True)
             executor = self._executor if self._executor is not None else _default_executor()
             self._state = MockState.create(self.world, self.url, state_dir.resolve(), executor, self.profile, self.seed,
                                            self.protocol, self.settle_seconds, self.chain)

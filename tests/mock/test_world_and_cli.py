@@ -129,3 +129,18 @@ def test_the_mock_never_imports_the_client_or_the_engine():
             "print(bad); sys.exit(1 if bad else 0)")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_a_mock_that_cannot_listen_leaves_no_state_folder(tmp_path, monkeypatch):
+    import socket
+    import tempfile
+
+    from mockprovider import MockOcean, MockOceanError
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where its temporary state would go
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        with pytest.raises(MockOceanError, match="cannot listen"):
+            MockOcean(port=taken.getsockname()[1]).start()
+    assert list(tmp_path.iterdir()) == []
