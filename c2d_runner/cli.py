@@ -297,10 +297,13 @@ FAULTS = ["none", "flaky", "slow", "stuck", "failing", "missing-result"]
 @click.option("--max-spend", type=click.FloatRange(min=0), default=None, metavar="AMOUNT",
               help="On a target with a chain: refuse to start a run whose provider fees (as `c2d plan` "
                    "estimates them) exceed AMOUNT of a fee token (whole tokens, e.g. OCEAN); nothing is paid.")
+@click.option("--no-order-reuse", is_flag=True,
+              help="Order for every job on its own; by default jobs on the Provider protocol share an order "
+                   "(one per dataset and algorithm) while the provider still takes it.")
 @variable_options
 @click.option("--quiet", "-q", is_flag=True, help="Print only the summary.")
 def run(specs, target, chain_id, rpc, parallel, only, out, junit, json_path, lock, check, timeout, resume, fail_fast,
-        all_logs, faults, seed, max_spend, assignments, env_files, quiet):
+        all_logs, faults, seed, max_spend, no_order_reuse, assignments, env_files, quiet):
     """Run the jobs of each SPEC (a file, or a folder of specs) and check their expectations.
 
     By default a spec runs on the bundled mock Ocean, started in-process on a loopback port:
@@ -324,7 +327,7 @@ def run(specs, target, chain_id, rpc, parallel, only, out, junit, json_path, loc
                                  jobs=parallel,
                                  only=tuple(only), out=Path(out), timeout=timeout,
                                  resume=Path(resume) if resume else None, lock=lock, check=check, cancel=cancel,
-                                 fail_fast=fail_fast, all_logs=all_logs,
+                                 fail_fast=fail_fast, all_logs=all_logs, order_reuse=not no_order_reuse,
                                  max_spend=Decimal(str(max_spend)) if max_spend is not None else None)
             outcomes.append(run_spec(plan, options, ConsoleProgress(mode="quiet" if quiet else "auto")))
             if cancel.is_set() or (fail_fast and not outcomes[-1].ok):

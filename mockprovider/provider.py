@@ -18,7 +18,8 @@ from mockprovider import endpoints, trust
 from mockprovider.errors import ResourceError, RouteError, ValidationError, not_a_number, not_an_integer
 from mockprovider.http import FileReply, Reply, open_regular_file, parse_json
 from mockprovider.state import MockState
-from mockprovider.store import EnvironmentFull, Job, NonceRejected, OrderInvalid, OrderUse, epoch_text, parse_nonce
+from mockprovider.store import (AgreementInUse, EnvironmentFull, Job, NonceRejected, OrderInvalid, OrderUse, epoch_text,
+                               parse_nonce)
 from mockprovider.world import WorldAsset, algorithm_checksums
 
 PROVIDER_VERSION = "2.1.5"
@@ -297,7 +298,8 @@ def _chain_order(state: MockState, tx_id: str, did: str, service_id: str, env_id
 
 def _check_chain_orders(state: MockState, uses: list[OrderUse], env_id: str, consumer: str) -> None:
     """At start on a chain: each order must pay on chain (else order_invalid); it is then recorded, so
-    the store's one-job-per-order rule applies to it as to the mock's own orders."""
+    the store's rules (its first user's, one running job per agreementId) apply to it as to the
+    mock's own orders."""
     for use in uses:
         facts = _chain_order(state, use.order_id, use.did, use.service_id, env_id, consumer)
         if facts is None:
@@ -364,9 +366,11 @@ def compute_start(state: MockState, data: Mapping[str, Any]) -> Reply:
     )
     try:
         job = state.store.create_job(job, uses, consumer, [e.consumerAddress for e in state.world.environments],
-                                     env.maxJobs, now)
+                                     env.maxJobs, now, unique_agreement=True)
     except OrderInvalid:
         raise ResourceError("order", "order_invalid") from None
+    except AgreementInUse:  # operator-service's answer, which the Provider passes on
+        raise RouteError("`agreementId` already in use for other job.") from None
     except EnvironmentFull as exc:
         raise RouteError(f"Environment {env.id} is full: {exc}; try again when a job has finished") from None
     state.runner.submit(job)

@@ -49,7 +49,11 @@ class NonceRejected(Exception):
 
 
 class OrderInvalid(Exception):
-    """An order that does not exist, is used, expired, or bound to another consumer/asset/env."""
+    """An order that does not exist, expired, or is bound to another consumer/asset/env."""
+
+
+class AgreementInUse(Exception):
+    """operator-service's rule: a running job already has this agreementId (the dataset's order)."""
 
 
 class EnvironmentFull(Exception):
@@ -190,14 +194,15 @@ class Store:
         """The order the client `sent` when it is still valid for (consumer, did, service, env), else
         `order_id`, stored as a new order.
 
-        Like the real Provider, only an order the client names is reused: one that was never sent
-        is never handed out again, so concurrent initializeCompute calls cannot get the same order
-        (without a chain, issuing a new order stands in for the client's on-chain order).
+        Like the real Provider, only an order the client names is reused (however many jobs used it
+        already): one that was never sent is never handed out again, so concurrent initializeCompute
+        calls cannot get the same order (without a chain, issuing a new order stands in for the
+        client's on-chain order).
         """
         with self._tx() as db:
             row = db.execute(
                 "SELECT order_id FROM orders WHERE order_id=? AND lower(consumer)=? AND did=? AND service_id=? "
-                "AND environment=? AND job_id IS NULL AND valid_until>=?",
+                "AND environment=? AND valid_until>=?",
                 (sent, consumer.lower(), did, service_id, environment, now),
             ).fetchone() if sent else None
             if row is not None:
@@ -221,8 +226,14 @@ class Store:
 
     # --- jobs ---------------------------------------------------------------------------------
     def create_job(self, job: Job, uses: Iterable[OrderUse], consumer: str, env_addresses: Iterable[str],
-                   max_jobs: int, now: float) -> Job:
-        """Atomically check and consume the orders, check capacity and insert the job."""
+                   max_jobs: int, now: float, unique_agreement: bool = False) -> Job:
+        """Atomically check the orders, the agreementId and capacity, and insert the job.
+
+        An order may start any number of jobs (the Provider does not count its uses), but only its
+        first user's: an order placed for an environment's address binds to whoever starts with it
+        first. With `unique_agreement` (the Provider protocol), as operator-service, no two running
+        jobs share an agreementId (the dataset's order).
+        """
         env_addresses = {a.lower() for a in env_addresses}
         with self._tx() as db:
             for use in uses:
@@ -235,11 +246,15 @@ class Store:
                     raise OrderInvalid(f"order {o.order_id} belongs to another consumer")
                 if (o.did, o.service_id, o.environment) != (use.did, use.service_id, job.environment):
                     raise OrderInvalid(f"order {o.order_id} is for another asset, service or environment")
-                if o.job_id is not None:
-                    raise OrderInvalid(f"order {o.order_id} is already used by job {o.job_id}")
+                if o.used_by is not None and o.used_by.lower() != consumer.lower():
+                    raise OrderInvalid(f"order {o.order_id} is bound to consumer {o.used_by}")
                 if o.valid_until < now:
                     raise OrderInvalid(f"order {o.order_id} expired")
-                db.execute("UPDATE orders SET job_id=?, used_by=? WHERE order_id=?", (job.job_id, consumer, o.order_id))
+                db.execute("UPDATE orders SET job_id=?, used_by=COALESCE(used_by, ?) WHERE order_id=?",
+                           (job.job_id, consumer, o.order_id))
+            if unique_agreement and db.execute(f"SELECT 1 FROM jobs WHERE agreement_id=? AND {RUNNING}",
+                                               (job.agreement_id,)).fetchone():
+                raise AgreementInUse(job.agreement_id)
             running = db.execute(
                 f"SELECT count(*) FROM jobs WHERE environment=? AND {RUNNING}", (job.environment,)).fetchone()[0]
             if running >= max_jobs:

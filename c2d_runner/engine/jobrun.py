@@ -11,12 +11,14 @@ from typing import TYPE_CHECKING, Callable
 
 from c2d_runner.engine.expect import check_expectations
 from c2d_runner.engine.journal import Journal, JobJournal, job_folder_name
+from c2d_runner.engine.orderbook import MARGIN, ORDER_VALIDITY, OrderBook, OrderKey, refuses_order, usable_until
 from c2d_runner.engine.outcome import (ERROR, FAILED, PASSED, JobOutcome, NotFetched, ResultRecord,
                                        StatusChange, job_to_dict)
 from c2d_runner.engine.ports import ComputeClient, Payer, Progress, Wallet
 from c2d_runner.engine.resolve import ResolvedJob
 from c2d_runner.engine.results import PROVISIONING_LOGS, download_results, is_unreachable, split_results
 from c2d_runner.engine.starting import StartPolicy, reconcile, start_once
+from c2d_runner.ocean.errors import ServiceError  # light: no requests
 from c2d_runner.wire import exit_code_from_log
 
 if TYPE_CHECKING:
@@ -59,6 +61,8 @@ class RunContext:
     # takes the funds, so the next job's cover sees them gone and deposits its own.
     escrow_lock: threading.Lock = field(default_factory=threading.Lock)
     all_logs: bool = False  # fetch the infrastructure's logs of jobs that passed too (engine/results.py)
+    # The run's orders, shared by its jobs on the Provider protocol (engine/orderbook.py); None: one per job.
+    orders: OrderBook | None = None
     clock: Callable[[], float] = time.monotonic
     started: float = field(default_factory=time.monotonic)
 
@@ -72,20 +76,36 @@ def _order_ids(orders: dict) -> set[str]:
     return {i.lower().removeprefix("0x") for i in ids if i}
 
 
-def started_job(jobs: "Sequence[JobStatus]", orders: dict | None, start_token: str | None = None) -> str | None:
+# How far the provider's clock may lag ours when a job's dateCreated is compared with its "starting" event.
+CLOCK_SKEW = 300.0
+
+
+def started_job(jobs: "Sequence[JobStatus]", orders: dict | None, start_token: str | None = None,
+                since: float | None = None, known: frozenset[str] | set[str] = frozenset()) -> str | None:
     """The id of the listed job a start created: the one carrying its token (an Ocean Node keeps the
-    start's metadata), else the one started with its orders (a Provider's agreementId); None: absent."""
+    start's metadata), else the one started with its orders (a Provider's agreementId); None: absent.
+
+    Jobs of one run may share orders, so several of the consumer's jobs can carry the same
+    agreementId: jobs in `known` (the journal's, any job's, any attempt's) are not this start's, nor
+    are jobs created before its "starting" event (`since`, less CLOCK_SKEW); of the rest, the newest.
+    A shared dataset order is lent to one running job at a time, so that one is unique.
+    """
+    if start_token:
+        for job in jobs:
+            if job.job_id and job.start_token == start_token:
+                return job.job_id
     wanted = _order_ids(orders or {})
-    for job in jobs:
-        agreement = job.agreement_id.lower().removeprefix("0x")
-        if job.job_id and ((start_token and job.start_token == start_token) or (agreement and agreement in wanted)):
-            return job.job_id
-    return None
+    found = [job for job in jobs
+             if job.job_id and job.job_id not in known and job.agreement_id.lower().removeprefix("0x") in wanted
+             and (since is None or job.date_created is None or job.date_created >= since - CLOCK_SKEW)]
+    return max(found, key=lambda job: job.date_created or 0.0).job_id if found else None
 
 
-def find_started_job(ctx: RunContext, provider: str, orders: dict | None, start_token: str | None = None) -> str | None:
+def find_started_job(ctx: RunContext, provider: str, orders: dict | None, start_token: str | None = None,
+                     since: float | None = None) -> str | None:
     """The id of a job the provider already runs for this start (one whose answer was lost)."""
-    return started_job(ctx.compute.jobs(provider, ctx.wallet), orders, start_token)
+    known = {e.get("job_id") for e in ctx.journal.events() if e.get("event") == "started"}
+    return started_job(ctx.compute.jobs(provider, ctx.wallet), orders, start_token, since, known)
 
 
 class JobRun:
@@ -106,6 +126,8 @@ class JobRun:
         self.unreachable = False  # a download failed for want of an answer
         self.escrow_payment = None  # a paid node job's Escrow payment block (EscrowPayment), once initialized
         self._taken: set[Path] = set()  # the paths this job's results were given
+        self.shared: dict[str, str] = {}  # input -> order taken from the run's book (no initializeCompute)
+        self.lent: str | None = None  # the book's order this job holds as its agreementId while it runs
 
     # -- the pieces ------------------------------------------------------------------------
     def _inputs(self, orders: dict | None):
@@ -122,28 +144,87 @@ class JobRun:
         job, ctx = self.job, self.ctx
         if job.node_start is not None:
             return {} if job.node_start.choice.free else self._node_orders()
+        if ctx.orders is not None:
+            return self._shared_orders()
+        return self._initialized_orders()
+
+    def _initialized_orders(self, offered: dict[str, str] | None = None, ends: dict | None = None) -> dict:
+        """Orders by initializeCompute: paid on a chain (`offered` first), or the provider's own."""
+        job, ctx = self.job, self.ctx
         if ctx.payer is not None:
-            return self._paid_orders()
+            return self._paid_orders(offered, ends)
         dataset, additional, algorithm = ctx.compute.order_inputs(ctx.wallet, job.dataset, job.environment.id,
                                                                   job.algorithm, job.algorithm_meta, job.additional)
         return {"dataset": dataset.transfer_tx_id, "additional": [a.transfer_tx_id for a in additional],
                 "algorithm": algorithm.transfer_tx_id if algorithm is not None else None}
 
+    def _as_orders(self, txs: dict[str, str | None]) -> dict:
+        """Orders by input ("dataset", "additional.N", "algorithm") in the shape of the journal's orders."""
+        return {"dataset": txs.get("dataset"), "algorithm": txs.get("algorithm"),
+                "additional": [txs.get(f"additional.{i}") for i in range(len(self.job.additional))]}
+
     def _earlier_orders(self) -> dict | None:
         """The orders an earlier attempt paid for, in the shape of the journal's orders (None: none)."""
-        paid = self.paid
-        return {"dataset": paid.get("dataset"), "algorithm": paid.get("algorithm"),
-                "additional": [paid.get(f"additional.{i}") for i in range(len(self.job.additional))]} if paid else None
+        return self._as_orders(self.paid) if self.paid else None
 
-    def _paid_orders(self) -> dict:
-        """On a chain: initializeCompute with the orders an earlier attempt paid for (the provider says
-        whether they still hold), then pay what it asks."""
+    def _paid_orders(self, offered: dict[str, str] | None = None, ends: dict | None = None) -> dict:
+        """On a chain: initializeCompute with the orders offered (the run's book) or an earlier attempt
+        paid for (the provider says whether they still hold), then pay what it asks."""
         job, ctx = self.job, self.ctx
-        dataset, additional, algorithm = self._inputs(self._earlier_orders())
+        dataset, additional, algorithm = self._inputs(self._as_orders({**self.paid, **(offered or {})}))
         init = ctx.compute.initialize(ctx.wallet, dataset, job.environment.id, algorithm, job.algorithm_meta,
                                       additional)
         return self._pay(init, [("dataset", dataset), *((f"additional.{i}", a) for i, a in enumerate(additional)),
-                                *([("algorithm", algorithm)] if algorithm is not None else [])])
+                                *([("algorithm", algorithm)] if algorithm is not None else [])], ends)
+
+    def _order_keys(self) -> dict[str, tuple[OrderKey, "ComputeInput"]]:
+        """The book's key of each input that takes an order ("dataset", "additional.N", "algorithm")."""
+        job, ctx = self.job, self.ctx
+        inputs = [("dataset", job.dataset), *((f"additional.{i}", a) for i, a in enumerate(job.additional)),
+                  *([("algorithm", job.algorithm)] if job.algorithm is not None else [])]
+        return {name: (OrderKey.of(job.provider, ctx.wallet.address, item.did, item.service_id, job.environment.id),
+                       item) for name, item in inputs}
+
+    def _shared_orders(self, refused: bool = False) -> dict:
+        """The run's orders where all of this job's inputs have one (no initializeCompute), else
+        initializeCompute offered those there are, paying what it asks; the book keeps what came.
+
+        Jobs with the same inputs wait for the one ordering them. The order this job starts with as
+        its agreementId is lent to it until it ends (one running job per agreementId)."""
+        book, keys = self.ctx.orders, self._order_keys()
+        with book.holding(key for key, _ in keys.values()):
+            found = {name: book.usable(key, lent_ok=name != "dataset") for name, (key, _) in keys.items()}
+            if all(found.values()) and not refused:
+                self.shared = found
+                self.ctx.journal.write("shared", job=self.name, orders=found)
+                orders = self._as_orders(found)
+            else:
+                self.shared = {}
+                ends: dict[str, float] = {}
+                now = book.clock()
+                orders = self._initialized_orders({n: t for n, t in found.items() if t}, ends)
+                txs = {"dataset": orders["dataset"], "algorithm": orders["algorithm"],
+                       **{f"additional.{i}": t for i, t in enumerate(orders["additional"])}}
+                for name, (key, item) in keys.items():
+                    if txs.get(name):
+                        # No fee in the answer: the order holds now, for as long as the book knew,
+                        # or a validity the provider itself gave (chain-free), else briefly.
+                        fee_end = ends.get(name) or (now + (ORDER_VALIDITY if self.ctx.payer is None else 2 * MARGIN))
+                        book.record(key, txs[name], usable_until(now, item.service.timeout, fee_end))
+            self._borrow(orders["dataset"])
+        return orders
+
+    def _borrow(self, tx: str | None) -> None:
+        """This job runs with `tx` as its agreementId (Provider protocol, shared orders)."""
+        if tx and self.ctx.orders is not None and self.job.node_start is None:
+            self.ctx.orders.lend(tx)
+            self.lent = tx
+
+    def _give_back(self) -> None:
+        """This job no longer runs with its agreementId: another job may start with that order."""
+        if self.lent and self.ctx.orders is not None:
+            self.ctx.orders.give_back(self.lent)
+        self.lent = None
 
     def _node_orders(self) -> dict:
         """A paid Ocean Node environment: the node's initializeCompute (offered the orders an earlier
@@ -175,21 +256,27 @@ class JobRun:
         node = ctx.compute.nodes.for_url(self.job.provider)
         return node.initialize(ctx.wallet.address, start.choice, algorithm, datasets)
 
-    def _pay(self, init, inputs: list) -> dict:
+    def _pay(self, init, inputs: list, ends: dict | None = None) -> dict:
         """Order each input as initializeCompute asks (`inputs`: (name, ComputeInput) in its order; None
         for a URL dataset, which has no order); every payment is journaled as soon as it is mined, so a
-        run resumed after a crash offers it again instead of paying twice."""
+        run resumed after a crash offers it again instead of paying twice. `ends` gets each paid
+        order's provider fee validUntil (epoch seconds)."""
         ctx = self.ctx
         txs: dict[str, str] = {}
         for (key, item_input), item in zip(inputs, [*init.datasets, *([init.algorithm] if init.algorithm else [])]):
             if item_input is None:
                 continue
             payment = ctx.payer.pay(item, item_input)
+            valid_until = int(item.provider_fee["validUntil"]) if item.provider_fee else None
             if payment.how != "validOrder":
                 ctx.journal.write("paid", job=self.name, input=key, did=payment.did, service=payment.service_id,
                                   datatoken=payment.datatoken, how=payment.how, tx=payment.tx,
-                                  fee_token=payment.fee_token, fee_amount=str(payment.fee_amount))
+                                  fee_token=payment.fee_token, fee_amount=str(payment.fee_amount),
+                                  provider=self.job.provider, environment=self.job.environment.id,
+                                  valid_until=valid_until)
                 ctx.progress.job_message(self.name, f"paid for {key}: {payment.how} {payment.tx}")
+            if ends is not None and valid_until:
+                ends[key] = valid_until
             txs[key] = payment.tx
         additional = [txs.get(f"additional.{i}") for i in range(len(self.job.additional))]
         return {"dataset": txs.get("dataset"), "additional": additional, "algorithm": txs.get("algorithm")}
@@ -235,7 +322,7 @@ class JobRun:
             token = (self.resume.start_token if resumed else None) or secrets.token_hex(16)
 
         def lookup() -> str | None:
-            found = find_started_job(ctx, provider, orders, token)
+            found = find_started_job(ctx, provider, orders, token, self._starting_at())
             if found and node_start is not None:  # a node lists raw ids; later calls need the prefix
                 from c2d_runner.ocean.node.client import prefixed_job_id
 
@@ -252,13 +339,40 @@ class JobRun:
             verb = "starting free compute" if node_start is not None and node_start.choice.free else "ordering"
             ctx.progress.job_message(self.name, f"{verb} in environment {self.job.environment.id}")
             orders = self._order()
-        ctx.journal.write("starting", job=self.name, orders=orders, provider=provider,
-                          environment=self.job.environment.id, dataset=self.job.dataset.did,
-                          service=self.job.dataset.service_id, **({"start_token": token} if token else {}))
-        job_id = start_once(lambda: self._start_request(orders, token), lookup, policy=START_POLICY, sleep=sleep,
-                            clock=ctx.clock, note=lambda message: ctx.progress.job_message(self.name, message))
+
+        def send() -> str:
+            ctx.journal.write("starting", job=self.name, orders=orders, provider=provider,
+                              environment=self.job.environment.id, dataset=self.job.dataset.did,
+                              service=self.job.dataset.service_id, **({"start_token": token} if token else {}))
+            return start_once(lambda: self._start_request(orders, token), lookup, policy=START_POLICY, sleep=sleep,
+                              clock=ctx.clock, note=lambda message: ctx.progress.job_message(self.name, message))
+
+        try:
+            job_id = send()
+        except ServiceError as exc:
+            if not (self.shared and refuses_order(exc.status, f"{exc.detail} {exc.body}")):
+                raise
+            orders = self._after_refusal(exc)
+            job_id = send()  # once: this start's orders came from initializeCompute
         ctx.journal.write("started", job=self.name, job_id=job_id, provider=provider)
         return job_id
+
+    def _starting_at(self) -> float | None:
+        """When this job's latest "starting" event was written (epoch seconds), if it was."""
+        times = [e.get("at") for e in self.ctx.journal.events() if e.get("event") == "starting" and e.get("job") == self.name]
+        return times[-1] if times else None
+
+    def _after_refusal(self, exc) -> dict:
+        """The provider refused a shared order: the book forgets it (only the dataset's, when its
+        agreementId is taken by a job this run does not know), and this job orders for itself."""
+        in_use = "agreementid" in f"{exc.detail} {exc.body}".lower()
+        for name, (key, _) in self._order_keys().items():
+            if self.shared.get(name) and (name == "dataset" or not in_use):
+                self.ctx.orders.drop(key, self.shared[name])
+        self._give_back()
+        self.ctx.journal.write("shared_refused", job=self.name, orders=self.shared, error=exc.detail)
+        self.ctx.progress.job_message(self.name, f"the provider refused the run's orders ({exc.detail}); ordering anew")
+        return self._shared_orders(refused=True)
 
     def _on_status(self, job: "JobStatus") -> None:
         status = job.status or 0
@@ -313,6 +427,8 @@ class JobRun:
         try:
             if self.job_id is None:
                 self.job_id = self.start()
+            elif self.resume and self.resume.orders:  # a resumed job runs on with its agreementId
+                self._borrow(self.resume.orders.get("dataset"))
             final = self.wait(plan.timeout)
             if self._failed_by_outage(final):
                 final = self._start_again(final, plan.timeout)
@@ -379,6 +495,7 @@ class JobRun:
         self.ctx.progress.job_message(self.name, f"job {self.job_id} was failed by the provider during the outage "
                                                  f"({final.describe()}); starting it again")
         self.resume, self.job_id = None, None
+        self._give_back()
         self.job_id = self.start()
         return self.wait(timeout)
 
@@ -401,6 +518,7 @@ class JobRun:
             status, text, stopreq = self.history[-1].status, self.history[-1].text, 0
         else:
             status, text, stopreq = None, "", 0
+        self._give_back()
         outcome = JobOutcome(
             name=self.name, outcome=verdict, job_id=self.job_id, environment=self.job.environment.id,
             status=status, status_text=text, stopreq=stopreq, duration=duration,

@@ -20,6 +20,7 @@ from c2d_runner.atomic import remove_stale_temps, write_json
 from c2d_runner.engine.journal import MOCK_STATE, RECORD, Journal, RunFolderUnwritable, hold_run_folder, new_run_id
 from c2d_runner.engine.history import discard_run_folder, point_latest
 from c2d_runner.engine.jobrun import JobRun, RunContext
+from c2d_runner.engine.orderbook import OrderBook, paid_orders
 from c2d_runner.engine.outcome import ERROR, FAILED, SKIPPED, JobOutcome, RunOutcome, job_from_dict, job_to_dict
 from c2d_runner.engine.ports import ComputeClient, Progress, Wallet
 from c2d_runner.engine.resolve import InfrastructureError, ResolvedJob, Resolver
@@ -59,6 +60,8 @@ class RunOptions:
     fail_fast: bool = False  # after the first job that does not pass, start no more (running ones finish)
     max_spend: Decimal | None = None  # on a chain: refuse a run whose estimated provider fees exceed it (whole tokens)
     all_logs: bool = False  # fetch the infrastructure's logs of jobs that pass too
+    # Jobs of the run share orders that are still valid (Provider protocol); False: one order per job.
+    order_reuse: bool = True
 
 
 def select_jobs(plan: SpecPlan, only: tuple[str, ...], timeout: float | None) -> tuple:
@@ -205,7 +208,7 @@ class Run:
                                   warnings=self.warnings)
         self.journal.redact = Redactor.of(conn.wallet)
         ctx = RunContext(conn.compute, conn.wallet, self.journal, self.folder, self.progress, self.cancel,
-                         payer=conn.payer, all_logs=self.options.all_logs)
+                         payer=conn.payer, all_logs=self.options.all_logs, orders=self._order_book(conn))
         resolved, problems = resolve_all(self.jobs, conn.compute, conn.wallet, conn.chain_id, conn.provider)
         self.warnings += provider_warnings(conn.provider, [j.provider for j in resolved])
         for warning in self.warnings[len(conn.warnings):]:
@@ -233,6 +236,16 @@ class Run:
             path = write_lock(self.plan, resolved, {o.name: o for o in outcomes})
             self.journal.write("locked", path=str(path))
         return run
+
+    def _order_book(self, conn: Connection) -> OrderBook | None:
+        """The run's shared orders (a resumed run's paid ones in it already), or None: one order per job."""
+        if not self.options.order_reuse:
+            return None
+        book = OrderBook()
+        if self.options.resume:
+            for key, tx, until in paid_orders(self.journal.events(), conn.wallet.address):
+                book.record(key, tx, until)
+        return book
 
     def _run_jobs(self, resolved: list[ResolvedJob], ctx: RunContext, conn: Connection) -> tuple[JobOutcome, ...]:
         previous = self.journal.jobs() if self.options.resume else {}

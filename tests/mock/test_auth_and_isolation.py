@@ -84,7 +84,7 @@ def test_other_consumer_cannot_read_stop_delete_or_download(consumer, other, did
     consumer.wait(jid)
 
 
-@pytest.mark.parametrize("case", ["other_consumer", "other_asset", "other_service", "other_env", "unknown", "reused"])
+@pytest.mark.parametrize("case", ["other_consumer", "other_asset", "other_service", "other_env", "unknown"])
 def test_order_rules(case, consumer, other, dids):
     iris, stats = dids["iris"], dids["stats"]
     init = consumer.initialize([(iris, "compute")], (stats, "compute")).json()
@@ -100,11 +100,23 @@ def test_order_rules(case, consumer, other, dids):
         env = "ocean-compute-priced"
     elif case == "unknown":
         data_order = "0x" + "12" * 32
-    elif case == "reused":
-        first = consumer.start(consumer.start_body((iris, "compute", data_order), _stats(dids, algo_order)))
-        assert first.status_code == 200
     r = who.start(who.start_body((did, "compute", data_order), _stats(dids, algo_order), env=env))
     assert r.status_code == 400 and r.json() == {"error": {"order": "order_invalid"}}, r.text
+
+
+def test_a_used_order_starts_again_once_its_job_has_ended(consumer, dids):
+    """The Provider does not count an order's uses; operator-service refuses an agreementId (the
+    dataset's order) that a running job has."""
+    first = consumer.run(dids["iris"], sleeper_meta(30))
+    order = first["agreementId"]
+    again = consumer.start_body((dids["iris"], "compute", order), {"meta": sleeper_meta(0)})
+    r = consumer.start(again)
+    assert r.status_code == 400 and r.json() == {"error": "`agreementId` already in use for other job."}, r.text
+    consumer.signed_job_call("PUT", first["jobId"], dids["iris"])
+    consumer.wait(first["jobId"])
+    r = consumer.start(consumer.start_body((dids["iris"], "compute", order), {"meta": sleeper_meta(0)}))
+    assert r.status_code == 200, r.text
+    assert consumer.wait(r.json()[0]["jobId"])["status"] == 70
 
 
 def test_order_issued_to_env_address_binds_to_first_starter(consumer, other, dids, mock):

@@ -1,0 +1,100 @@
+"""Jobs of one run share their orders (engine/orderbook.py through JobRun), without sockets: one
+order per input set, a refused shared order falls back to ordering once, and a lost start is found
+among jobs with the same agreementId."""
+import dataclasses
+
+import pytest
+
+from c2d_runner.engine.jobrun import JobRun, find_started_job
+from c2d_runner.engine.orderbook import OrderBook
+from c2d_runner.ocean.errors import ProviderError
+
+from .fakes import JOB_ID, FakeCompute, context, job_plan, resolved, status
+
+ORDER = "0x" + "ab" * 32
+
+
+def shared_context(compute, folder, clock=lambda: 1000.0):
+    return dataclasses.replace(context(compute, folder), orders=OrderBook(clock))
+
+
+def test_a_sweep_orders_once_and_the_other_jobs_start_with_that_order(tmp_path):
+    compute = FakeCompute()
+    ctx = shared_context(compute, tmp_path)
+    runs = [JobRun(resolved(job_plan(f"j{n}")), ctx) for n in range(3)]
+    for run in runs:
+        assert run.start() == JOB_ID
+        run._give_back()  # the job ended: its agreementId is free again
+    assert len(compute.called("order")) == 1
+    assert compute.called("start") == [("start", ORDER)] * 3
+    shared = [e for e in ctx.journal.events() if e["event"] == "shared"]
+    assert [e["job"] for e in shared] == ["j1", "j2"] and shared[0]["orders"] == {"dataset": ORDER}
+
+
+def test_a_running_job_keeps_its_order_as_agreement_id_so_the_next_orders_its_own(tmp_path):
+    compute = FakeCompute()
+    ctx = shared_context(compute, tmp_path)
+    first, second = JobRun(resolved(job_plan("a")), ctx), JobRun(resolved(job_plan("b")), ctx)
+    first.start()
+    compute.order_id = "0x" + "ef" * 32
+    second.start()  # a still runs with the order as its agreementId
+    assert compute.called("start") == [("start", ORDER), ("start", compute.order_id)]
+    assert len(compute.called("order")) == 2
+    first._give_back()
+    JobRun(resolved(job_plan("c")), ctx).start()
+    assert len(compute.called("order")) == 2 and compute.called("start")[-1] == ("start", ORDER)  # a's, now free
+
+
+def test_an_expired_entry_is_not_shared(tmp_path):
+    now = [1000.0]
+    compute = FakeCompute()
+    ctx = shared_context(compute, tmp_path, clock=lambda: now[0])
+    JobRun(resolved(job_plan("a")), ctx).start()
+    ctx.orders.give_back(ORDER)
+    now[0] += 3600
+    JobRun(resolved(job_plan("b")), ctx).start()
+    assert len(compute.called("order")) == 2
+
+
+@pytest.mark.parametrize("refusal", [{"error": {"order": "order_invalid"}},
+                                     {"error": "`agreementId` already in use for other job."}])
+def test_a_start_refusing_a_shared_order_orders_once_and_starts(tmp_path, refusal):
+    compute = FakeCompute()
+    ctx = shared_context(compute, tmp_path)
+    first = JobRun(resolved(job_plan("a")), ctx)
+    first.start()
+    first._give_back()
+    compute.start_errors = [ProviderError(str(refusal["error"]), status=400, body=refusal)]
+    compute.order_id = "0x" + "ef" * 32
+    assert JobRun(resolved(job_plan("b")), ctx).start() == JOB_ID
+    assert len(compute.called("order")) == 2
+    assert compute.called("start")[-2:] == [("start", ORDER), ("start", compute.order_id)]
+    starting = [e["orders"]["dataset"] for e in ctx.journal.events() if e["event"] == "starting" and e["job"] == "b"]
+    assert starting == [ORDER, compute.order_id]  # the second start's orders are journaled before it is sent
+    assert ctx.orders.usable(first._order_keys()["dataset"][0], lent_ok=False) is None  # b runs with the new one
+    assert ctx.orders.until(first._order_keys()["dataset"][0], ORDER) is None  # the refused order is forgotten
+
+
+def test_a_refusal_of_another_kind_is_the_jobs_error(tmp_path):
+    compute = FakeCompute()
+    ctx = shared_context(compute, tmp_path)
+    first = JobRun(resolved(job_plan("a")), ctx)
+    first.start()
+    first._give_back()
+    compute.start_errors = [ProviderError("not trusted", status=400, body={"error": {"dataset": "not_trusted_algo"}})]
+    with pytest.raises(ProviderError):
+        JobRun(resolved(job_plan("b")), ctx).start()
+    assert len(compute.called("order")) == 1
+
+
+def test_a_lost_start_is_found_among_jobs_with_the_same_agreement_id(tmp_path):
+    compute = FakeCompute()
+    ctx = context(compute, tmp_path)
+    ctx.journal.write("started", job="a", job_id="job-a")
+    compute.listed = [status(70, job_id="job-a", agreement_id=ORDER, date_created=2000.0),  # another job's
+                      status(70, job_id="old", agreement_id=ORDER, date_created=100.0),  # before this start
+                      status(10, job_id="mine", agreement_id=ORDER, date_created=2001.0)]
+    orders = {"dataset": ORDER, "additional": [], "algorithm": None}
+    assert find_started_job(ctx, "http://p", orders, since=2000.0) == "mine"
+    compute.listed = compute.listed[:2]
+    assert find_started_job(ctx, "http://p", orders, since=2000.0) is None
