@@ -417,6 +417,12 @@ class JobRun:
     # -- the whole job ---------------------------------------------------------------------
     def run(self) -> JobOutcome:
         """Start (or resume), wait, download and check; never raises for job-level failures."""
+        try:
+            return self._run()
+        finally:
+            self._give_back()  # however it ended, this job no longer holds its agreementId
+
+    def _run(self) -> JobOutcome:
         from c2d_runner.ocean.errors import ComputeTimeout, OceanError
 
         ctx, plan = self.ctx, self.job.plan
@@ -518,7 +524,6 @@ class JobRun:
             status, text, stopreq = self.history[-1].status, self.history[-1].text, 0
         else:
             status, text, stopreq = None, "", 0
-        self._give_back()
         outcome = JobOutcome(
             name=self.name, outcome=verdict, job_id=self.job_id, environment=self.job.environment.id,
             status=status, status_text=text, stopreq=stopreq, duration=duration,

@@ -144,3 +144,59 @@ def test_order_costs_is_pure_over_initialize_answers():
     assert [o["how"] for o in costs["orders"]] == ["startOrder", "reuseOrder", "validOrder"]
     assert costs["transactions"] == 4 and costs["totals"] == {"0xDT1": str(10**18), "0xOCEAN": "10"}
     assert add_totals([costs, costs])["0xOCEAN"] == "20"
+
+
+def _sweep(tmp_path: Path, jobs: int = 5) -> Path:
+    spec = _spec(tmp_path).read_text().replace(
+        "    expect: {status: finished}\n",
+        "    algocustomdata: {n: 0}\n    matrix:\n      algocustomdata.n: [" + ", ".join(map(str, range(jobs)))
+        + "]\n    expect: {status: finished}\n")
+    path = tmp_path / "paid.yaml"
+    path.write_text(spec)
+    return path
+
+
+@pytest.mark.parametrize("reuse, orders", [((), 1), (("--no-order-reuse",), 5)])
+def test_a_paid_sweep_pays_one_order_per_input_while_it_holds(tmp_path, reuse, orders):
+    result = c2d("run", _sweep(tmp_path), "--jobs", "4", *reuse, cwd=tmp_path)
+    assert result.exit_code == 0, result.output
+    folder = _run_folder(tmp_path)
+    payments = json.loads((folder / "run.json").read_text())["payments"]
+    started = [e for e in map(json.loads, (folder / "journal.jsonl").read_text().splitlines())
+               if e["event"] == "started"]
+    assert len(started) == len({e["job_id"] for e in started}) == 5
+    dataset = [p["tx"] for p in payments if p["input"] == "dataset"]
+    algorithm = [p["tx"] for p in payments if p["input"] == "algorithm"]
+    if reuse:
+        assert len(dataset) == len(algorithm) == orders
+    else:
+        # One algorithm order for the sweep; the dataset's order is each running job's agreementId,
+        # so jobs running at once (--jobs 4) may each need one of their own, never more.
+        assert len(algorithm) == 1 and 1 <= len(dataset) <= 4
+    counts = _orders_on_chain(folder, [dataset[0], algorithm[0]])
+    assert counts == [len(dataset), len(algorithm)]
+
+
+def test_a_resumed_paid_sweep_pays_nothing_twice(tmp_path, monkeypatch):
+    from c2d_runner.engine.journal import Journal
+
+    spec = _sweep(tmp_path)
+    real_write = Journal.write
+
+    def crash_at_first_start(self, event, **fields):
+        if event == "starting":  # the process dies after the first job paid, before anything started
+            raise RuntimeError("killed after paying")
+        return real_write(self, event, **fields)
+
+    monkeypatch.setattr(Journal, "write", crash_at_first_start)
+    assert c2d("run", spec, "--jobs", "1", cwd=tmp_path).exit_code != 0
+    monkeypatch.setattr(Journal, "write", real_write)
+    folder = _run_folder(tmp_path)
+    paid_first = [e["tx"] for e in map(json.loads, (folder / "journal.jsonl").read_text().splitlines())
+                  if e["event"] == "paid"]
+    assert len(paid_first) == 2
+    resumed = c2d("run", spec, "--resume", folder, "--jobs", "1", cwd=tmp_path)
+    assert resumed.exit_code == 0, resumed.output
+    events = list(map(json.loads, (folder / "journal.jsonl").read_text().splitlines()))
+    assert [e["tx"] for e in events if e["event"] == "paid"] == paid_first  # the sweep paid once, in all
+    assert _orders_on_chain(folder, paid_first) == [1, 1]
