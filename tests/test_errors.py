@@ -24,6 +24,7 @@ INTERNAL = {
     "mockprovider.aquarius.QueryError": "becomes Aquarius' 400 answer to a query",
     "mockprovider.store.NonceRejected": "becomes the Provider's 400 answer",
     "mockprovider.store.OrderInvalid": "becomes the Provider's order_invalid answer",
+    "mockprovider.store.AgreementInUse": "becomes operator-service's answer for an agreementId a running job has",
     "mockprovider.payment.OrderRefused": "an order the chain does not back: the Provider's order_invalid answer",
     "mockprovider.store.EnvironmentFull": "becomes the Provider's answer for a busy environment",
     "mockprovider.node.errors.NodeError": "mock Ocean Node route errors: serialised as the node's HTTP answers",
