@@ -404,6 +404,8 @@ def _print_plan(report) -> None:
             fee = (f", provider fee {amount_text(int(order['fee_amount']))} of {order['fee_token']}"
                    if order["fee_token"] and int(order["fee_amount"]) else ", no provider fee")
             paid = "1 datatoken" if order["how"] == "startOrder" else "no datatoken"
+            if order["how"] == "shared":
+                paid, fee = "an earlier job's order, nothing paid", ""
             click.echo(f"  order        {order['input']}: {order['how']} ({paid}{fee})")
         escrow = job.get("costs", {}).get("escrow")
         if escrow:

@@ -9,7 +9,7 @@ from c2d_runner.engine.ports import ComputeClient, Wallet
 from c2d_runner.engine.records import JobRecord
 from c2d_runner.engine.resolve import ResolvedJob, custom_data_hash
 from c2d_runner.engine.results import Downloaded, download_results
-from c2d_runner.engine.runner import resolve_all
+from c2d_runner.engine.runner import RunOptions, resolve_all
 from c2d_runner.spec.model import PublishedAlgorithm, SpecPlan
 
 if TYPE_CHECKING:  # the connect layer sits above the engine: a type only
@@ -103,12 +103,14 @@ def plan_report(jobs: tuple, conn: Connection) -> PlanReport:
         from c2d_runner.engine.costs import unpayable
 
         return PlanReport(conn.description, tuple(described), tuple(problems + unpayable(resolved)))
-    from c2d_runner.engine.costs import add_totals, job_costs
+    from c2d_runner.engine.costs import add_totals, job_costs, shared_costs
 
-    for job, doc in zip(resolved, described):
-        costs = job_costs(job, conn.compute, conn.wallet, conn.payer)  # as initializeCompute prices them
-        if costs is not None:
-            doc["costs"] = costs
+    # as initializeCompute prices them, the run's jobs sharing their orders as `c2d run` does by default
+    costs = shared_costs(resolved, [job_costs(job, conn.compute, conn.wallet, conn.payer) for job in resolved],
+                         RunOptions().jobs)
+    for cost, doc in zip(costs, described):
+        if cost is not None:
+            doc["costs"] = cost
     totals = add_totals([doc["costs"] for doc in described if "costs" in doc])
     return PlanReport(conn.description, tuple(described), tuple(problems), totals)
 

@@ -107,6 +107,33 @@ def input_names(job: Any) -> list[tuple[str, Any]]:
     return names + ([("algorithm", job.algorithm)] if job.algorithm is not None else [])
 
 
+def shared_costs(jobs: list[Any], costs: list[dict[str, Any] | None], running: int) -> list[dict[str, Any] | None]:
+    """The jobs' costs when a run shares its orders on the Provider protocol (pure): an input's order
+    is paid by its first job only, the dataset's by its first `running` jobs (each job running at once
+    starts with one of its own as its agreementId); the others' orders read "shared" and leave the
+    totals. Gas stays counted per job, an upper bound."""
+    seen: dict[tuple, int] = {}
+    out = []
+    for job, cost in zip(jobs, costs):
+        if cost is None or job.node_start is not None:
+            out.append(cost)
+            continue
+        totals = {t: int(v) for t, v in cost["totals"].items()}
+        orders = []
+        for order, (name, item) in zip(cost["orders"], input_names(job)):
+            key = (name == "dataset", job.provider, item.did, item.service_id, job.environment.id)
+            seen[key] = seen.get(key, 0) + 1
+            if order["how"] != "validOrder" and seen[key] > (running if name == "dataset" else 1):
+                if order["how"] == "startOrder":
+                    totals[order["datatoken"]] -= WEI
+                if order["fee_token"] and int(order["fee_amount"]) and order["fee_token"].lower() != ZERO_ADDRESS:
+                    totals[order["fee_token"]] -= int(order["fee_amount"])
+                order = {**order, "how": "shared"}
+            orders.append(order)
+        out.append({**cost, "orders": orders, "totals": {t: str(v) for t, v in totals.items()}})
+    return out
+
+
 def with_escrow(costs: dict[str, Any], payment: Any) -> dict[str, Any]:
     """The costs plus what an Ocean Node will lock in its Escrow at start (an EscrowPayment), in the totals (pure).
 
@@ -170,4 +197,4 @@ def unpayable(jobs: list[Any]) -> list[str]:
 
 
 __all__ = ["NATIVE", "SpendLimitExceeded", "order_items", "order_costs", "gas_costs", "gas_text", "spend_text",
-           "add_totals", "check_spend", "input_names", "with_escrow", "job_costs", "wallet_needs", "unpayable"]
+           "add_totals", "check_spend", "input_names", "shared_costs", "with_escrow", "job_costs", "wallet_needs", "unpayable"]

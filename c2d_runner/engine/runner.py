@@ -315,10 +315,13 @@ class Run:
     def _spend_problems(self, resolved: list[ResolvedJob], conn: Connection) -> list[str]:
         """Before anything is paid, the estimate of every job's orders (initializeCompute, gas estimates;
         nothing sent) against --max-spend and, for a fresh run, against what the consumer's account holds."""
-        from c2d_runner.engine.costs import SpendLimitExceeded, add_totals, check_spend, job_costs, wallet_needs
+        from c2d_runner.engine.costs import (SpendLimitExceeded, add_totals, check_spend, job_costs, shared_costs,
+                                             wallet_needs)
 
-        costs = [c for c in (job_costs(job, conn.compute, conn.wallet, conn.payer) for job in resolved)
-                 if c is not None]
+        costs = [job_costs(job, conn.compute, conn.wallet, conn.payer) for job in resolved]
+        if self.options.order_reuse:
+            costs = shared_costs(resolved, costs, max(1, self.options.jobs))
+        costs = [c for c in costs if c is not None]
         totals = add_totals(costs)
         problems = []
         datatokens = frozenset(o["datatoken"] for cost in costs for o in cost["orders"])

@@ -125,3 +125,18 @@ def test_a_resumed_run_finds_the_orders_its_journal_says_were_paid():
               {"event": "paid", "job": "a", "input": "algorithm", "did": "did:op:2", "service": "compute",
                "tx": "0xb"}]  # an older journal's event, without where and until when: not offered
     assert paid_orders(events, "0xABC") == [(KEY, "0xa", 5000.0)]
+
+
+def test_a_plan_counts_a_shared_order_once_and_the_dataset_once_per_running_job():
+    from c2d_runner.engine.costs import shared_costs
+
+    from .fakes import job_plan, resolved
+
+    jobs = [resolved(job_plan(f"j{n}")) for n in range(4)]
+    fee = "0x" + "0f" * 20
+    cost = {"orders": [{"input": "dataset", "did": jobs[0].dataset.did, "datatoken": "0xdt", "how": "startOrder",
+                        "fee_token": fee, "fee_amount": "5"}],
+            "transactions": 2, "totals": {"0xdt": str(10**18), fee: "5"}}
+    out = shared_costs(jobs, [cost] * 4, running=2)
+    assert [c["orders"][0]["how"] for c in out] == ["startOrder", "startOrder", "shared", "shared"]
+    assert out[3]["totals"] == {"0xdt": "0", fee: "0"} and out[0]["totals"] == cost["totals"]
