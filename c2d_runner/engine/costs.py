@@ -197,4 +197,5 @@ def unpayable(jobs: list[Any]) -> list[str]:
 
 
 __all__ = ["NATIVE", "SpendLimitExceeded", "order_items", "order_costs", "gas_costs", "gas_text", "spend_text",
-           "add_totals", "check_spend", "input_names", "shared_costs", "with_escrow", "job_costs", "wallet_needs", "unpayable"]
+           "add_totals", "check_spend", "input_names",
+           "shared_costs", "with_escrow", "job_costs", "wallet_needs", "unpayable"]

@@ -359,7 +359,8 @@ class JobRun:
 
     def _starting_at(self) -> float | None:
         """When this job's latest "starting" event was written (epoch seconds), if it was."""
-        times = [e.get("at") for e in self.ctx.journal.events() if e.get("event") == "starting" and e.get("job") == self.name]
+        times = [e.get("at") for e in self.ctx.journal.events()
+                 if e.get("event") == "starting" and e.get("job") == self.name]
         return times[-1] if times else None
 
     def _after_refusal(self, exc) -> dict:
