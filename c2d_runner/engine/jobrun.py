@@ -192,7 +192,12 @@ class JobRun:
         Jobs with the same inputs wait for the one ordering them. The order this job starts with as
         its agreementId is lent to it until it ends (one running job per agreementId)."""
         book, keys = self.ctx.orders, self._order_keys()
-        with book.holding(key for key, _ in keys.values()):
+
+        def waiting() -> None:  # another job orders these inputs: Ctrl-C must not wait for it
+            if self.ctx.cancel.is_set():
+                raise Interrupted()
+
+        with book.holding((key for key, _ in keys.values()), waiting):
             found = {name: book.usable(key, lent_ok=name != "dataset") for name, (key, _) in keys.items()}
             if all(found.values()) and not refused:
                 self.shared = found

@@ -24,6 +24,8 @@ from typing import Callable, Iterable, Iterator
 # An entry is not handed out this close to its end: the start still has to reach the provider,
 # which itself refuses a fee within 90 s of its validUntil.
 MARGIN = 120.0
+# How often a job waiting on another job's key looks whether the run was cancelled (seconds).
+KEY_WAIT_CHECK = 0.25
 # The validUntil the runner asks initializeCompute for (the client's default order validity).
 ORDER_VALIDITY = 3600
 
@@ -130,15 +132,17 @@ class OrderBook:
                 del self._lent[tx]
 
     @contextmanager
-    def holding(self, keys: Iterable[OrderKey]) -> Iterator[None]:
+    def holding(self, keys: Iterable[OrderKey], waiting: Callable[[], None] = lambda: None) -> Iterator[None]:
         """Hold these keys (in one global order, so two jobs cannot wait on each other): a job that
-        orders a key makes the others with that key wait, then find its order."""
+        orders a key makes the others with that key wait, then find its order. `waiting` is called
+        while a key is held by another job, and may raise to give up (the run was cancelled)."""
         with self._lock:
             locks = [self._key_locks.setdefault(k, threading.Lock()) for k in sorted(set(keys))]
         held = []
         try:
             for lock in locks:
-                lock.acquire()
+                while not lock.acquire(timeout=KEY_WAIT_CHECK):
+                    waiting()
                 held.append(lock)
             yield
         finally:

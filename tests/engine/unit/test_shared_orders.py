@@ -98,3 +98,24 @@ def test_a_lost_start_is_found_among_jobs_with_the_same_agreement_id(tmp_path):
     assert find_started_job(ctx, "http://p", orders, since=2000.0) == "mine"
     compute.listed = compute.listed[:2]
     assert find_started_job(ctx, "http://p", orders, since=2000.0) is None
+
+
+def test_cancel_interrupts_a_job_waiting_on_another_jobs_order_key(tmp_path):
+    """Ctrl-C while a job waits for the one ordering its inputs: it ends "interrupted", it does not hang."""
+    import threading
+
+    from c2d_runner.engine.outcome import ERROR
+
+    compute = FakeCompute()
+    ctx = shared_context(compute, tmp_path)
+    waiting = JobRun(resolved(job_plan("b")), ctx)
+    keys = [key for key, _ in waiting._order_keys().values()]
+    outcomes = []
+    with ctx.orders.holding(keys):  # another job is ordering these inputs (and never finishes)
+        worker = threading.Thread(target=lambda: outcomes.append(waiting.run()), daemon=True)
+        worker.start()
+        ctx.cancel.set()
+        worker.join(30)  # a hang guard, not a timing assertion
+        assert not worker.is_alive(), "the job still waits on the other job's order key"
+    assert outcomes[0].outcome == ERROR and "interrupted before it started" in outcomes[0].error
+    assert compute.called("order") == [] and compute.called("start") == []
