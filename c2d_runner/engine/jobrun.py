@@ -128,6 +128,8 @@ class JobRun:
         self._taken: set[Path] = set()  # the paths this job's results were given
         self.shared: dict[str, str] = {}  # input -> order taken from the run's book (no initializeCompute)
         self.lent: str | None = None  # the book's order this job holds as its agreementId while it runs
+        if resume and resume.orders:  # it may run at the provider already: held before any job of the run starts
+            self._borrow(resume.orders.get("dataset"))
 
     # -- the pieces ------------------------------------------------------------------------
     def _inputs(self, orders: dict | None):
@@ -439,8 +441,6 @@ class JobRun:
         try:
             if self.job_id is None:
                 self.job_id = self.start()
-            elif self.resume and self.resume.orders:  # a resumed job runs on with its agreementId
-                self._borrow(self.resume.orders.get("dataset"))
             final = self.wait(plan.timeout)
             if self._failed_by_outage(final):
                 final = self._start_again(final, plan.timeout)

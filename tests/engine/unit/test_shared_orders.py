@@ -119,3 +119,27 @@ def test_cancel_interrupts_a_job_waiting_on_another_jobs_order_key(tmp_path):
         assert not worker.is_alive(), "the job still waits on the other job's order key"
     assert outcomes[0].outcome == ERROR and "interrupted before it started" in outcomes[0].error
     assert compute.called("order") == [] and compute.called("start") == []
+
+
+@pytest.mark.parametrize("job_id", [None, JOB_ID])
+def test_a_resumed_job_holds_its_agreement_id_from_the_start_of_the_run(tmp_path, job_id):
+    """A resumed run's job that may still run at the provider (started, or "starting" with its answer
+    lost) holds its dataset order before any job of the run starts: a fresh job given that order from
+    the book (a paid run's "paid" events refill it) would be refused as agreementId in use, and the
+    book would drop the order and pay again."""
+    from c2d_runner.engine.journal import JobJournal
+
+    compute = FakeCompute()
+    ctx = shared_context(compute, tmp_path)
+    key = JobRun(resolved(job_plan("a")), ctx)._order_keys()["dataset"][0]
+    ctx.orders.record(key, ORDER, 9000.0)  # refilled from the earlier attempt's "paid" event
+    orders = {"dataset": ORDER, "additional": [], "algorithm": None}
+    resumed = JobRun(resolved(job_plan("a")), ctx, resume=JobJournal("a", orders=orders, job_id=job_id))
+    assert ctx.orders.usable(key, lent_ok=False) is None  # before its thread has run
+    compute.listed = [status(10, job_id=JOB_ID, agreement_id=ORDER, date_created=2000.0)]
+    if job_id is None:
+        assert resumed.start() == JOB_ID  # found at the provider, not started again
+        assert compute.called("start") == []
+    assert ctx.orders.usable(key, lent_ok=False) is None
+    resumed._give_back()
+    assert ctx.orders.usable(key, lent_ok=False) == ORDER
