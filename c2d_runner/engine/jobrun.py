@@ -1,17 +1,19 @@
 """Run one resolved job: order, start (never twice), wait on the numeric status, download, check."""
 from __future__ import annotations
 
+import contextlib
 import functools
 import secrets
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from c2d_runner.engine.expect import check_expectations
 from c2d_runner.engine.journal import Journal, JobJournal, job_folder_name
-from c2d_runner.engine.orderbook import MARGIN, ORDER_VALIDITY, OrderBook, OrderKey, refuses_order, usable_until
+from c2d_runner.engine.orderbook import (KEY_WAIT_CHECK, MARGIN, ORDER_VALIDITY, OrderBook, OrderKey, refuses_order,
+                                        usable_until)
 from c2d_runner.engine.outcome import (ERROR, FAILED, PASSED, JobOutcome, NotFetched, ResultRecord,
                                        StatusChange, job_to_dict)
 from c2d_runner.engine.ports import ComputeClient, Payer, Progress, Wallet
@@ -44,6 +46,21 @@ def interruptible_sleep(cancel: threading.Event, seconds: float) -> None:
     """Sleep that ends early, raising Interrupted, when `cancel` is set."""
     if cancel.wait(seconds):
         raise Interrupted()
+
+
+@contextlib.contextmanager
+def turn(lock: threading.Lock, cancel: threading.Event) -> Iterator[None]:
+    """Hold `lock` unless the run is cancelled, waiting or once it is ours (then Interrupted): a job
+    queued behind another must neither hang a Ctrl-C nor pay and start after one."""
+    while not lock.acquire(timeout=KEY_WAIT_CHECK):
+        if cancel.is_set():
+            raise Interrupted()
+    try:
+        if cancel.is_set():
+            raise Interrupted()
+        yield
+    finally:
+        lock.release()
 
 
 @dataclass
@@ -295,7 +312,7 @@ class JobRun:
             if start.choice.free:
                 return node.start(ctx.wallet, start.choice, start.algorithm, start.datasets, start_token=start_token)
             algorithm, datasets = self._node_entries(orders)
-            with ctx.escrow_lock:
+            with turn(ctx.escrow_lock, ctx.cancel):
                 self._cover_escrow(orders)
                 return node.start(ctx.wallet, start.choice, algorithm, datasets, start_token=start_token)
         dataset, additional, algorithm = self._inputs(orders)
