@@ -409,8 +409,10 @@ def _print_plan(report) -> None:
             click.echo(f"  order        {order['input']}: {order['how']} ({paid}{fee})")
         escrow = job.get("costs", {}).get("escrow")
         if escrow:
+            sends = ", ".join(escrow.get("transactions", ())) or "nothing: its funds and authorization cover it"
             click.echo(f"  escrow       {amount_text(int(escrow['amount']))} of {escrow['token']} locked at start "
-                       f"for {escrow['payee']} (Escrow {escrow['escrow']}; the node claims what the job uses)")
+                       f"for {escrow['payee']} (Escrow {escrow['escrow']}; the node claims what the job uses); "
+                       f"sends {sends}")
         if "gas" in job.get("costs", {}):
             click.echo(f"  gas          {gas_text(job['costs']['gas'])}")
     if report.totals is not None:

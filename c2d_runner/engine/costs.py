@@ -8,7 +8,9 @@ before each order whose fee is above zero, then the order) is counted, and with 
 estimated (or a typical figure stands in, c2d_runner.ocean.funds.TYPICAL_GAS) and priced at the
 chain's gas price, in the chain's native coin (the totals' "native" entry). On an Ocean
 Node's paid environment the job also costs what the node locks in its Escrow at start (the compute
-price for the job's maxJobDuration).
+price for the job's maxJobDuration), and the gas of the Escrow transactions the payer's funds and
+authorization there still need (approve, deposit, authorize: none once they cover the job), read
+as they are now for each job.
 """
 from __future__ import annotations
 
@@ -65,7 +67,7 @@ def gas_text(gas: dict[str, Any]) -> str:
     """A job's gas as `c2d plan` says it: 'about 0.00042 native coin (420000 gas at 1 gwei)' (pure)."""
     from c2d_runner.ocean.funds import amount_text, gwei_text
 
-    how = "" if gas["estimated"] else "; typical gas where an order cannot be estimated before its approve"
+    how = "" if gas["estimated"] else "; typical gas where a transaction cannot be estimated before its approve"
     return (f"about {amount_text(int(gas['cost']))} native coin ({gas['gas']} gas at "
             f"{gwei_text(int(gas['price']))}{how})")
 
@@ -134,8 +136,9 @@ def shared_costs(jobs: list[Any], costs: list[dict[str, Any] | None], running: i
     return out
 
 
-def with_escrow(costs: dict[str, Any], payment: Any) -> dict[str, Any]:
-    """The costs plus what an Ocean Node will lock in its Escrow at start (an EscrowPayment), in the totals (pure).
+def with_escrow(costs: dict[str, Any], payment: Any, steps: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """The costs plus what an Ocean Node will lock in its Escrow at start (an EscrowPayment), in the
+    totals, and the Escrow transactions still needed (`steps`, when known) (pure).
 
     The lock is the compute price for the whole maxJobDuration (the node claims what the job used
     and the rest stays the payer's), so it is what the run may spend at most.
@@ -144,7 +147,10 @@ def with_escrow(costs: dict[str, Any], payment: Any) -> dict[str, Any]:
     totals[payment.token] = str(int(totals.get(payment.token, 0)) + payment.amount)
     escrow = {"escrow": payment.escrow_address, "payee": payment.payee, "token": payment.token,
               "amount": str(payment.amount), "minLockSeconds": payment.min_lock_seconds}
-    return {**costs, "escrow": escrow, "totals": totals}
+    if steps is not None:
+        escrow["transactions"] = list(steps)
+    return {**costs, "escrow": escrow, "totals": totals,
+            "transactions": costs["transactions"] + len(steps or ())}
 
 
 def job_costs(job: Any, compute: Any, wallet: Any, payer: Any = None) -> dict[str, Any] | None:
@@ -159,18 +165,23 @@ def job_costs(job: Any, compute: Any, wallet: Any, payer: Any = None) -> dict[st
         init = node.initialize(wallet.address, start.choice, start.algorithm, start.datasets)
         # a node's datasets as the payer orders them (a ComputeInput of their DDO service)
         inputs = [(name, getattr(item, "compute_input", item)) for name, item in input_names(job)]
-        return with_escrow(_with_gas(order_costs(init, inputs), init, inputs, payer), init.payment)
+        if payer is None:
+            return with_escrow(order_costs(init, inputs), init.payment)
+        steps, gas = payer.escrow_gas(init.payment)
+        return _with_gas(with_escrow(order_costs(init, inputs), init.payment, steps), init, inputs, payer, gas)
     init = compute.initialize(wallet, job.dataset, job.environment.id, job.algorithm, job.algorithm_meta,
                               job.additional)
     inputs = input_names(job)
     return _with_gas(order_costs(init, inputs), init, inputs, payer)
 
 
-def _with_gas(costs: dict[str, Any], init: Any, inputs: list[tuple[str, Any]], payer: Any) -> dict[str, Any]:
-    """With a payer, the orders' gas added to `costs` (estimated on the chain, nothing sent)."""
+def _with_gas(costs: dict[str, Any], init: Any, inputs: list[tuple[str, Any]], payer: Any,
+              escrow_gas: Any = None) -> dict[str, Any]:
+    """With a payer, the orders' gas (and the Escrow's, a GasEstimate) added to `costs` (estimated on
+    the chain, nothing sent)."""
     if payer is not None:
-        costs["gas"] = gas_costs([payer.order_gas(item, compute_input) for (_, compute_input), item
-                                  in order_items(init, inputs)], payer.gas_price())
+        gas = [payer.order_gas(item, compute_input) for (_, compute_input), item in order_items(init, inputs)]
+        costs["gas"] = gas_costs(gas + ([escrow_gas] if escrow_gas is not None else []), payer.gas_price())
     return costs
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from c2d_runner.ocean.funds import NotEnoughFunds, amount_text
+from c2d_runner.ocean.funds import TYPICAL_GAS, GasEstimate, NotEnoughFunds, amount_text, call_gas, check_gas
 from c2d_runner.ocean.records import EscrowPayment
 
 
@@ -91,47 +91,92 @@ def read_authorization(escrow: Any, token: str, payer: str, payee: str) -> Autho
     return None
 
 
+@dataclass(frozen=True)
+class EscrowState:
+    """The payer's Escrow as read before covering a job: the contracts, free funds, what is missing and
+    the transactions that would send it, in order: (step, ContractFunction, what, amount in wei)."""
+
+    escrow: Any
+    token: Any
+    available: int
+    needs: EscrowNeeds
+    steps: tuple[tuple[str, Any, str, int], ...]
+
+
+def read_escrow(w3: Any, payer: str, payment: EscrowPayment) -> EscrowState:
+    """Read the payer's funds, authorization and allowance for `payment` (nothing sent); what covering it takes."""
+    from c2d_runner.chain.artifacts import abi
+
+    escrow = w3.eth.contract(address=payment.escrow_address, abi=abi("Escrow"))
+    token = w3.eth.contract(address=payment.token, abi=abi("OceanToken"))
+    available = int(escrow.functions.getUserFunds(payer, payment.token).call()[0])
+    needs = escrow_needs(payment, available, read_authorization(escrow, payment.token, payer, payment.payee))
+    steps = []
+    if needs.deposit:
+        if int(token.functions.allowance(payer, payment.escrow_address).call()) < needs.deposit:
+            steps.append(("approve", token.functions.approve(payment.escrow_address, needs.deposit),
+                          "approving the Escrow deposit", needs.deposit))
+        steps.append(("deposit", escrow.functions.deposit(payment.token, needs.deposit), "Escrow deposit",
+                      needs.deposit))
+    if needs.authorize is not None:
+        steps.append(("authorize", escrow.functions.authorize(payment.token, payment.payee, *needs.authorize),
+                      f"Escrow authorize of {payment.payee}", needs.authorize[0]))
+    return EscrowState(escrow, token, available, needs, tuple(steps))
+
+
+def escrow_gas(state: EscrowState, sender: str) -> GasEstimate:
+    """Gas of the Escrow transactions `state` still needs (nothing sent): each estimated on the chain
+    where it can run now, a typical figure (TYPICAL_GAS) for a deposit waiting on its approve or a
+    call the chain refuses to estimate."""
+    from c2d_runner.chain.tx import TransactionReverted
+
+    gas, estimated = 0, True
+    steps = [step for step, *_ in state.steps]
+    for step, call, _, _ in state.steps:
+        if step == "deposit" and "approve" in steps:  # it pulls the tokens through the approve's allowance
+            part, ok = TYPICAL_GAS["deposit"], False
+        else:
+            try:
+                part, ok = call_gas(call, sender, TYPICAL_GAS[step])
+            except TransactionReverted:  # the send says why; the estimate counts what it would cost
+                part, ok = TYPICAL_GAS[step], False
+        gas, estimated = gas + part, estimated and ok
+    return GasEstimate(gas, estimated)
+
+
 def cover_escrow(w3: Any, payer: Any, payment: EscrowPayment,
                  on_tx: Callable[[EscrowTx], None] | None = None) -> EscrowFunding:
     """Make the Escrow at `payment.escrow_address` cover one job for `payer`; what was found and done.
 
     Each transaction is reported to `on_tx` as soon as it is mined (so a crash after it cannot lose it).
-    Raises EscrowUnderfunded before sending anything when the payer's token balance is short.
+    Raises EscrowUnderfunded (the token) or NotEnoughGas (the native coin for the transactions' gas)
+    before sending anything when the payer's balance is short.
     """
-    from c2d_runner.chain.artifacts import abi
     from c2d_runner.chain.tx import send
 
-    escrow = w3.eth.contract(address=payment.escrow_address, abi=abi("Escrow"))
-    token = w3.eth.contract(address=payment.token, abi=abi("OceanToken"))
     me = payer.address
-    available = int(escrow.functions.getUserFunds(me, payment.token).call()[0])
-    needs = escrow_needs(payment, available, read_authorization(escrow, payment.token, me, payment.payee))
+    state = read_escrow(w3, me, payment)
+    needs = state.needs
+    if needs.deposit:
+        balance = int(state.token.functions.balanceOf(me).call())
+        if balance < needs.deposit:
+            raise EscrowUnderfunded(
+                f"the consumer {me} holds {amount_text(balance)} of token {payment.token}; the Escrow needs "
+                f"{amount_text(needs.deposit)} more for this job ({amount_text(payment.amount)} locked at start, "
+                f"{amount_text(state.available)} there); nothing was sent")
+    if state.steps:
+        check_gas(w3, me, escrow_gas(state, me).gas,
+                  f"the gas of the Escrow's {', '.join(step for step, *_ in state.steps)}")
     txs: list[EscrowTx] = []
-
-    def mined(step: str, call: Any, what: str, amount: int) -> None:
+    for step, call, what, amount in state.steps:
         receipt = send(w3, payer, call, what)
         done = EscrowTx(step, receipt["transactionHash"].to_0x_hex(), amount)
         txs.append(done)
         if on_tx is not None:
             on_tx(done)
-
-    if needs.deposit:
-        balance = int(token.functions.balanceOf(me).call())
-        if balance < needs.deposit:
-            raise EscrowUnderfunded(
-                f"the consumer {me} holds {amount_text(balance)} of token {payment.token}; the Escrow needs "
-                f"{amount_text(needs.deposit)} more for this job ({amount_text(payment.amount)} locked at start, "
-                f"{amount_text(available)} there); nothing was sent")
-        if int(token.functions.allowance(me, payment.escrow_address).call()) < needs.deposit:
-            mined("approve", token.functions.approve(payment.escrow_address, needs.deposit),
-                  "approving the Escrow deposit", needs.deposit)
-        mined("deposit", escrow.functions.deposit(payment.token, needs.deposit), "Escrow deposit", needs.deposit)
-    if needs.authorize is not None:
-        mined("authorize", escrow.functions.authorize(payment.token, payment.payee, *needs.authorize),
-              f"Escrow authorize of {payment.payee}", needs.authorize[0])
-    return EscrowFunding(payment.escrow_address, payment.token, payment.payee, payment.amount, available,
+    return EscrowFunding(payment.escrow_address, payment.token, payment.payee, payment.amount, state.available,
                          needs.deposit, needs.authorize, tuple(txs))
 
 
-__all__ = ["EscrowUnderfunded", "Authorization", "EscrowNeeds", "EscrowTx", "EscrowFunding", "escrow_needs",
-           "read_authorization", "cover_escrow"]
+__all__ = ["EscrowUnderfunded", "Authorization", "EscrowNeeds", "EscrowTx", "EscrowFunding", "EscrowState",
+           "escrow_needs", "read_authorization", "read_escrow", "escrow_gas", "cover_escrow"]

@@ -19,8 +19,11 @@ from c2d_runner.ocean.errors import OceanError
 
 # Gas per call where it cannot be estimated in advance. Measured on the local chain with Ocean's
 # contracts 3.1.0: approve 46k, startOrder 137k without a fee and 187k with one (reuseOrder takes
-# no datatoken, so less); with headroom for storage a public chain's accounts write for the first time.
-TYPICAL_GAS = {"approve": 60_000, "startOrder": 300_000, "reuseOrder": 150_000}
+# no datatoken, so less); the Escrow's deposit 154k the first time (55k once the payer has funds
+# there), authorize 144k the first time (46k to widen one); with headroom for storage a public
+# chain's accounts write for the first time.
+TYPICAL_GAS = {"approve": 60_000, "startOrder": 300_000, "reuseOrder": 150_000, "deposit": 200_000,
+               "authorize": 200_000}
 ONE_DATATOKEN = 10**18  # startOrder always takes exactly one (18 decimals)
 
 
@@ -61,10 +64,12 @@ def gwei_text(wei_per_gas: int) -> str:
     return f"{amount_text(wei_per_gas, 9)} gwei"
 
 
-def shortfall(kind: str, what: str, needed: int, held: int, account: str) -> NotEnoughFunds | None:
+def shortfall(kind: str, what: str, needed: int, held: int, account: str,
+              bill: str = "the order's gas") -> NotEnoughFunds | None:
     """The error for `needed` above `held` (wei), or None when the account has enough (pure).
 
-    kind: "datatoken", "fee" or "gas"; what names the token (symbol and address) or the gas bill."""
+    kind: "datatoken", "fee" or "gas"; what names the token (symbol and address) or the gas and its
+    price; bill says whose gas it is."""
     if held >= needed:
         return None
     if kind == "datatoken":
@@ -73,7 +78,7 @@ def shortfall(kind: str, what: str, needed: int, held: int, account: str) -> Not
     if kind == "fee":
         return NotEnoughFeeTokens(f"the provider fee needs {amount_text(needed)} {what}, the consumer {account} "
                                   f"has {amount_text(held)}; nothing was sent")
-    return NotEnoughGas(f"the order's gas needs {amount_text(needed)} of the chain's native coin ({what}), the "
+    return NotEnoughGas(f"{bill} needs {amount_text(needed)} of the chain's native coin ({what}), the "
                         f"consumer {account} has {amount_text(held)}; nothing was sent")
 
 
@@ -94,14 +99,25 @@ def fee_per_gas(w3: Any) -> int:
     return tip + 2 * int(base)
 
 
-def _token_text(token: Any) -> str:
+def token_symbol(token: Any) -> str | None:
+    """An ERC20 contract's `symbol()` (e.g. 'OCEAN'), or None when it has none or the call fails."""
+    from c2d_runner.chain.rpc import RpcUnavailable
+
     try:
-        return f"{token.functions.symbol().call()} ({token.address})"
+        symbol = token.functions.symbol().call()
+    except RpcUnavailable:
+        raise
     except Exception:  # noqa: BLE001 - a token without a symbol() is still named by its address
-        return str(token.address)
+        return None
+    return str(symbol) if isinstance(symbol, str) and symbol.strip() else None
 
 
-def _estimate(call: Any, sender: str, typical: int) -> tuple[int, bool]:
+def _token_text(token: Any) -> str:
+    symbol = token_symbol(token)
+    return f"{symbol} ({token.address})" if symbol else str(token.address)
+
+
+def call_gas(call: Any, sender: str, typical: int) -> tuple[int, bool]:
     """(gas, estimated) for `call`; a revert raises TransactionReverted with its reason, any other
     refusal to estimate (eth-tester refuses an account with no coin) counts `typical`."""
     from c2d_runner.chain.rpc import RpcUnavailable
@@ -123,10 +139,10 @@ def order_gas(sender: str, order: Any, approve: Any = None) -> GasEstimate:
     still to send), then `order` (startOrder / reuseOrder), estimated when it can run now."""
     gas, estimated = 0, True
     if approve is not None:
-        part, ok = _estimate(approve, sender, TYPICAL_GAS["approve"])
+        part, ok = call_gas(approve, sender, TYPICAL_GAS["approve"])
         gas, estimated = gas + part, estimated and ok
     if approve is None:
-        part, ok = _estimate(order, sender, TYPICAL_GAS[order.fn_name])
+        part, ok = call_gas(order, sender, TYPICAL_GAS[order.fn_name])
     else:  # startOrder pulls the fee through the allowance the approve sets: it cannot run before it
         part, ok = TYPICAL_GAS[order.fn_name], False
     return GasEstimate(gas + part, estimated and ok)
@@ -149,12 +165,18 @@ def check_order_funds(w3: Any, account: str, datatoken: Any, order: Any, fee: An
         if error:
             raise error
     gas = order_gas(account, order, approve)
+    check_gas(w3, account, gas.gas)
+    return gas
+
+
+def check_gas(w3: Any, account: str, gas: int, bill: str = "the order's gas") -> None:
+    """Raise NotEnoughGas unless `account` holds the native coin for `gas` at the fee per gas a
+    transaction reserves (`bill` says whose gas it is in the message)."""
     price = fee_per_gas(w3)
-    error = shortfall("gas", f"{gas.gas} gas at up to {gwei_text(price)}", gas.gas * price,
-                      int(w3.eth.get_balance(account)), account)
+    error = shortfall("gas", f"{gas} gas at up to {gwei_text(price)}", gas * price, int(w3.eth.get_balance(account)),
+                      account, bill)
     if error:
         raise error
-    return gas
 
 
 def run_needs_text(needs: list[tuple[str, int, int]], account: str) -> list[str]:
@@ -181,5 +203,6 @@ def run_shortfalls(w3: Any, account: str, tokens: dict[str, int], gas_cost: int,
 
 
 __all__ = ["TYPICAL_GAS", "NotEnoughFunds", "NotEnoughDatatokens", "NotEnoughFeeTokens", "NotEnoughGas",
-           "GasEstimate", "amount_text", "gwei_text", "shortfall", "fee_per_gas", "order_gas", "check_order_funds",
+           "GasEstimate", "amount_text", "gwei_text", "shortfall", "fee_per_gas", "token_symbol", "call_gas", "order_gas",
+           "check_order_funds", "check_gas",
            "run_needs_text", "run_shortfalls"]

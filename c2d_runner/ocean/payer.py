@@ -162,16 +162,31 @@ class ChainPayer:
         return int(self.w3.eth.gas_price)
 
     @_as_client_errors
+    def escrow_gas(self, payment: EscrowPayment) -> tuple[tuple[str, ...], Any]:
+        """The Escrow transactions covering one job would send now (approve, deposit, authorize: only
+        those missing) and their gas (a GasEstimate); nothing sent."""
+        from c2d_runner.ocean.escrow import escrow_gas, read_escrow
+
+        self._check_chain(payment)
+        state = read_escrow(self.w3, self.wallet.address, payment)
+        return tuple(step for step, *_ in state.steps), escrow_gas(state, self.wallet.address)
+
+    @_as_client_errors
     def cover_escrow(self, payment: EscrowPayment, on_tx: Callable[[EscrowTx], None] | None = None) -> EscrowFunding:
         """Make the node's Escrow cover one job (deposit the shortfall, authorize the node as needed)."""
-        from c2d_runner.chain.rpc import rpc_label
         from c2d_runner.ocean.escrow import cover_escrow
+
+        self._check_chain(payment)
+        with self._sending:
+            return cover_escrow(self.w3, self.wallet, payment, on_tx)
+
+    def _check_chain(self, payment: EscrowPayment) -> None:
+        """Raise ChainMismatch when the node asks for payment on another chain than this RPC's."""
+        from c2d_runner.chain.rpc import rpc_label
 
         if int(payment.chain_id) != self.chain_id:
             raise ChainMismatch(f"the node asks for payment on chain {payment.chain_id}, but the chain at "
                                 f"{rpc_label(self.rpc)} has chain id {self.chain_id}; nothing was sent")
-        with self._sending:
-            return cover_escrow(self.w3, self.wallet, payment, on_tx)
 
 
 __all__ = ["ChainMismatch", "OrderReverted", "ChainUnreachable", "Payment", "ChainPayer", "service_index"]

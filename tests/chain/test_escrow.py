@@ -123,3 +123,41 @@ def test_too_little_of_the_token_is_refused_before_sending_anything(escrow):
     with pytest.raises(EscrowUnderfunded, match=r"the Escrow needs .* more for this job .*; nothing was sent"):
         cover_escrow(chain.w3, poor, big)
     assert chain.w3.eth.get_transaction_count(poor.address) == nonce
+
+
+# -- the gas of the Escrow's transactions -------------------------------------------------------------
+def test_the_gas_of_what_an_empty_escrow_needs_is_estimated_and_typical_for_the_deposit(escrow):
+    from c2d_runner.ocean.escrow import cover_escrow, escrow_gas, read_escrow
+    from c2d_runner.ocean.funds import TYPICAL_GAS
+
+    chain, contract, consumer, payment = escrow
+    state = read_escrow(chain.w3, consumer.address, payment)
+    assert [step for step, *_ in state.steps] == ["approve", "deposit", "authorize"]
+    gas = escrow_gas(state, consumer.address)
+    approve, authorize = (call.estimate_gas({"from": consumer.address}) for step, call, *_ in state.steps
+                          if step != "deposit")
+    # the deposit pulls the tokens through the approve's allowance: it cannot be estimated before it
+    assert gas.gas == approve + TYPICAL_GAS["deposit"] + authorize and not gas.estimated
+    cover_escrow(chain.w3, consumer, payment)
+    after = read_escrow(chain.w3, consumer.address, payment)
+    assert after.steps == () and escrow_gas(after, consumer.address).gas == 0
+
+
+def test_the_escrow_needs_gas_money_before_anything_is_sent(escrow):
+    """An account with OCEAN but none of the native coin: refused with both amounts, nothing sent."""
+    from eth_account import Account
+
+    from c2d_runner.chain.tx import send
+    from c2d_runner.ocean.escrow import cover_escrow
+    from c2d_runner.ocean.funds import NotEnoughGas
+
+    chain, contract, consumer, payment = escrow
+    poor = Account.create()
+    send(chain.w3, consumer, chain.deployed("Ocean").functions.transfer(poor.address, 5 * WEI), "giving OCEAN")
+    with pytest.raises(NotEnoughGas) as raised:
+        cover_escrow(chain.w3, poor, payment)
+    assert str(raised.value).startswith("the gas of the Escrow's approve, deposit, authorize needs 0.000")
+    assert " gas at up to " in str(raised.value)
+    assert str(raised.value).endswith(f"the consumer {poor.address} has 0; nothing was sent")
+    assert chain.w3.eth.get_transaction_count(poor.address) == 0
+    assert contract.functions.getUserFunds(poor.address, payment.token).call()[0] == 0

@@ -72,8 +72,13 @@ def test_plan_shows_orders_and_the_escrow_lock_before_anything_is_paid(tmp_path)
     escrow = costs["escrow"]
     assert escrow["minLockSeconds"] == 90 + 3600 and int(escrow["amount"]) > 0
     assert doc["totals"][escrow["token"]] == escrow["amount"]  # the provider fees are 0 on the mock node
+    # an empty Escrow: the plan prices its three transactions beside the two orders
+    assert escrow["transactions"] == ["approve", "deposit", "authorize"] and costs["transactions"] == 5
+    assert costs["gas"]["gas"] > 2 * 100_000 + 200_000 and costs["gas"]["estimated"] is False
+    assert int(doc["totals"]["native"]) == int(costs["gas"]["cost"])
     text = c2d("plan", _spec(tmp_path), cwd=tmp_path).output
     assert "  escrow       " in text and "locked at start for" in text
+    assert "; sends approve, deposit, authorize" in text
 
 
 def test_max_spend_counts_the_escrow_lock(tmp_path):

@@ -148,8 +148,8 @@ def test_gas_costs_and_the_plan_texts_are_pure():
 
     gas = gas_costs([GasEstimate(46_000, True), GasEstimate(300_000, False), GasEstimate(0, True)], 2 * 10**9)
     assert gas == {"gas": 346_000, "estimated": False, "price": "2000000000", "cost": str(346_000 * 2 * 10**9)}
-    assert gas_text(gas) == ("about 0.000692 native coin (346000 gas at 2 gwei; typical gas where an order "
-                             "cannot be estimated before its approve)")
+    assert gas_text(gas) == ("about 0.000692 native coin (346000 gas at 2 gwei; typical gas where a "
+                             "transaction cannot be estimated before its approve)")
     assert gas_text(gas_costs([GasEstimate(21_000, True)], 10**9)) == "about 0.000021 native coin (21000 gas at 1 gwei)"
     job = {"totals": {"0xO": str(5 * 10**18)}, "gas": gas}
     totals = add_totals([job, job])
