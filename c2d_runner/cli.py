@@ -295,8 +295,9 @@ FAULTS = ["none", "flaky", "slow", "stuck", "failing", "missing-result"]
 @click.option("--faults", type=click.Choice(FAULTS), help="The mock's fault profile, overriding the spec's.")
 @click.option("--seed", type=int, help="Seed of the mock's fault profile, overriding the spec's.")
 @click.option("--max-spend", type=click.FloatRange(min=0), default=None, metavar="AMOUNT",
-              help="On a target with a chain: refuse to start a run whose provider fees (as `c2d plan` "
-                   "estimates them) exceed AMOUNT of a fee token (whole tokens, e.g. OCEAN); nothing is paid.")
+              help="On a target with a chain: refuse to start a run whose provider fees and Ocean Node Escrow "
+                   "locks (as `c2d plan` estimates them) exceed AMOUNT in any one fee token, in whole tokens "
+                   "(2.5 = 2.5 OCEAN; datatokens and gas not counted); nothing is paid.")
 @click.option("--no-order-reuse", is_flag=True,
               help="Order for every job on its own; by default jobs on the Provider protocol share an order "
                    "(one per dataset and algorithm) while the provider still takes it.")
@@ -382,7 +383,8 @@ def plan(specs, target, chain_id, rpc, only, fmt, assignments, env_files):
     reports = [plan_spec(p, _with_rpc(chosen or p.target, rpc), tuple(only)) for p in plans]
     if fmt == "json":
         docs = [{"spec": str(p.path), "target": r.target, "jobs": list(r.jobs), "problems": list(r.problems),
-                 **({"totals": r.totals} if r.totals is not None else {})} for p, r in zip(plans, reports)]
+                 **({"totals": r.totals, "symbols": r.symbols} if r.totals is not None else {})}
+                for p, r in zip(plans, reports)]
         click.echo(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2, default=str))
     else:
         for spec_plan, report in zip(plans, reports):
@@ -393,15 +395,15 @@ def plan(specs, target, chain_id, rpc, only, fmt, assignments, env_files):
 
 
 def _print_plan(report) -> None:
-    from c2d_runner.engine.costs import gas_text, spend_text
-    from c2d_runner.ocean.funds import amount_text
+    from c2d_runner.engine.costs import gas_text, spend_text, token_amount_text
 
+    symbols = report.symbols or {}
     click.echo(f"target: {report.target}")
     for job in report.jobs:
         for line in _plan_lines(job):
             click.echo(line)
         for order in job.get("costs", {}).get("orders", ()):
-            fee = (f", provider fee {amount_text(int(order['fee_amount']))} of {order['fee_token']}"
+            fee = (f", provider fee {token_amount_text(order['fee_amount'], order['fee_token'], symbols)}"
                    if order["fee_token"] and int(order["fee_amount"]) else ", no provider fee")
             paid = "1 datatoken" if order["how"] == "startOrder" else "no datatoken"
             if order["how"] == "shared":
@@ -410,13 +412,13 @@ def _print_plan(report) -> None:
         escrow = job.get("costs", {}).get("escrow")
         if escrow:
             sends = ", ".join(escrow.get("transactions", ())) or "nothing: its funds and authorization cover it"
-            click.echo(f"  escrow       {amount_text(int(escrow['amount']))} of {escrow['token']} locked at start "
+            click.echo(f"  escrow       {token_amount_text(escrow['amount'], escrow['token'], symbols)} locked at start "
                        f"for {escrow['payee']} (Escrow {escrow['escrow']}; the node claims what the job uses); "
                        f"sends {sends}")
         if "gas" in job.get("costs", {}):
             click.echo(f"  gas          {gas_text(job['costs']['gas'])}")
     if report.totals is not None:
-        click.echo(f"would spend: {spend_text(report.totals)}")
+        click.echo(f"would spend: {spend_text(report.totals, symbols)}")
     for problem in report.problems:
         click.echo(f"cannot run: {problem}", err=True)
 

@@ -24,6 +24,7 @@ class PlanReport:
     jobs: tuple[dict, ...]
     problems: tuple[str, ...]
     totals: dict | None = None  # on a target with a chain: what the run would spend, per token (wei strings)
+    symbols: dict | None = None  # the tokens' ERC20 symbols by address, where they have one
 
 
 def describe_job(job: ResolvedJob) -> dict:
@@ -103,7 +104,7 @@ def plan_report(jobs: tuple, conn: Connection) -> PlanReport:
         from c2d_runner.engine.costs import unpayable
 
         return PlanReport(conn.description, tuple(described), tuple(problems + unpayable(resolved)))
-    from c2d_runner.engine.costs import add_totals, job_costs, shared_costs
+    from c2d_runner.engine.costs import NATIVE, add_totals, job_costs, shared_costs
 
     # as initializeCompute prices them, the run's jobs sharing their orders as `c2d run` does by default
     costs = shared_costs(resolved, [job_costs(job, conn.compute, conn.wallet, conn.payer) for job in resolved],
@@ -112,7 +113,8 @@ def plan_report(jobs: tuple, conn: Connection) -> PlanReport:
         if cost is not None:
             doc["costs"] = cost
     totals = add_totals([doc["costs"] for doc in described if "costs" in doc])
-    return PlanReport(conn.description, tuple(described), tuple(problems), totals)
+    return PlanReport(conn.description, tuple(described), tuple(problems), totals,
+                      conn.payer.symbols([t for t in totals if t != NATIVE]))
 
 
 def verify_lock(plan: SpecPlan, lock: dict, conn: Connection) -> tuple[list[str], list[str]]:

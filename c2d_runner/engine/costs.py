@@ -72,11 +72,20 @@ def gas_text(gas: dict[str, Any]) -> str:
             f"{gwei_text(int(gas['price']))}{how})")
 
 
-def spend_text(totals: dict[str, str]) -> str:
-    """A run's totals as `c2d plan` says them: '2.5 of token 0xO, about 0.0004 native coin for gas' (pure)."""
+def token_amount_text(wei: int | str, token: str, symbols: dict[str, str] | None = None) -> str:
+    """An amount of a token by its symbol when known: '2.5 OCEAN (0xO)', else '2.5 of token 0xO' (pure)."""
     from c2d_runner.ocean.funds import amount_text
 
-    parts = [f"{amount_text(int(v))} of token {t}" for t, v in totals.items() if t != NATIVE]
+    symbol = (symbols or {}).get(token)
+    return f"{amount_text(int(wei))} {symbol} ({token})" if symbol else f"{amount_text(int(wei))} of token {token}"
+
+
+def spend_text(totals: dict[str, str], symbols: dict[str, str] | None = None) -> str:
+    """A run's totals as `c2d plan` says them: '2.5 OCEAN (0xO), about 0.0004 native coin for gas', a
+    token without a known symbol as '2.5 of token 0xO' (pure)."""
+    from c2d_runner.ocean.funds import amount_text
+
+    parts = [token_amount_text(v, t, symbols) for t, v in totals.items() if t != NATIVE]
     if NATIVE in totals:
         parts.append(f"about {amount_text(int(totals[NATIVE]))} native coin for gas")
     return ", ".join(parts) or "nothing"
@@ -93,13 +102,14 @@ def add_totals(costs: list[dict[str, Any]]) -> dict[str, str]:
     return {t: str(v) for t, v in out.items()}
 
 
-def check_spend(totals: dict[str, str], max_spend: Decimal, datatokens: set[str]) -> None:
+def check_spend(totals: dict[str, str], max_spend: Decimal, datatokens: set[str] | frozenset[str],
+                symbols: dict[str, str] | None = None) -> None:
     """Raise SpendLimitExceeded when any fee token's total is above `max_spend` (whole tokens; datatokens
-    are the assets' price, one per order, and are not counted)."""
+    are the assets' price, one per order, and are not counted; gas neither)."""
     limit = int(max_spend * WEI)
     over = {t: int(v) for t, v in totals.items() if t not in datatokens and t != NATIVE and int(v) > limit}
     if over:
-        said = ", ".join(f"{Decimal(v) / WEI:f} of token {t}" for t, v in over.items())
+        said = ", ".join(token_amount_text(v, t, symbols) for t, v in over.items())
         raise SpendLimitExceeded(f"the run would spend {said}, above --max-spend {max_spend:f}; nothing was paid")
 
 
@@ -207,6 +217,6 @@ def unpayable(jobs: list[Any]) -> list[str]:
             if job.node_start is not None and not job.node_start.choice.free]
 
 
-__all__ = ["NATIVE", "SpendLimitExceeded", "order_items", "order_costs", "gas_costs", "gas_text", "spend_text",
-           "add_totals", "check_spend", "input_names",
-           "shared_costs", "with_escrow", "job_costs", "wallet_needs", "unpayable"]
+__all__ = ["NATIVE", "SpendLimitExceeded", "order_items", "order_costs", "gas_costs", "gas_text", "token_amount_text",
+           "spend_text", "add_totals", "check_spend", "input_names", "shared_costs", "with_escrow", "job_costs",
+           "wallet_needs", "unpayable"]

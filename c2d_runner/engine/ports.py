@@ -52,6 +52,12 @@ class Payer(Protocol):
                    ) -> list[str]:
         """What the paying account lacks for `tokens` (address -> wei) and `gas_cost` of the native coin."""
 
+    def escrow_gas(self, payment: "EscrowPayment") -> tuple[tuple[str, ...], Any]:
+        """The Escrow transactions covering one job would send now and their gas (a GasEstimate); nothing sent."""
+
+    def symbols(self, tokens: Sequence[str]) -> dict[str, str]:
+        """{address: ERC20 symbol} of these tokens, where they have one (each asked once)."""
+
 
 class ComputeClient(Protocol):
     """The compute calls the engine makes; every answer is a record, never a provider's dict."""

@@ -315,8 +315,8 @@ class Run:
     def _spend_problems(self, resolved: list[ResolvedJob], conn: Connection) -> list[str]:
         """Before anything is paid, the estimate of every job's orders (initializeCompute, gas estimates;
         nothing sent) against --max-spend and, for a fresh run, against what the consumer's account holds."""
-        from c2d_runner.engine.costs import (SpendLimitExceeded, add_totals, check_spend, job_costs, shared_costs,
-                                             wallet_needs)
+        from c2d_runner.engine.costs import (NATIVE, SpendLimitExceeded, add_totals, check_spend, job_costs,
+                                             shared_costs, wallet_needs)
 
         costs = [job_costs(job, conn.compute, conn.wallet, conn.payer) for job in resolved]
         if self.options.order_reuse:
@@ -327,7 +327,8 @@ class Run:
         datatokens = frozenset(o["datatoken"] for cost in costs for o in cost["orders"])
         if self.options.max_spend is not None:
             try:
-                check_spend(totals, self.options.max_spend, datatokens)
+                check_spend(totals, self.options.max_spend, datatokens,
+                            conn.payer.symbols([t for t in totals if t not in datatokens and t != NATIVE]))
             except SpendLimitExceeded as exc:
                 problems.append(str(exc))
         if not self.options.resume:  # what the Escrow already holds is the node start's to check

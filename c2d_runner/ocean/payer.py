@@ -91,6 +91,7 @@ class ChainPayer:
         # One transaction at a time from the wallet: jobs paying in parallel would read the same
         # pending nonce and the second transaction would be refused.
         self._sending = threading.Lock()
+        self._symbols: dict[str, str | None] = {}  # token address -> symbol() (None: it has none)
         if chain_id is not None and self.chain_id != int(chain_id):
             raise ChainMismatch(f"the chain at {rpc_label(rpc)} has chain id {self.chain_id}, but the assets are on "
                                 f"chain {chain_id}: give the RPC of chain {chain_id} (or the right chain_id)")
@@ -155,6 +156,17 @@ class ChainPayer:
         from c2d_runner.ocean.funds import run_shortfalls
 
         return run_shortfalls(self.w3, self.wallet.address, tokens, gas_cost, datatokens)
+
+    @_as_client_errors
+    def symbols(self, tokens: Any) -> dict[str, str]:
+        """{address: symbol} of these ERC20 tokens, each asked once (`symbol()`) and kept; a token whose
+        symbol() fails is left out (callers name it by its address)."""
+        from c2d_runner.chain.artifacts import abi
+        from c2d_runner.ocean.funds import token_symbol
+
+        for address in set(tokens) - set(self._symbols):
+            self._symbols[address] = token_symbol(self.w3.eth.contract(address=address, abi=abi("OceanToken")))
+        return {a: self._symbols[a] for a in tokens if self._symbols.get(a)}
 
     @_as_client_errors
     def gas_price(self) -> int:

@@ -84,6 +84,7 @@ def test_plan_shows_orders_and_the_escrow_lock_before_anything_is_paid(tmp_path)
 def test_max_spend_counts_the_escrow_lock(tmp_path):
     refused = c2d("run", _spec(tmp_path), "--max-spend", "0.000001", cwd=tmp_path)
     assert refused.exit_code != 0 and "above --max-spend 0.000001" in refused.output
+    assert "the run would spend 2 OCEAN (0x" in refused.output  # whole tokens, by symbol
     assert not (tmp_path / "runs" / "nodepaid").exists()  # nothing was paid
 
 

@@ -276,7 +276,28 @@ def test_plan_prices_the_orders_gas_on_the_rpc_and_sends_nothing(tmp_path, onlin
     # the fee's approve is estimated, the dataset's startOrder after it is typical, the algorithm's estimated
     assert gas["estimated"] is False and 300_000 < gas["gas"] < 700_000
     assert int(gas["cost"]) == gas["gas"] * int(gas["price"]) == int(doc["totals"]["native"])
+    # tokens by their symbol: OCEAN for the fee, the datatokens' own
+    ocean = online[1].chain.addresses["Ocean"]
+    assert doc["symbols"][ocean] == "OCEAN" and set(doc["symbols"]) == set(doc["totals"]) - {"native"}
+    assert f" OCEAN ({ocean})" in text.output.splitlines()[-1] and f" OCEAN ({ocean}))" in text.output
     assert _orders_sent(online, consumer) == sent
+
+
+def test_token_symbols_are_asked_once_and_a_token_without_one_keeps_its_address(online, monkeypatch):
+    from eth_account import Account
+
+    from c2d_runner.ocean import funds
+    from c2d_runner.ocean.payer import ChainPayer
+
+    _, handle = online
+    payer = ChainPayer(handle.rpc, Account.create(), 8996)
+    asked = []
+    symbol = funds.token_symbol
+    monkeypatch.setattr(funds, "token_symbol", lambda token: asked.append(token.address) or symbol(token))
+    ocean, nobody = handle.chain.addresses["Ocean"], Account.create().address  # no contract there: symbol() fails
+    assert payer.symbols([ocean, nobody]) == {ocean: "OCEAN"}
+    assert payer.symbols([ocean, nobody, ocean]) == {ocean: "OCEAN"}
+    assert sorted(asked) == sorted([ocean, nobody])
 
 
 @pytest.fixture(scope="module")

@@ -143,7 +143,8 @@ def test_a_mined_failure_is_replayed_for_its_reason():
 
 
 def test_gas_costs_and_the_plan_texts_are_pure():
-    from c2d_runner.engine.costs import NATIVE, add_totals, check_spend, gas_costs, gas_text, spend_text
+    from c2d_runner.engine.costs import (NATIVE, SpendLimitExceeded, add_totals, check_spend, gas_costs, gas_text,
+                                         spend_text)
     from c2d_runner.ocean.funds import GasEstimate
 
     gas = gas_costs([GasEstimate(46_000, True), GasEstimate(300_000, False), GasEstimate(0, True)], 2 * 10**9)
@@ -155,10 +156,17 @@ def test_gas_costs_and_the_plan_texts_are_pure():
     totals = add_totals([job, job])
     assert totals == {"0xO": str(10 * 10**18), NATIVE: str(2 * 346_000 * 2 * 10**9)}
     assert spend_text(totals) == "10 of token 0xO, about 0.001384 native coin for gas"
+    assert spend_text(totals, {"0xO": "OCEAN"}) == "10 OCEAN (0xO), about 0.001384 native coin for gas"
     assert spend_text({}) == "nothing"
     from decimal import Decimal
 
     check_spend({NATIVE: str(10**30)}, Decimal("1"), set())  # gas is not a fee token: --max-spend leaves it
+    check_spend({"0xD": str(5 * 10**18)}, Decimal("1"), {"0xD"})  # nor the datatokens
+    over = {"0xO": str(25 * 10**17), "0xT": str(3 * 10**18)}
+    with pytest.raises(SpendLimitExceeded) as raised:
+        check_spend(over, Decimal("2"), set(), {"0xO": "OCEAN"})
+    assert str(raised.value) == ("the run would spend 2.5 OCEAN (0xO), 3 of token 0xT, above --max-spend 2; "
+                                 "nothing was paid")
 
 
 def test_fee_per_gas_is_what_a_transaction_reserves():
