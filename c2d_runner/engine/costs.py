@@ -18,9 +18,9 @@ from decimal import Decimal
 from typing import Any
 
 from c2d_runner.errors import InvalidInput
+from c2d_runner.ocean.orders import ZERO_ADDRESS
 
 WEI = 10**18  # OCEAN and Ocean's datatokens have 18 decimals
-ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
 
 class SpendLimitExceeded(InvalidInput):

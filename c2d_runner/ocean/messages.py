@@ -84,29 +84,30 @@ def parse_environments(body: Any, chain_id: int | None, endpoint: str = "") -> t
     return tuple(parse_environment(e) for e in items if isinstance(e, Mapping))
 
 
-def _order_item(data: Any) -> OrderItem:
+def order_item(data: Any) -> OrderItem:
+    """One initializeCompute item (a Provider's or an Ocean Node's: the node's also names the order's
+    consumer, its environment's `consumerAddress`); an empty OrderItem when it is not an object."""
     if not isinstance(data, Mapping):
         return OrderItem()
     fee = data.get("providerFee")
-    return OrderItem(
-        datatoken=str(data.get("datatoken") or ""),
-        valid_order=str(data["validOrder"]) if data.get("validOrder") else None,
-        provider_fee=fee if isinstance(fee, Mapping) and fee else None,
-    )
+    return OrderItem(datatoken=str(data.get("datatoken") or ""),
+                     valid_order=str(data["validOrder"]) if data.get("validOrder") else None,
+                     provider_fee=fee if isinstance(fee, Mapping) and fee else None,
+                     consumer_address=str(data.get("consumerAddress") or ""))
 
 
 def parse_initialize(body: Any, n_datasets: int, endpoint: str = "") -> InitializeResult:
     """Read initializeCompute's answer; it must carry one item per dataset sent."""
     if not isinstance(body, Mapping) or not isinstance(body.get("datasets"), list):
         raise ProviderError("initializeCompute answer has no 'datasets' list", status=200, endpoint=endpoint, body=body)
-    datasets = tuple(_order_item(d) for d in body["datasets"])
+    datasets = tuple(order_item(d) for d in body["datasets"])
     if len(datasets) != n_datasets:
         raise ProviderError(
             f"initializeCompute answered {len(datasets)} dataset items for {n_datasets} datasets",
             status=200, endpoint=endpoint, body=body,
         )
     algo = body.get("algorithm")
-    return InitializeResult(datasets=datasets, algorithm=_order_item(algo) if algo else None, raw=dict(body))
+    return InitializeResult(datasets=datasets, algorithm=order_item(algo) if algo else None, raw=dict(body))
 
 
 def initialize_body(

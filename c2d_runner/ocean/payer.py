@@ -111,7 +111,7 @@ class ChainPayer:
         fee = ProviderFee.from_wire(item.provider_fee) if item.provider_fee else None
         did, sid = compute_input.did, compute_input.service.id
         datatoken = item.datatoken or compute_input.service.datatoken
-        if item.valid_order and fee is None:
+        if item.reusable:
             return Payment(did, sid, datatoken, "validOrder", item.valid_order, None, 0)
         if fee is None:
             raise OceanError(f"{did} (service {sid}): the provider gave neither a valid order nor a provider fee")

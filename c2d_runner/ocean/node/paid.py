@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
-from c2d_runner.ocean.records import EscrowPayment, InitializeResult, OrderItem
+from c2d_runner.ocean.messages import order_item
+from c2d_runner.ocean.records import EscrowPayment, InitializeResult
 from c2d_runner.wire import bounded_int
 
 _WEI_LIMIT = 10**40  # amounts and seconds from the node, bounded before any arithmetic
@@ -72,12 +73,12 @@ def parse_paid_initialize(body: Any, n_datasets: int) -> InitializeResult:
     it is not one (no datasets list, a count that differs, no usable payment block)."""
     if not isinstance(body, Mapping) or not isinstance(body.get("datasets"), list):
         raise ValueError("initializeCompute answer has no 'datasets' list")
-    datasets = tuple(_order_item(d) for d in body["datasets"])
+    datasets = tuple(order_item(d) for d in body["datasets"])
     if len(datasets) != n_datasets:
         raise ValueError(f"initializeCompute answered {len(datasets)} dataset items for {n_datasets} datasets")
     algorithm = body.get("algorithm")
     ordered = isinstance(algorithm, Mapping) and (algorithm.get("datatoken") or algorithm.get("providerFee"))
-    return InitializeResult(datasets, _order_item(algorithm) if ordered else None, raw=dict(body),
+    return InitializeResult(datasets, order_item(algorithm) if ordered else None, raw=dict(body),
                             payment=parse_payment(body.get("payment")))
 
 
@@ -93,16 +94,6 @@ def parse_payment(block: Any) -> EscrowPayment:
         raise ValueError(f"initializeCompute's payment block has no usable {', '.join(bad)}: {dict(block)}")
     return EscrowPayment(texts["escrowAddress"], texts["payee"], numbers["chainId"], texts["token"],
                          numbers["amount"], numbers["minLockSeconds"])
-
-
-def _order_item(data: Any) -> OrderItem:
-    if not isinstance(data, Mapping):
-        return OrderItem()
-    fee = data.get("providerFee")
-    return OrderItem(datatoken=str(data.get("datatoken") or ""),
-                     valid_order=str(data["validOrder"]) if data.get("validOrder") else None,
-                     provider_fee=fee if isinstance(fee, Mapping) and fee else None,
-                     consumer_address=str(data.get("consumerAddress") or ""))
 
 
 __all__ = ["with_order", "payment_option", "initialize_body", "paid_start_body", "parse_paid_initialize",
