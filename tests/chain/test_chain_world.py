@@ -15,9 +15,8 @@ import pytest
 from c2d_runner.chain.accounts import known_account
 from mockprovider.chainworld import CONSUMER_DATATOKENS, CONSUMER_OCEAN, on_chain, world_key
 from mockprovider.world import load_world
-from tests.chain.conftest import require_chain_extra
+from tests.chain.conftest import CORPUS, require_chain_extra
 
-CORPUS = "did:op:f6c1c1baee952b2601f14cea2718d0892944c466e5d3fa37b757e3e7a9cf6b4c"
 NFT = "0x" + "ab" * 20
 OCEAN = "0x" + "0c" * 20
 

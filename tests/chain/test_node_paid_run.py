@@ -9,11 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.chain.conftest import require_chain_extra
+from tests.chain.conftest import count_spec, require_chain_extra
 from tests.engine.test_run import c2d
-
-CORPUS = "did:op:f6c1c1baee952b2601f14cea2718d0892944c466e5d3fa37b757e3e7a9cf6b4c"
-WORDCOUNT = "did:op:963617b402cd049f8127223c3f467f32e260f86ef7d4c7cf3b787cb811329a53"
 
 
 def _priced_env() -> str:
@@ -23,19 +20,8 @@ def _priced_env() -> str:
 
 
 def _spec(tmp_path: Path, chain: bool = True) -> Path:
-    spec = tmp_path / "nodepaid.yaml"
-    spec.write_text(f"""version: 1
-name: nodepaid
-target: {{mock: null, protocol: ocean-node{", chain: true" if chain else ""}}}
-jobs:
-  count:
-    dataset: {{did: "{CORPUS}"}}
-    algorithm: {{did: "{WORDCOUNT}"}}
-    environment: "{_priced_env()}"
-    timeout: 90
-    expect: {{status: finished}}
-""")
-    return spec
+    target = f"{{mock: null, protocol: ocean-node{', chain: true' if chain else ''}}}"
+    return count_spec(tmp_path, "nodepaid", target, _priced_env(), timeout=90)
 
 
 def _events(folder: Path) -> list[dict]:

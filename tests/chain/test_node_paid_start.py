@@ -13,10 +13,9 @@ import requests
 
 from c2d_runner.chain.accounts import known_account
 from c2d_runner.chain.tx import send
+from tests.chain.conftest import CORPUS, WORDCOUNT
 from tests.mock.node_helpers import NodeConsumer, raw_algorithm
 
-CORPUS = "did:op:f6c1c1baee952b2601f14cea2718d0892944c466e5d3fa37b757e3e7a9cf6b4c"
-WORDCOUNT = "did:op:963617b402cd049f8127223c3f467f32e260f86ef7d4c7cf3b787cb811329a53"
 DURATION = 90  # seconds asked: the lock holds the price of 2 minutes
 OCEAN = 10**18
 

@@ -6,9 +6,7 @@ import pytest
 import requests
 
 from c2d_runner.chain.accounts import known_account
-
-CORPUS = "did:op:f6c1c1baee952b2601f14cea2718d0892944c466e5d3fa37b757e3e7a9cf6b4c"
-WORDCOUNT = "did:op:963617b402cd049f8127223c3f467f32e260f86ef7d4c7cf3b787cb811329a53"
+from tests.chain.conftest import CORPUS, WORDCOUNT
 
 
 @pytest.fixture

@@ -8,11 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.chain.conftest import require_chain_extra
+from tests.chain.conftest import CORPUS, WORDCOUNT, count_spec, require_chain_extra
 from tests.engine.test_run import c2d
 
-CORPUS = "did:op:f6c1c1baee952b2601f14cea2718d0892944c466e5d3fa37b757e3e7a9cf6b4c"
-WORDCOUNT = "did:op:963617b402cd049f8127223c3f467f32e260f86ef7d4c7cf3b787cb811329a53"
 KEY_VAR = "C2D_ONLINE_TEST_KEY"
 
 
@@ -32,19 +30,8 @@ def _spec(tmp_path: Path, online, environment: str = "free", **target) -> Path:
     mock, handle = online
     fields = {"provider": mock.url, "rpc": handle.rpc, "chain_id": 8996, "address_file": str(handle.address_file),
               **target}
-    spec = tmp_path / "online.yaml"
-    spec.write_text(f"""version: 1
-name: online
-target: {json.dumps({k: v for k, v in fields.items() if v is not None})}
-consumer: {{key: "${{{KEY_VAR}}}"}}
-jobs:
-  count:
-    dataset: {{did: "{CORPUS}"}}
-    algorithm: {{did: "{WORDCOUNT}"}}
-    environment: {environment}
-    expect: {{status: finished}}
-""")
-    return spec
+    return count_spec(tmp_path, "online", json.dumps({k: v for k, v in fields.items() if v is not None}),
+                      environment, extra=f'consumer: {{key: "${{{KEY_VAR}}}"}}\n')
 
 
 def _account(online, eth: int = 0, datatokens: int = 0, ocean: int = 0):

@@ -7,26 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.chain.conftest import require_chain_extra
+from tests.chain.conftest import CORPUS, WORDCOUNT, count_spec, require_chain_extra
 from tests.engine.test_run import c2d
-
-CORPUS = "did:op:f6c1c1baee952b2601f14cea2718d0892944c466e5d3fa37b757e3e7a9cf6b4c"
-WORDCOUNT = "did:op:963617b402cd049f8127223c3f467f32e260f86ef7d4c7cf3b787cb811329a53"
 
 
 def _spec(tmp_path: Path, environment: str = "free") -> Path:
-    spec = tmp_path / "paid.yaml"
-    spec.write_text(f"""version: 1
-name: paid
-target: {{mock: null, chain: true}}
-jobs:
-  count:
-    dataset: {{did: "{CORPUS}"}}
-    algorithm: {{did: "{WORDCOUNT}"}}
-    environment: {environment}
-    expect: {{status: finished}}
-""")
-    return spec
+    return count_spec(tmp_path, "paid", "{mock: null, chain: true}", environment)
 
 
 def _run_folder(tmp_path: Path) -> Path:

@@ -7,10 +7,8 @@ import json
 import pytest
 
 from c2d_runner.chain.accounts import known_account
-from tests.chain.conftest import require_chain_extra
+from tests.chain.conftest import CORPUS, WORDCOUNT, require_chain_extra
 
-CORPUS = "did:op:f6c1c1baee952b2601f14cea2718d0892944c466e5d3fa37b757e3e7a9cf6b4c"
-WORDCOUNT = "did:op:963617b402cd049f8127223c3f467f32e260f86ef7d4c7cf3b787cb811329a53"
 REFUSED = {"error": {"order": "order_invalid"}}
 
 
