@@ -412,9 +412,9 @@ def _print_plan(report) -> None:
         escrow = job.get("costs", {}).get("escrow")
         if escrow:
             sends = ", ".join(escrow.get("transactions", ())) or "nothing: its funds and authorization cover it"
-            click.echo(f"  escrow       {token_amount_text(escrow['amount'], escrow['token'], symbols)} locked at start "
-                       f"for {escrow['payee']} (Escrow {escrow['escrow']}; the node claims what the job uses); "
-                       f"sends {sends}")
+            lock = token_amount_text(escrow["amount"], escrow["token"], symbols)
+            click.echo(f"  escrow       {lock} locked at start for {escrow['payee']} (Escrow {escrow['escrow']}; "
+                       f"the node claims what the job uses); sends {sends}")
         if "gas" in job.get("costs", {}):
             click.echo(f"  gas          {gas_text(job['costs']['gas'])}")
     if report.totals is not None:

@@ -20,7 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from c2d_runner.ocean.funds import TYPICAL_GAS, GasEstimate, NotEnoughFunds, amount_text, call_gas, check_gas
+from c2d_runner.ocean.funds import (TYPICAL_GAS, GasEstimate, NotEnoughFunds, amount_text, call_gas, check_gas,
+                                   token_text)
 from c2d_runner.ocean.records import EscrowPayment
 
 
@@ -161,9 +162,9 @@ def cover_escrow(w3: Any, payer: Any, payment: EscrowPayment,
         balance = int(state.token.functions.balanceOf(me).call())
         if balance < needs.deposit:
             raise EscrowUnderfunded(
-                f"the consumer {me} holds {amount_text(balance)} of token {payment.token}; the Escrow needs "
-                f"{amount_text(needs.deposit)} more for this job ({amount_text(payment.amount)} locked at start, "
-                f"{amount_text(state.available)} there); nothing was sent")
+                f"the Escrow needs {amount_text(needs.deposit)} more {token_text(state.token)} for this job "
+                f"({amount_text(payment.amount)} locked at start, {amount_text(state.available)} there), the "
+                f"consumer {me} has {amount_text(balance)}; nothing was sent")
     if state.steps:
         check_gas(w3, me, escrow_gas(state, me).gas,
                   f"the gas of the Escrow's {', '.join(step for step, *_ in state.steps)}")

@@ -112,7 +112,8 @@ def token_symbol(token: Any) -> str | None:
     return str(symbol) if isinstance(symbol, str) and symbol.strip() else None
 
 
-def _token_text(token: Any) -> str:
+def token_text(token: Any) -> str:
+    """An ERC20 contract as said in messages: 'OCEAN (0x...)', or its address when it has no symbol()."""
     symbol = token_symbol(token)
     return f"{symbol} ({token.address})" if symbol else str(token.address)
 
@@ -155,12 +156,12 @@ def check_order_funds(w3: Any, account: str, datatoken: Any, order: Any, fee: An
 
     if order.fn_name == "startOrder":
         held = int(datatoken.functions.balanceOf(account).call())
-        error = shortfall("datatoken", _token_text(datatoken), ONE_DATATOKEN, held, account)
+        error = shortfall("datatoken", token_text(datatoken), ONE_DATATOKEN, held, account)
         if error:
             raise error
     if fee.charged:
         token = w3.eth.contract(address=fee.provider_fee_token, abi=abi("OceanToken"))
-        error = shortfall("fee", _token_text(token), fee.provider_fee_amount,
+        error = shortfall("fee", token_text(token), fee.provider_fee_amount,
                           int(token.functions.balanceOf(account).call()), account)
         if error:
             raise error
@@ -196,13 +197,12 @@ def run_shortfalls(w3: Any, account: str, tokens: dict[str, int], gas_cost: int,
         token = w3.eth.contract(address=address, abi=abi("OceanToken"))  # ERC20's balanceOf and symbol
         held = int(token.functions.balanceOf(account).call())
         kind = ("datatoken " if needed == ONE_DATATOKEN else "datatokens ") if address in datatokens else ""
-        needs.append((kind + _token_text(token) if held < needed else address, needed, held))
+        needs.append((kind + token_text(token) if held < needed else address, needed, held))
     if gas_cost:
         needs.append(("of the chain's native coin for gas", gas_cost, int(w3.eth.get_balance(account))))
     return run_needs_text(needs, account)
 
 
 __all__ = ["TYPICAL_GAS", "NotEnoughFunds", "NotEnoughDatatokens", "NotEnoughFeeTokens", "NotEnoughGas",
-           "GasEstimate", "amount_text", "gwei_text", "shortfall", "fee_per_gas", "token_symbol", "call_gas", "order_gas",
-           "check_order_funds", "check_gas",
-           "run_needs_text", "run_shortfalls"]
+           "GasEstimate", "amount_text", "gwei_text", "shortfall", "fee_per_gas", "token_symbol", "token_text",
+           "call_gas", "order_gas", "check_order_funds", "check_gas", "run_needs_text", "run_shortfalls"]

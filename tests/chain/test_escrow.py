@@ -120,7 +120,10 @@ def test_too_little_of_the_token_is_refused_before_sending_anything(escrow):
     ocean_balance = chain.deployed("Ocean").functions.balanceOf(poor.address).call()
     big = payment.__class__(**{**payment.__dict__, "amount": ocean_balance + WEI})
     nonce = chain.w3.eth.get_transaction_count(poor.address)
-    with pytest.raises(EscrowUnderfunded, match=r"the Escrow needs .* more for this job .*; nothing was sent"):
+    said = (rf"^the Escrow needs {ocean_balance // WEI + 1} more OCEAN \({payment.token}\) for this job "
+            rf"\(.* locked at start, 0 there\), the consumer {poor.address} has {ocean_balance // WEI}; "
+            "nothing was sent$")
+    with pytest.raises(EscrowUnderfunded, match=said):
         cover_escrow(chain.w3, poor, big)
     assert chain.w3.eth.get_transaction_count(poor.address) == nonce
 
