@@ -58,6 +58,19 @@ def events(tmp_path: Path) -> list[dict]:
     return [json.loads(line) for line in (folder / "journal.jsonl").read_text().splitlines()]
 
 
+def wait_until_free(folder: Path) -> None:
+    """Wait (at most 30 s) until nothing holds the run folder's lock. The node here lives in this test's
+    process: the job the killed run started forks its algorithm with preexec_fn, and the forked child
+    holds a copy of the run's lock (flock) until it execs, which on a busy machine can outlast the run."""
+    import time
+
+    from c2d_runner.engine.journal import run_folder_busy
+
+    deadline = time.monotonic() + 30
+    while run_folder_busy(folder) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def test_a_free_start_whose_answer_is_lost_is_found_by_its_token(tmp_path, node):
     with FaultProxy(node.url, rates=NO_FAULTS, script={FREE_START: [DROPPED_AFTER]}) as proxy:
         result = c2d("run", spec(tmp_path, proxy.url), cwd=tmp_path)
@@ -85,6 +98,7 @@ def test_a_run_killed_before_the_start_answer_is_resumed_onto_the_same_job(tmp_p
     [job] = node_jobs(node.url)
     [folder] = [f for f in (tmp_path / "runs" / "lost").iterdir() if not f.is_symlink()]
     assert [e["event"] for e in events(tmp_path) if e["event"] in ("starting", "started")] == ["starting"]
+    wait_until_free(folder)
     resumed = c2d("run", path, "--resume", folder, cwd=tmp_path)
     assert resumed.exit_code == 0, resumed.output
     assert len(node_jobs(node.url)) == 1  # found by its token, not started again
