@@ -400,7 +400,7 @@ def _print_plan(report) -> None:
     symbols = report.symbols or {}
     click.echo(f"target: {report.target}")
     for job in report.jobs:
-        for line in _plan_lines(job):
+        for line in _plan_lines(job, symbols):
             click.echo(line)
         for order in job.get("costs", {}).get("orders", ()):
             fee = (f", provider fee {token_amount_text(order['fee_amount'], order['fee_token'], symbols)}"
@@ -429,8 +429,8 @@ def _dataset_text(item: dict) -> str:
     return f"{item['did']} (service {item['service']}) {item.get('name', '')}".rstrip()
 
 
-def _plan_lines(job: dict) -> list[str]:
-    """`c2d plan`'s text for one job (a Provider's or an Ocean Node's)."""
+def _plan_lines(job: dict, symbols: dict | None = None) -> list[str]:
+    """`c2d plan`'s text for one job (a Provider's or an Ocean Node's); tokens by their `symbols` where known."""
     env, algo = job["environment"], job["algorithm"]
     lines = [f"job {job['job']}:", f"  dataset      {_dataset_text(job['dataset'])}"]
     lines += [f"  + dataset    {_dataset_text(extra)}" for extra in job["additional_datasets"]]
@@ -438,7 +438,9 @@ def _plan_lines(job: dict) -> list[str]:
                                       else f"raw, {algo['image']}, {algo['entrypoint']!r} from {algo['source']}"))
     if job.get("protocol") == "ocean-node":
         cost = env.get("cost")
-        price = "free" if env["free"] else f"{cost['amount']:g} of token {cost['token']} on chain {cost['chainId']}"
+        symbol = (symbols or {}).get(cost["token"]) if cost else None
+        token = f"{symbol} ({cost['token']})" if symbol else f"of token {cost['token']}" if cost else ""
+        price = "free" if env["free"] else f"{cost['amount']:g} {token} on chain {cost['chainId']}"
         lines.append(f"  environment  {env['id']} ({price}) at Ocean Node {job['provider']}")
         lines.append(f"  resources    " + ", ".join(f"{k} {v:g}" for k, v in env["resources"].items())
                      + f"; maxJobDuration {env['maxJobDuration']:g} s")

@@ -65,6 +65,8 @@ def test_plan_shows_orders_and_the_escrow_lock_before_anything_is_paid(tmp_path)
     text = c2d("plan", _spec(tmp_path), cwd=tmp_path).output
     assert "  escrow       " in text and "locked at start for" in text
     assert "; sends approve, deposit, authorize" in text
+    [env_line] = [line for line in text.splitlines() if line.startswith("  environment  ")]
+    assert f" OCEAN ({escrow['token']}) on chain 8996)" in env_line  # the price's token by its symbol
 
 
 def test_max_spend_counts_the_escrow_lock(tmp_path):
