@@ -94,10 +94,9 @@ def read_authorization(escrow: Any, token: str, payer: str, payee: str) -> Autho
 
 @dataclass(frozen=True)
 class EscrowState:
-    """The payer's Escrow as read before covering a job: the contracts, free funds, what is missing and
-    the transactions that would send it, in order: (step, ContractFunction, what, amount in wei)."""
+    """The payer's Escrow as read before covering a job: the token's contract, free funds, what is
+    missing and the transactions that would send it, in order: (step, ContractFunction, what, amount in wei)."""
 
-    escrow: Any
     token: Any
     available: int
     needs: EscrowNeeds
@@ -122,7 +121,7 @@ def read_escrow(w3: Any, payer: str, payment: EscrowPayment) -> EscrowState:
     if needs.authorize is not None:
         steps.append(("authorize", escrow.functions.authorize(payment.token, payment.payee, *needs.authorize),
                       f"Escrow authorize of {payment.payee}", needs.authorize[0]))
-    return EscrowState(escrow, token, available, needs, tuple(steps))
+    return EscrowState(token, available, needs, tuple(steps))
 
 
 def escrow_gas(state: EscrowState, sender: str) -> GasEstimate:

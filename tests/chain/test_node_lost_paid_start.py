@@ -10,12 +10,10 @@ import pytest
 import requests
 
 from c2d_runner import wire
-from tests.chain.conftest import require_chain_extra
+from tests.chain.conftest import count_spec, require_chain_extra
 from tests.engine.test_run import c2d
 from tests.faultproxy import DROPPED_AFTER, NO_FAULTS, FaultProxy
 
-CORPUS = "did:op:f6c1c1baee952b2601f14cea2718d0892944c466e5d3fa37b757e3e7a9cf6b4c"
-WORDCOUNT = "did:op:963617b402cd049f8127223c3f467f32e260f86ef7d4c7cf3b787cb811329a53"
 PAID_START = "POST /api/services/compute"
 KEY_VAR = "C2D_LOST_PAID_START_KEY"
 
@@ -32,18 +30,8 @@ def test_a_paid_start_whose_answer_is_lost_makes_one_job_and_one_escrow_lock(tmp
             FaultProxy(node.url, rates=NO_FAULTS, script={PAID_START: [DROPPED_AFTER]}) as proxy:
         target = {"provider": proxy.url, "rpc": handle.rpc, "address_file": str(handle.address_file),
                   "protocol": "ocean-node"}
-        spec = tmp_path / "lostpaid.yaml"
-        spec.write_text(f"""version: 1
-name: lostpaid
-target: {json.dumps(target)}
-consumer: {{key: "${{{KEY_VAR}}}"}}
-jobs:
-  count:
-    dataset: {{did: "{CORPUS}"}}
-    algorithm: {{did: "{WORDCOUNT}"}}
-    environment: "{CLUSTER_HASH}-ocean-compute-priced"
-    expect: {{status: finished}}
-""")
+        spec = count_spec(tmp_path, "lostpaid", json.dumps(target), f"{CLUSTER_HASH}-ocean-compute-priced",
+                          extra=f'consumer: {{key: "${{{KEY_VAR}}}"}}\n')
         result = c2d("run", spec, "--out", tmp_path / "runs", cwd=tmp_path)
         assert result.exit_code == 0, result.output
         locks = handle.chain.deployed("Escrow").events.Lock().get_logs(from_block=0)
