@@ -365,6 +365,8 @@ class JobRun:
             orders = self._order()
 
         def send() -> str:
+            if ctx.cancel.is_set():  # cancelled while ordering: the orders are journaled, no job is started
+                raise Interrupted()
             ctx.journal.write("starting", job=self.name, orders=orders, provider=provider,
                               environment=self.job.environment.id, dataset=self.job.dataset.did,
                               service=self.job.dataset.service_id, **({"start_token": token} if token else {}))

@@ -143,3 +143,23 @@ def test_a_resumed_job_holds_its_agreement_id_from_the_start_of_the_run(tmp_path
     assert ctx.orders.usable(key, lent_ok=False) is None
     resumed._give_back()
     assert ctx.orders.usable(key, lent_ok=False) == ORDER
+
+
+@pytest.mark.parametrize("shared", [True, False])
+def test_a_cancel_while_a_job_orders_sends_no_start(tmp_path, shared):
+    """Ctrl-C while initializeCompute (or a payment) runs: the orders stay (journaled, offered again on
+    --resume), but no job is started only to be stopped."""
+    from c2d_runner.engine.outcome import ERROR
+
+    compute = FakeCompute()
+    ctx = shared_context(compute, tmp_path) if shared else context(compute, tmp_path)
+    order_inputs = compute.order_inputs
+
+    def ordering_then_cancel(*args, **kwargs):
+        got = order_inputs(*args, **kwargs)
+        ctx.cancel.set()
+        return got
+    compute.order_inputs = ordering_then_cancel
+    outcome = JobRun(resolved(job_plan("a")), ctx).run()
+    assert outcome.outcome == ERROR and "interrupted before it started" in outcome.error
+    assert len(compute.called("order")) == 1 and compute.called("start") == []
