@@ -268,6 +268,9 @@ class Run:
                 # ran in an embedded mock that died with the earlier process: start it afresh (with
                 # the orders it already paid for, if the chain still has them).
                 todo.append(JobRun(job, ctx, paid=past.paid if past is not None else None))
+        # Resumed jobs first: each holds its dataset order (its agreementId) until it ends, and most
+        # only wait for a job already running, so the fresh jobs behind them find their orders free.
+        todo.sort(key=lambda run: run.resume is None)
         with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, self.options.jobs),
                                                    thread_name_prefix="c2d-job") as pool:
             futures = {pool.submit(self._guarded, run): run for run in todo}

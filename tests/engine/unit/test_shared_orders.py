@@ -163,3 +163,24 @@ def test_a_cancel_while_a_job_orders_sends_no_start(tmp_path, shared):
     outcome = JobRun(resolved(job_plan("a")), ctx).run()
     assert outcome.outcome == ERROR and "interrupted before it started" in outcome.error
     assert len(compute.called("order")) == 1 and compute.called("start") == []
+
+
+def test_a_resumed_run_runs_its_resumed_jobs_first(tmp_path):
+    """A resumed job holds its dataset order from the start of the run until it ends; queued behind
+    fresh jobs (--jobs 1), it would make each of them order anew even when its remote job is over."""
+    from types import SimpleNamespace
+
+    from c2d_runner.engine.runner import Run, RunOptions
+
+    compute = FakeCompute()
+    compute.script = [status(70, "Job finished"), status(70, "Job finished")]
+    ctx = shared_context(compute, tmp_path)
+    ctx.journal.write("starting", job="a", orders={"dataset": ORDER, "additional": [], "algorithm": None},
+                      provider="http://p")
+    ctx.journal.write("started", job="a", job_id=JOB_ID, provider="http://p")
+    run = Run.__new__(Run)
+    run.options, run.journal, run.folder, run.progress = RunOptions(jobs=1, resume=tmp_path), ctx.journal, \
+        tmp_path, ctx.progress
+    run._halted = ""
+    run._run_jobs([resolved(job_plan("b")), resolved(job_plan("a"))], ctx, SimpleNamespace(embedded_mock=False))
+    assert [c[0] for c in compute.calls if c[0] in ("wait", "order")][:2] == ["wait", "order"]  # a, then b
