@@ -365,7 +365,7 @@ class JobRun:
             orders = self._order()
 
         def send() -> str:
-            if ctx.cancel.is_set():  # cancelled while ordering: the orders are journaled, no job is started
+            if ctx.cancel.is_set():  # cancelled while ordering: what was paid is journaled, no job is started
                 raise Interrupted()
             ctx.journal.write("starting", job=self.name, orders=orders, provider=provider,
                               environment=self.job.environment.id, dataset=self.job.dataset.did,
