@@ -113,10 +113,21 @@ def check_spend(totals: dict[str, str], max_spend: Decimal, datatokens: set[str]
         raise SpendLimitExceeded(f"the run would spend {said}, above --max-spend {max_spend:f}; nothing was paid")
 
 
+def named_inputs(dataset: Any, additional: Any, algorithm: Any) -> list[tuple[str, Any]]:
+    """[(input name, input)] in initializeCompute's order: "dataset", "additional.N", "algorithm" (pure)."""
+    names = [("dataset", dataset), *((f"additional.{i}", a) for i, a in enumerate(additional))]
+    return names + ([("algorithm", algorithm)] if algorithm is not None else [])
+
+
 def input_names(job: Any) -> list[tuple[str, Any]]:
     """[(input name, ComputeInput)] of a resolved job, in initializeCompute's order."""
-    names = [("dataset", job.dataset), *((f"additional.{i}", a) for i, a in enumerate(job.additional))]
-    return names + ([("algorithm", job.algorithm)] if job.algorithm is not None else [])
+    return named_inputs(job.dataset, job.additional, job.algorithm)
+
+
+def node_order_inputs(job: Any) -> list[tuple[str, Any]]:
+    """input_names of a paid Ocean Node job with its datasets as the payer orders them (the
+    ComputeInput of their DDO service; None for a URL dataset, which takes no order)."""
+    return [(name, getattr(item, "compute_input", item)) for name, item in input_names(job)]
 
 
 def shared_costs(jobs: list[Any], costs: list[dict[str, Any] | None], running: int) -> list[dict[str, Any] | None]:
@@ -173,8 +184,7 @@ def job_costs(job: Any, compute: Any, wallet: Any, payer: Any = None) -> dict[st
             return None
         node = compute.nodes.for_url(job.provider)
         init = node.initialize(wallet.address, start.choice, start.algorithm, start.datasets)
-        # a node's datasets as the payer orders them (a ComputeInput of their DDO service)
-        inputs = [(name, getattr(item, "compute_input", item)) for name, item in input_names(job)]
+        inputs = node_order_inputs(job)
         if payer is None:
             return with_escrow(order_costs(init, inputs), init.payment)
         steps, gas = payer.escrow_gas(init.payment)
@@ -218,5 +228,6 @@ def unpayable(jobs: list[Any]) -> list[str]:
 
 
 __all__ = ["NATIVE", "SpendLimitExceeded", "order_items", "order_costs", "gas_costs", "gas_text", "token_amount_text",
-           "spend_text", "add_totals", "check_spend", "input_names", "shared_costs", "with_escrow", "job_costs",
+           "spend_text", "add_totals", "check_spend", "named_inputs", "input_names", "node_order_inputs",
+           "shared_costs", "with_escrow", "job_costs",
            "wallet_needs", "unpayable"]

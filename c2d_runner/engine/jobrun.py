@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator
 
+from c2d_runner.engine.costs import input_names, named_inputs, node_order_inputs, order_items
 from c2d_runner.engine.expect import check_expectations
 from c2d_runner.engine.journal import Journal, JobJournal, job_folder_name
-from c2d_runner.engine.orderbook import (KEY_WAIT_CHECK, MARGIN, ORDER_VALIDITY, OrderBook, OrderKey, refuses_order,
+from c2d_runner.engine.orderbook import (MARGIN, ORDER_VALIDITY, OrderBook, OrderKey, acquire, refuses_order,
                                         usable_until)
 from c2d_runner.engine.outcome import (ERROR, FAILED, PASSED, JobOutcome, NotFetched, ResultRecord,
                                        StatusChange, job_to_dict)
@@ -48,16 +49,20 @@ def interruptible_sleep(cancel: threading.Event, seconds: float) -> None:
         raise Interrupted()
 
 
+def stop_if_cancelled(cancel: threading.Event) -> None:
+    """Raise Interrupted when the run was cancelled."""
+    if cancel.is_set():
+        raise Interrupted()
+
+
 @contextlib.contextmanager
 def turn(lock: threading.Lock, cancel: threading.Event) -> Iterator[None]:
     """Hold `lock` unless the run is cancelled, waiting or once it is ours (then Interrupted): a job
     queued behind another must neither hang a Ctrl-C nor pay and start after one."""
-    while not lock.acquire(timeout=KEY_WAIT_CHECK):
-        if cancel.is_set():
-            raise Interrupted()
+    check = functools.partial(stop_if_cancelled, cancel)
+    acquire(lock, check)
     try:
-        if cancel.is_set():
-            raise Interrupted()
+        check()
         yield
     finally:
         lock.release()
@@ -193,16 +198,13 @@ class JobRun:
         dataset, additional, algorithm = self._inputs(self._as_orders({**self.paid, **(offered or {})}))
         init = ctx.compute.initialize(ctx.wallet, dataset, job.environment.id, algorithm, job.algorithm_meta,
                                       additional)
-        return self._pay(init, [("dataset", dataset), *((f"additional.{i}", a) for i, a in enumerate(additional)),
-                                *([("algorithm", algorithm)] if algorithm is not None else [])], ends)
+        return self._pay(init, named_inputs(dataset, additional, algorithm), ends)
 
     def _order_keys(self) -> dict[str, tuple[OrderKey, "ComputeInput"]]:
         """The book's key of each input that takes an order ("dataset", "additional.N", "algorithm")."""
         job, ctx = self.job, self.ctx
-        inputs = [("dataset", job.dataset), *((f"additional.{i}", a) for i, a in enumerate(job.additional)),
-                  *([("algorithm", job.algorithm)] if job.algorithm is not None else [])]
         return {name: (OrderKey.of(job.provider, ctx.wallet.address, item.did, item.service_id, job.environment.id),
-                       item) for name, item in inputs}
+                       item) for name, item in input_names(job)}
 
     def _shared_orders(self, refused: bool = False) -> dict:
         """The run's orders where all of this job's inputs have one (no initializeCompute), else
@@ -211,12 +213,8 @@ class JobRun:
         Jobs with the same inputs wait for the one ordering them. The order this job starts with as
         its agreementId is lent to it until it ends (one running job per agreementId)."""
         book, keys = self.ctx.orders, self._order_keys()
-
-        def waiting() -> None:  # another job orders these inputs: Ctrl-C must not wait for it
-            if self.ctx.cancel.is_set():
-                raise Interrupted()
-
-        with book.holding((key for key, _ in keys.values()), waiting):
+        # another job orders these inputs: Ctrl-C must not wait for it
+        with book.holding((key for key, _ in keys.values()), functools.partial(stop_if_cancelled, self.ctx.cancel)):
             found = {name: book.usable(key, lent_ok=name != "dataset") for name, (key, _) in keys.items()}
             if all(found.values()) and not refused:
                 self.shared = found
@@ -261,9 +259,7 @@ class JobRun:
                              "(a target with `chain: true` or an RPC URL); nothing was paid")
         init = self._node_initialize(self._earlier_orders() or {})
         self.escrow_payment = init.payment
-        inputs = [("dataset", job.dataset), *((f"additional.{i}", a) for i, a in enumerate(job.additional))]
-        return self._pay(init, [(key, item.compute_input) for key, item in inputs]
-                         + ([("algorithm", job.algorithm)] if job.algorithm is not None else []))
+        return self._pay(init, node_order_inputs(job))
 
     def _node_entries(self, orders: dict) -> tuple[dict, list[dict]]:
         """The node start's algorithm and datasets entries, each carrying its order's transferTxId."""
@@ -287,7 +283,7 @@ class JobRun:
         order's provider fee validUntil (epoch seconds)."""
         ctx = self.ctx
         txs: dict[str, str] = {}
-        for (key, item_input), item in zip(inputs, [*init.datasets, *([init.algorithm] if init.algorithm else [])]):
+        for (key, item_input), item in order_items(init, inputs):
             if item_input is None:
                 continue
             payment = ctx.payer.pay(item, item_input)
@@ -302,8 +298,7 @@ class JobRun:
             if ends is not None and valid_until:
                 ends[key] = valid_until
             txs[key] = payment.tx
-        additional = [txs.get(f"additional.{i}") for i in range(len(self.job.additional))]
-        return {"dataset": txs.get("dataset"), "additional": additional, "algorithm": txs.get("algorithm")}
+        return self._as_orders(txs)
 
     def _start_request(self, orders: dict, start_token: str | None) -> str:
         start, ctx = self.job.node_start, self.ctx
@@ -365,8 +360,7 @@ class JobRun:
             orders = self._order()
 
         def send() -> str:
-            if ctx.cancel.is_set():  # cancelled while ordering: what was paid is journaled, no job is started
-                raise Interrupted()
+            stop_if_cancelled(ctx.cancel)  # cancelled while ordering: what was paid is journaled, no job is started
             ctx.journal.write("starting", job=self.name, orders=orders, provider=provider,
                               environment=self.job.environment.id, dataset=self.job.dataset.did,
                               service=self.job.dataset.service_id, **({"start_token": token} if token else {}))

@@ -82,6 +82,12 @@ def paid_orders(events: Iterable[dict], consumer: str) -> list[tuple[OrderKey, s
     return out
 
 
+def acquire(lock: threading.Lock, waiting: Callable[[], None]) -> None:
+    """Take `lock`, calling `waiting` every KEY_WAIT_CHECK s while another holds it (it may raise to give up)."""
+    while not lock.acquire(timeout=KEY_WAIT_CHECK):
+        waiting()
+
+
 class OrderBook:
     """Thread-safe: the orders of one run by key, and who holds a key while ordering it."""
 
@@ -141,8 +147,7 @@ class OrderBook:
         held = []
         try:
             for lock in locks:
-                while not lock.acquire(timeout=KEY_WAIT_CHECK):
-                    waiting()
+                acquire(lock, waiting)
                 held.append(lock)
             yield
         finally:
@@ -151,4 +156,4 @@ class OrderBook:
 
 
 __all__ = ["MARGIN", "ORDER_VALIDITY", "REFUSALS", "OrderKey", "BookEntry", "OrderBook", "usable_until",
-           "refuses_order", "paid_orders"]
+           "refuses_order", "paid_orders", "acquire"]
